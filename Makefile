@@ -1,0 +1,69 @@
+# clae: `make run` sets up, builds and trains the reference autoencoder;
+# `make test` sets up, builds and runs the test suites.
+
+CC ?= cc
+PKGS = OpenCL clblast zlib libcjson
+CFLAGS ?= -O2 -g
+CLAE_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -DCL_TARGET_OPENCL_VERSION=120 -Wall -Wextra -Iinclude -Isrc \
+	$(shell pkg-config --cflags $(PKGS)) \
+	-DCLAE_CLBLAST_VERSION='"$(shell pkg-config --modversion clblast)"'
+LIBS = $(shell pkg-config --libs $(PKGS)) -lm
+TEST_LIBS = $(shell pkg-config --libs cmocka)
+
+B = build
+LIB_SRC = $(wildcard src/*.c)
+CLI_SRC = $(wildcard src/cli/*.c)
+CL_SRC = $(wildcard cl/*.cl)
+TEST_SRC = $(wildcard tests/test_*.c)
+LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o) $(B)/cl_sources.o
+CLI_OBJ = $(CLI_SRC:%.c=$(B)/%.o)
+TESTS = $(TEST_SRC:tests/%.c=$(B)/tests/%)
+REF_OBJ = $(patsubst %.c,$(B)/%.o,$(wildcard tests/ref/*.c))
+
+# Debian packages that `make deps` installs when missing.
+DEBIAN_PACKAGES = gcc make pkg-config ocl-icd-opencl-dev opencl-headers \
+	pocl-opencl-icd libclblast-dev libcmocka-dev zlib1g-dev libcjson-dev \
+	dataset-fashion-mnist clinfo oclgrind
+
+.PHONY: all deps run test check clean
+all: $(B)/libclae.a $(B)/clae $(B)/clae-devices
+
+deps:
+	@sh tools/deps.sh $(DEBIAN_PACKAGES)
+
+run: deps
+	@$(MAKE) --no-print-directory all
+	$(B)/clae train --epochs 10 --save $(B)/reference.safetensors \
+		--metrics $(B)/reference-metrics.csv
+
+test: deps
+	@$(MAKE) --no-print-directory check
+
+check: all $(TESTS)
+	@sh tests/run.sh $(TESTS)
+
+$(B)/%.o: %.c $(wildcard include/*.h src/*.h tests/ref/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CLAE_CFLAGS) -c $< -o $@
+
+$(B)/cl_sources.c: $(CL_SRC) tools/embed-cl.sh
+	@mkdir -p $(B)
+	sh tools/embed-cl.sh $(CL_SRC) > $@.tmp && mv $@.tmp $@
+
+$(B)/cl_sources.o: $(B)/cl_sources.c src/program.h
+	$(CC) $(CFLAGS) $(CLAE_CFLAGS) -c $< -o $@
+
+$(B)/libclae.a: $(LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/clae: $(CLI_OBJ) $(B)/libclae.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/clae-devices: $(B)/tools/clae-devices.o $(B)/libclae.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(B)/tests/%: $(B)/tests/%.o $(REF_OBJ) $(B)/libclae.a
+	$(CC) $(CFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
+
+clean:
+	rm -rf $(B)

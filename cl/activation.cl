@@ -1,0 +1,40 @@
+/* Activations: the fused bias + activation of a dense layer's forward pass
+ * and the activation's backward pass.
+ * Shapes: z, a, dz are (rows, cols) row-major; bias is (cols) at bias_off in
+ * the flat parameter buffer. act: 0 linear, 1 relu, 2 sigmoid, 3 tanh
+ * (clae_activation). */
+
+#define ACT_LINEAR 0
+#define ACT_RELU 1
+#define ACT_SIGMOID 2
+#define ACT_TANH 3
+
+/* z += bias (in place, kept for the loss), a = act(z). Global size (cols, rows). */
+__kernel void bias_act_forward(__global float *z, __global float *a,
+                               __global const float *params, uint bias_off,
+                               uint cols, uint act)
+{
+    const size_t c = get_global_id(0);
+    const size_t i = get_global_id(1) * cols + c;
+    const float v = z[i] + params[bias_off + c];
+    z[i] = v;
+    float y = v;
+    if (act == ACT_RELU) y = fmax(v, 0.0f);
+    else if (act == ACT_SIGMOID) y = 1.0f / (1.0f + exp(-v));
+    else if (act == ACT_TANH) y = tanh(v);
+    a[i] = y;
+}
+
+/* dz = da * act'(z), in place, with the derivative taken from the output a.
+ * Global size (n). */
+__kernel void act_backward(__global float *dz, __global const float *a,
+                           uint act)
+{
+    const size_t i = get_global_id(0);
+    const float y = a[i];
+    float d = 1.0f;
+    if (act == ACT_RELU) d = y > 0.0f ? 1.0f : 0.0f;
+    else if (act == ACT_SIGMOID) d = y * (1.0f - y);
+    else if (act == ACT_TANH) d = 1.0f - y * y;
+    dz[i] *= d;
+}

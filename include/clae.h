@@ -1,0 +1,249 @@
+/*
+ * clae: train autoencoders on any OpenCL device.
+ *
+ * Every matrix multiply goes to CLBlast; activations, losses, gradients and
+ * optimizer updates run as clae's own OpenCL kernels. The library never
+ * prints and never exits: functions return a clae_status, and a context keeps
+ * the message of its last error (clae_last_error).
+ *
+ * Order of this header: version, status, enums, parameter structs, opaque
+ * handles, then functions by area.
+ */
+#ifndef CLAE_H
+#define CLAE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ===== Version ========================================================== */
+
+#define CLAE_VERSION_STRING "0.1.0"
+
+const char *clae_version(void);         /* clae's version, "0.1.0" */
+const char *clae_clblast_version(void); /* CLBlast's, as built against */
+
+/* ===== Status =========================================================== */
+
+/* 0 is success. OpenCL's CL_* codes (0 .. -72) and CLBlast's codes
+ * (-1007 .. -2050) are kept as they are; clae's own live in -4000 .. -4099. */
+typedef int clae_status;
+
+enum {
+    CLAE_SUCCESS = 0,
+    CLAE_ERR_NO_PLATFORM = -4001, /* no OpenCL platform or device at all */
+    CLAE_ERR_NO_DEVICE = -4002,   /* the requested device does not exist */
+    CLAE_ERR_USAGE = -4003,       /* an argument or option value is invalid */
+    CLAE_ERR_INPUT = -4004,       /* an input file is missing or malformed */
+    CLAE_ERR_IO = -4005,          /* an output file could not be written */
+    CLAE_ERR_HOST_MEMORY = -4006, /* malloc failed */
+    CLAE_ERR_SPEC = -4007,        /* a model spec is malformed */
+    CLAE_ERR_DIVERGED = -4008,    /* the loss became NaN or infinite */
+};
+
+/* Symbolic name of any status: "CL_OUT_OF_RESOURCES", "CLAE_ERR_INPUT". */
+const char *clae_strerror(clae_status status);
+
+/* Nonzero when the status is the caller's fault (bad usage, bad input, a
+ * device that does not exist) rather than a device or runtime failure. */
+int clae_status_is_user_error(clae_status status);
+
+/* ===== Enums ============================================================ */
+
+typedef enum {
+    CLAE_DEVICE_DEFAULT = 0, /* first GPU, else the first device */
+    CLAE_DEVICE_GPU,
+    CLAE_DEVICE_CPU,
+    CLAE_DEVICE_ANY,
+} clae_device_type;
+
+typedef enum {
+    CLAE_ACT_LINEAR = 0,
+    CLAE_ACT_RELU,
+    CLAE_ACT_SIGMOID,
+    CLAE_ACT_TANH,
+} clae_activation;
+
+typedef enum {
+    CLAE_LOSS_BCE = 0, /* binary cross-entropy, mean over elements */
+    CLAE_LOSS_MSE,     /* mean squared error, mean over elements */
+} clae_loss;
+
+typedef enum {
+    CLAE_OPTIMIZER_ADAM = 0,
+    CLAE_OPTIMIZER_SGD,
+} clae_optimizer;
+
+/* Name <-> enum; the *_parse functions return CLAE_ERR_USAGE on an unknown
+ * name. Names are those of the spec text: "relu", "bce", "adam", ... */
+const char *clae_activation_name(clae_activation act);
+clae_status clae_activation_parse(const char *name, clae_activation *out);
+const char *clae_loss_name(clae_loss loss);
+clae_status clae_loss_parse(const char *name, clae_loss *out);
+clae_status clae_optimizer_parse(const char *name, clae_optimizer *out);
+clae_status clae_device_type_parse(const char *name, clae_device_type *out);
+
+/* ===== Parameter structs ================================================ */
+
+/* One OpenCL device, as clae-devices lists it. */
+typedef struct {
+    unsigned platform_index, device_index; /* the P:D of --device */
+    char platform_name[128];
+    char platform_version[128];
+    char name[128];
+    char vendor[128];
+    char type[16]; /* "GPU", "CPU", "ACCELERATOR" or "OTHER" */
+    char opencl_version[128];
+    char driver_version[128];
+    unsigned compute_units;
+    unsigned clock_mhz;
+    uint64_t global_mem_bytes;
+    uint64_t local_mem_bytes;
+    uint64_t max_alloc_bytes;
+} clae_device_info;
+
+typedef enum { CLAE_LOG_INFO = 0, CLAE_LOG_WARNING } clae_log_level;
+
+typedef struct {
+    const char *device;           /* "P:D"; NULL: $CLAE_DEVICE, else by type */
+    clae_device_type device_type; /* used when no P:D is given */
+    const char *kernel_dir;       /* NULL: $CLAE_KERNEL_DIR, else embedded */
+    /* Receives what the library has to say while it works (warnings). */
+    void (*log)(void *user, clae_log_level level, const char *message);
+    void *log_user;
+} clae_context_options;
+
+/* A data set in host memory: n samples of d floats, row-major. */
+typedef struct {
+    size_t n, d;
+    unsigned height, width, channels; /* image shape when known, else 0 */
+    float *x;                         /* n * d values, owned by the struct */
+} clae_data;
+
+/* What a dense spec built from flags contains (see clae_spec_dense). */
+typedef struct {
+    size_t input;          /* features per sample */
+    const size_t *hidden;  /* widths of the hidden layers */
+    size_t hidden_count;
+    clae_activation activation;        /* of the hidden layers */
+    clae_activation output_activation; /* of the output layer */
+    clae_loss loss;
+} clae_dense_spec;
+
+typedef struct {
+    unsigned epoch;    /* 1-based */
+    double train_loss; /* mean over all elements of the epoch's batches */
+    double val_loss;   /* NaN without a validation set */
+    double seconds;    /* the epoch's training wall time */
+} clae_epoch_metrics;
+
+typedef struct {
+    clae_optimizer optimizer;
+    float learning_rate;
+    float beta1, beta2, epsilon; /* Adam's */
+    size_t batch_size;
+    unsigned epochs;
+    uint64_t seed; /* keys the shuffling */
+    /* Called after every epoch; a nonzero return stops training early. */
+    int (*on_epoch)(void *user, const clae_epoch_metrics *metrics);
+    void *user;
+} clae_train_options;
+
+/* ===== Opaque handles =================================================== */
+
+typedef struct clae_context clae_context;
+typedef struct clae_model clae_model;
+
+/* ===== Devices ========================================================== */
+
+/* Lists every device of every platform into a malloc'ed array the caller
+ * frees with free(). Returns CLAE_ERR_NO_PLATFORM when there is none. */
+clae_status clae_devices_list(clae_device_info **devices, size_t *count);
+
+/* Version string of the first OpenCL platform, or "none". */
+const char *clae_opencl_platform_version(char *buffer, size_t size);
+
+/* ===== Context ========================================================== */
+
+/* Opens the chosen device (options may be NULL) and builds the kernels.
+ * *context is set even on failure, when memory allows, so that
+ * clae_last_error can say why; destroy it in every case. */
+clae_status clae_context_create(const clae_context_options *options,
+                                clae_context **context);
+void clae_context_destroy(clae_context *context); /* NULL-safe */
+
+/* The last error's message with its call site; "" when none. */
+const char *clae_last_error(const clae_context *context);
+const clae_device_info *clae_context_device(const clae_context *context);
+
+/* ===== Data ============================================================= */
+
+/* Reads an IDX file (plain or gzip) of uint8 images, scaled to [0, 1]. */
+clae_status clae_data_load_idx(clae_context *context, const char *path,
+                               clae_data **data);
+void clae_data_free(clae_data *data); /* NULL-safe */
+
+/* ===== Model specs ====================================================== */
+
+/* Writes the spec text of a dense autoencoder to a malloc'ed string. */
+clae_status clae_spec_dense(clae_context *context, const clae_dense_spec *dense,
+                            char **spec_text);
+
+/* Reads a spec file into a malloc'ed string (parsed by clae_model_create). */
+clae_status clae_spec_load(clae_context *context, const char *path,
+                           char **spec_text);
+
+/* Preset names, NULL-terminated; clae_arch_spec writes one preset's text,
+ * with the input width given (784 for Fashion-MNIST), to a malloc'ed string. */
+const char *const *clae_arch_names(void);
+const char *clae_arch_description(const char *name); /* NULL if unknown */
+clae_status clae_arch_spec(clae_context *context, const char *name,
+                           size_t input, char **spec_text);
+
+/* ===== Model ============================================================ */
+
+/* Parses the spec, allocates the parameters on the device and initialises
+ * them (Glorot-uniform weights from the seed, zero biases). */
+clae_status clae_model_create(clae_context *context, const char *spec_text,
+                              uint64_t seed, clae_model **model);
+void clae_model_destroy(clae_model *model); /* NULL-safe */
+
+size_t clae_model_input_width(const clae_model *model);
+/* The canonical spec text; owned by the model. */
+const char *clae_model_spec(const clae_model *model);
+
+/* Safetensors files; writes are atomic (temporary file, fsync, rename). */
+clae_status clae_model_save(clae_model *model, const char *path);
+clae_status clae_model_load(clae_context *context, const char *path,
+                            clae_model **model);
+
+/* ===== Files ============================================================ */
+
+/* Writes size bytes to path atomically (temporary file in the same
+ * directory, fsync, rename): an existing file is replaced, never truncated. */
+clae_status clae_file_write_atomic(clae_context *context, const char *path,
+                                   const void *data, size_t size);
+
+/* ===== Training ========================================================= */
+
+/* The reference settings: Adam 1e-3 / 0.9 / 0.999 / 1e-7, batch 256,
+ * 10 epochs, seed 0, no callback. */
+void clae_train_options_default(clae_train_options *options);
+
+/* Trains on train (and reports the loss on val, which may be NULL).
+ * Both must have the model's input width. */
+clae_status clae_train(clae_model *model, const clae_data *train,
+                       const clae_data *val, const clae_train_options *options);
+
+/* Mean loss of the model over all elements of data. */
+clae_status clae_evaluate(clae_model *model, const clae_data *data,
+                          size_t batch_size, double *mean_loss);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CLAE_H */

@@ -1,0 +1,61 @@
+/* The command line: one file per subcommand over the public API. */
+#ifndef CLAE_CLI_H
+#define CLAE_CLI_H
+
+#include <getopt.h>
+
+#include "clae.h"
+
+/* Exit codes of DESIGN.md. */
+enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
+
+#define FASHION_DIR "/usr/share/datasets/fashion-mnist"
+#define FASHION_TRAIN FASHION_DIR "/train-images-idx3-ubyte.gz"
+#define FASHION_TEST FASHION_DIR "/t10k-images-idx3-ubyte.gz"
+
+/* Options every command takes; their getopt values start at 1000. */
+enum { OPT_DEVICE = 1000, OPT_DEVICE_TYPE, OPT_HELP, OPT_FIRST_COMMAND_OPTION };
+#define COMMON_OPTIONS                                                       \
+    {"device", required_argument, NULL, OPT_DEVICE},                         \
+    {"device-type", required_argument, NULL, OPT_DEVICE_TYPE},               \
+    {"help", no_argument, NULL, OPT_HELP}
+
+#define COMMON_HELP                                                          \
+    "  --device P:D          platform and device index (see clae-devices);\n" \
+    "                        also $CLAE_DEVICE\n"                            \
+    "  --device-type T       gpu, cpu or any when no P:D is given\n"         \
+    "                        (default: the first GPU, else the first device)\n" \
+    "  --help                this text\n"
+
+typedef struct {
+    clae_context_options context;
+    int help;
+} cli_common;
+
+/* Handles a common option; returns 0 on success, EXIT_USAGE on a bad one. */
+int cli_common_option(cli_common *common, int opt, const char *arg);
+
+/* Reports a usage error ("clae CMD: message") and returns EXIT_USAGE. */
+int cli_usage_error(const char *command, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Reports a failed library call and returns its exit code: 2 for the
+ * user's mistakes (bad input, bad flags, no such device), else 1. */
+int cli_fail(const char *command, clae_context *ctx, clae_status status);
+
+/* Opens the context for a command, reporting failures; 0 when ready. */
+int cli_open(const char *command, const cli_common *common, clae_context **ctx);
+
+/* Parses numbers whole or fails: nonzero on success. */
+int cli_parse_size(const char *text, size_t *out);
+int cli_parse_float(const char *text, float *out);
+int cli_parse_u64(const char *text, uint64_t *out);
+
+/* getopt's messages for unknown options and missing values. */
+int cli_unknown_option(const char *command, char **argv);
+
+int cmd_train(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
+int cmd_arch(int argc, char **argv);
+
+#endif

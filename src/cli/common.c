@@ -1,0 +1,98 @@
+/* What every subcommand shares: device flags, number parsing, errors. */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static void print_warning(void *user, clae_log_level level, const char *msg)
+{
+    (void)user;
+    fprintf(stderr, "clae: %s%s\n", level == CLAE_LOG_WARNING ? "warning: " : "",
+            msg);
+}
+
+int cli_common_option(cli_common *c, int opt, const char *arg)
+{
+    c->context.log = print_warning;
+    switch (opt) {
+    case OPT_DEVICE:
+        c->context.device = arg;
+        return 0;
+    case OPT_DEVICE_TYPE:
+        if (clae_device_type_parse(arg, &c->context.device_type) != CLAE_SUCCESS ||
+            c->context.device_type == CLAE_DEVICE_DEFAULT)
+            return cli_usage_error("", "--device-type: '%s' is not gpu, cpu or any",
+                                   arg);
+        return 0;
+    case OPT_HELP:
+        c->help = 1;
+        return 0;
+    }
+    return EXIT_USAGE;
+}
+
+int cli_usage_error(const char *command, const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "clae%s%s: ", *command ? " " : "", command);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return EXIT_USAGE;
+}
+
+int cli_fail(const char *command, clae_context *ctx, clae_status status)
+{
+    const char *message = clae_last_error(ctx);
+    fprintf(stderr, "clae %s: %s\n", command,
+            *message ? message : clae_strerror(status));
+    return clae_status_is_user_error(status) ? EXIT_USAGE : EXIT_RUNTIME;
+}
+
+int cli_open(const char *command, const cli_common *common, clae_context **ctx)
+{
+    clae_status status = clae_context_create(&common->context, ctx);
+    if (status == CLAE_SUCCESS) return 0;
+    return cli_fail(command, *ctx, status);
+}
+
+int cli_parse_size(const char *text, size_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!text || *text < '0' || *text > '9') return 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    if (errno || *end) return 0;
+    *out = (size_t)v;
+    return 1;
+}
+
+int cli_parse_u64(const char *text, uint64_t *out)
+{
+    size_t v;
+    if (!cli_parse_size(text, &v)) return 0;
+    *out = v;
+    return 1;
+}
+
+int cli_parse_float(const char *text, float *out)
+{
+    char *end;
+    errno = 0;
+    float v = strtof(text, &end);
+    if (errno || end == text || *end || !isfinite(v)) return 0;
+    *out = v;
+    return 1;
+}
+
+int cli_unknown_option(const char *command, char **argv)
+{
+    (void)argv;
+    fprintf(stderr, "clae %s: see 'clae %s --help'\n", command, command);
+    return EXIT_USAGE;
+}

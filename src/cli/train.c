@@ -1,0 +1,332 @@
+/* clae train: builds the model from flags, a preset or a spec file, trains
+ * it, prints a line per epoch and writes the metrics CSV and the model. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char help[] =
+    "usage: clae train [OPTIONS]\n"
+    "Trains an autoencoder. With no options: the reference model (784 -> 128\n"
+    "relu -> 784 sigmoid, bce, Adam 1e-3, batch 256) on Fashion-MNIST, with its\n"
+    "test set for validation.\n\n"
+    "data:\n"
+    "  --data F              training data, an IDX file (.gz or plain)\n"
+    "                        (default: " FASHION_TRAIN ")\n"
+    "  --val F               validation data (default with no --data: the\n"
+    "                        Fashion-MNIST test set; with --data: none)\n"
+    "  --val-split R         hold out the last fraction R of --data instead\n"
+    "model (one of):\n"
+    "  --arch NAME           a preset (clae arch lists them)\n"
+    "  --model F             a spec file (see clae arch reference)\n"
+    "  --hidden N[,N...]     hidden layer widths (default 128)\n"
+    "  --activation A        of hidden layers: relu, sigmoid, tanh, linear\n"
+    "  --output-activation A of the output layer (default sigmoid)\n"
+    "  --loss L              bce or mse (default bce)\n"
+    "training:\n"
+    "  --optimizer O         adam or sgd (default adam)\n"
+    "  --lr X                learning rate (default 1e-3)\n"
+    "  --batch-size B        (default 256)\n"
+    "  --epochs E            (default 10)\n"
+    "  --seed S              weights and shuffling (default 0)\n"
+    "output:\n"
+    "  --metrics F.csv       epoch,train_loss,val_loss,seconds per epoch\n"
+    "  --save F              the trained model (safetensors)\n"
+    COMMON_HELP;
+
+enum {
+    OPT_DATA = OPT_FIRST_COMMAND_OPTION, OPT_VAL, OPT_VAL_SPLIT, OPT_ARCH,
+    OPT_MODEL, OPT_HIDDEN, OPT_ACTIVATION, OPT_OUTPUT_ACTIVATION, OPT_LOSS,
+    OPT_OPTIMIZER, OPT_LR, OPT_BATCH, OPT_EPOCHS, OPT_SEED, OPT_METRICS,
+    OPT_SAVE,
+};
+
+static const struct option options[] = {
+    {"data", required_argument, NULL, OPT_DATA},
+    {"val", required_argument, NULL, OPT_VAL},
+    {"val-split", required_argument, NULL, OPT_VAL_SPLIT},
+    {"arch", required_argument, NULL, OPT_ARCH},
+    {"model", required_argument, NULL, OPT_MODEL},
+    {"hidden", required_argument, NULL, OPT_HIDDEN},
+    {"activation", required_argument, NULL, OPT_ACTIVATION},
+    {"output-activation", required_argument, NULL, OPT_OUTPUT_ACTIVATION},
+    {"loss", required_argument, NULL, OPT_LOSS},
+    {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
+    {"lr", required_argument, NULL, OPT_LR},
+    {"batch-size", required_argument, NULL, OPT_BATCH},
+    {"epochs", required_argument, NULL, OPT_EPOCHS},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"metrics", required_argument, NULL, OPT_METRICS},
+    {"save", required_argument, NULL, OPT_SAVE},
+    COMMON_OPTIONS,
+    {NULL, 0, NULL, 0},
+};
+
+#define MAX_HIDDEN 64
+
+typedef struct {
+    cli_common common;
+    const char *data, *val, *arch, *model, *metrics, *save;
+    float val_split;
+    size_t hidden[MAX_HIDDEN], hidden_count;
+    int dense_flags; /* any of --hidden, --activation, ... given */
+    clae_dense_spec dense;
+    clae_train_options train;
+} train_args;
+
+static int parse_hidden(const char *text, train_args *a)
+{
+    char *copy = strdup(text), *save = NULL;
+    a->hidden_count = 0;
+    int ok = copy != NULL;
+    for (char *w = strtok_r(copy, ",", &save); ok && w;
+         w = strtok_r(NULL, ",", &save)) {
+        size_t v;
+        ok = a->hidden_count < MAX_HIDDEN && cli_parse_size(w, &v) && v > 0 &&
+             v < (1u << 24);
+        if (ok) a->hidden[a->hidden_count++] = v;
+    }
+    free(copy);
+    return ok && a->hidden_count > 0;
+}
+
+static int parse_option(train_args *a, int opt, const char *arg)
+{
+    const char *cmd = "train";
+    switch (opt) {
+    case OPT_DATA: a->data = arg; break;
+    case OPT_VAL: a->val = arg; break;
+    case OPT_VAL_SPLIT:
+        if (!cli_parse_float(arg, &a->val_split) || !(a->val_split > 0.0f) ||
+            !(a->val_split < 1.0f))
+            return cli_usage_error(cmd, "--val-split: '%s' is not between 0 and 1", arg);
+        break;
+    case OPT_ARCH: a->arch = arg; break;
+    case OPT_MODEL: a->model = arg; break;
+    case OPT_HIDDEN:
+        a->dense_flags = 1;
+        if (!parse_hidden(arg, a))
+            return cli_usage_error(cmd, "--hidden: '%s' is not a list of positive "
+                                        "widths like 256,64,256", arg);
+        break;
+    case OPT_ACTIVATION:
+    case OPT_OUTPUT_ACTIVATION:
+        a->dense_flags = 1;
+        if (clae_activation_parse(arg, opt == OPT_ACTIVATION
+                                           ? &a->dense.activation
+                                           : &a->dense.output_activation))
+            return cli_usage_error(cmd, "--%s: unknown activation '%s' (relu, "
+                                        "sigmoid, tanh, linear)",
+                                   opt == OPT_ACTIVATION ? "activation"
+                                                         : "output-activation",
+                                   arg);
+        break;
+    case OPT_LOSS:
+        a->dense_flags = 1;
+        if (clae_loss_parse(arg, &a->dense.loss))
+            return cli_usage_error(cmd, "--loss: unknown loss '%s' (bce, mse)", arg);
+        break;
+    case OPT_OPTIMIZER:
+        if (clae_optimizer_parse(arg, &a->train.optimizer))
+            return cli_usage_error(cmd, "--optimizer: unknown optimizer '%s' "
+                                        "(adam, sgd)", arg);
+        break;
+    case OPT_LR:
+        if (!cli_parse_float(arg, &a->train.learning_rate) ||
+            !(a->train.learning_rate > 0.0f))
+            return cli_usage_error(cmd, "--lr: '%s' is not a positive number", arg);
+        break;
+    case OPT_BATCH:
+        if (!cli_parse_size(arg, &a->train.batch_size) ||
+            a->train.batch_size == 0 || a->train.batch_size > (1u << 24))
+            return cli_usage_error(cmd, "--batch-size: '%s' is not a positive "
+                                        "integer up to 16777216", arg);
+        break;
+    case OPT_EPOCHS: {
+        size_t e;
+        if (!cli_parse_size(arg, &e) || e == 0 || e > 1000000)
+            return cli_usage_error(cmd, "--epochs: '%s' is not a positive integer",
+                                   arg);
+        a->train.epochs = (unsigned)e;
+        break;
+    }
+    case OPT_SEED:
+        if (!cli_parse_u64(arg, &a->train.seed))
+            return cli_usage_error(cmd, "--seed: '%s' is not a non-negative integer",
+                                   arg);
+        break;
+    case OPT_METRICS: a->metrics = arg; break;
+    case OPT_SAVE: a->save = arg; break;
+    default: return cli_common_option(&a->common, opt, arg);
+    }
+    return 0;
+}
+
+static int parse_args(int argc, char **argv, train_args *a)
+{
+    clae_train_options_default(&a->train);
+    a->hidden[0] = 128;
+    a->hidden_count = 1;
+    a->dense = (clae_dense_spec){.activation = CLAE_ACT_RELU,
+                                 .output_activation = CLAE_ACT_SIGMOID,
+                                 .loss = CLAE_LOSS_BCE};
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        if (opt == '?') return cli_unknown_option("train", argv);
+        int rc = parse_option(a, opt, optarg);
+        if (rc) return rc;
+    }
+    if (optind < argc)
+        return cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
+    if ((a->arch != NULL) + (a->model != NULL) + a->dense_flags > 1)
+        return cli_usage_error("train", "choose one of --arch, --model and the "
+                                        "--hidden/--activation/--loss flags");
+    if (a->val && a->val_split > 0.0f)
+        return cli_usage_error("train", "choose one of --val and --val-split");
+    return 0;
+}
+
+/* The spec text for the data's width, from whichever flags were given. */
+static clae_status make_spec(clae_context *ctx, train_args *a, size_t input,
+                             char **spec)
+{
+    if (a->model) return clae_spec_load(ctx, a->model, spec);
+    if (a->arch) return clae_arch_spec(ctx, a->arch, input, spec);
+    a->dense.input = input;
+    a->dense.hidden = a->hidden;
+    a->dense.hidden_count = a->hidden_count;
+    return clae_spec_dense(ctx, &a->dense, spec);
+}
+
+/* Holds out the last fraction of data as the validation set. */
+static clae_status split_off(clae_data *data, float fraction, clae_data **val)
+{
+    size_t n_val = (size_t)((double)data->n * fraction);
+    if (n_val == 0 || n_val >= data->n) return CLAE_ERR_USAGE;
+    clae_data *v = malloc(sizeof *v);
+    if (!v) return CLAE_ERR_HOST_MEMORY;
+    *v = *data;
+    v->n = n_val;
+    v->x = malloc(n_val * data->d * sizeof(float));
+    if (!v->x) {
+        free(v);
+        return CLAE_ERR_HOST_MEMORY;
+    }
+    data->n -= n_val;
+    memcpy(v->x, data->x + data->n * data->d, n_val * data->d * sizeof(float));
+    *val = v;
+    return CLAE_SUCCESS;
+}
+
+/* Per-epoch reporting: the console line and the metrics CSV, rewritten
+ * atomically after every epoch so it is never seen half-written. */
+typedef struct {
+    clae_context *ctx;
+    unsigned epochs;
+    const char *metrics_path;
+    char *csv;
+    size_t csv_len, csv_cap;
+    clae_status write_status;
+} reporter;
+
+static void csv_append(reporter *r, const char *line)
+{
+    size_t n = strlen(line);
+    if (r->csv_len + n + 1 > r->csv_cap) {
+        size_t cap = 2 * (r->csv_cap + n + 1);
+        char *grown = realloc(r->csv, cap);
+        if (!grown) return;
+        r->csv = grown;
+        r->csv_cap = cap;
+    }
+    memcpy(r->csv + r->csv_len, line, n + 1);
+    r->csv_len += n;
+}
+
+static int on_epoch(void *user, const clae_epoch_metrics *m)
+{
+    reporter *r = user;
+    char val[32] = "", line[160];
+    if (!isnan(m->val_loss)) snprintf(val, sizeof val, "%.6g", m->val_loss);
+    printf("epoch %u/%u  train_loss %.6g  val_loss %s  seconds %.2f\n", m->epoch,
+           r->epochs, m->train_loss, *val ? val : "-", m->seconds);
+    fflush(stdout);
+    if (!r->metrics_path) return 0;
+    snprintf(line, sizeof line, "%u,%.6g,%s,%.3f\n", m->epoch, m->train_loss,
+             val, m->seconds);
+    csv_append(r, line);
+    r->write_status = clae_file_write_atomic(r->ctx, r->metrics_path, r->csv,
+                                             r->csv_len);
+    return r->write_status != CLAE_SUCCESS;
+}
+
+static int load_data(clae_context *ctx, const char *path, clae_data **data)
+{
+    clae_status status = clae_data_load_idx(ctx, path, data);
+    if (status == CLAE_SUCCESS) return 0;
+    if (strncmp(path, FASHION_DIR, strlen(FASHION_DIR)) == 0)
+        fprintf(stderr, "clae train: the default data set comes from Debian's "
+                        "dataset-fashion-mnist package (make deps installs it)\n");
+    return cli_fail("train", ctx, status);
+}
+
+int cmd_train(int argc, char **argv)
+{
+    train_args a = {0};
+    int rc = parse_args(argc, argv, &a);
+    if (rc) return rc;
+    if (a.common.help) {
+        fputs(help, stdout);
+        return EXIT_OK;
+    }
+    clae_context *ctx = NULL;
+    clae_data *train = NULL, *val = NULL;
+    clae_model *model = NULL;
+    char *spec = NULL;
+    reporter r = {.metrics_path = a.metrics, .epochs = a.train.epochs};
+    clae_status status = CLAE_SUCCESS;
+
+    if ((rc = cli_open("train", &a.common, &ctx))) goto done;
+    r.ctx = ctx;
+    const char *val_path = a.val ? a.val
+                           : !a.data && a.val_split == 0.0f ? FASHION_TEST
+                                                            : NULL;
+    if ((rc = load_data(ctx, a.data ? a.data : FASHION_TRAIN, &train))) goto done;
+    if (val_path && (rc = load_data(ctx, val_path, &val))) goto done;
+    if (a.val_split > 0.0f && (status = split_off(train, a.val_split, &val))) {
+        rc = cli_usage_error("train", "--val-split leaves no training or "
+                                      "validation samples");
+        goto done;
+    }
+    if ((status = make_spec(ctx, &a, train->d, &spec))) goto fail;
+    if ((status = clae_model_create(ctx, spec, a.train.seed, &model))) goto fail;
+    csv_append(&r, "epoch,train_loss,val_loss,seconds\n");
+    a.train.on_epoch = on_epoch;
+    a.train.user = &r;
+    const clae_device_info *dev = clae_context_device(ctx);
+    printf("device %u:%u %s; training on %zu samples", dev->platform_index,
+           dev->device_index, dev->name, train->n);
+    if (val) printf(", validating on %zu", val->n);
+    printf("\n");
+    status = clae_train(model, train, val, &a.train);
+    if (status == CLAE_SUCCESS) status = r.write_status;
+    if (status) goto fail;
+    if (a.save) {
+        if ((status = clae_model_save(model, a.save))) goto fail;
+        printf("saved %s\n", a.save);
+    }
+    goto done;
+fail:
+    rc = cli_fail("train", ctx, status);
+done:
+    free(r.csv);
+    free(spec);
+    clae_model_destroy(model);
+    clae_data_free(train);
+    clae_data_free(val);
+    clae_context_destroy(ctx);
+    return rc;
+}

@@ -1,0 +1,71 @@
+/* The context: one device, its queue, its kernels and the last error. */
+#ifndef CLAE_CONTEXT_H
+#define CLAE_CONTEXT_H
+
+#include <CL/cl.h>
+
+#include "clae.h"
+#include "kernels.h"
+
+struct clae_context {
+    clae_device_info info;
+    cl_platform_id platform;
+    cl_device_id device;
+    cl_context cl;
+    cl_command_queue queue;
+    clae_kernels kernels;
+    int driver_caches_builds; /* PoCL and NVIDIA keep their own cache */
+    char *kernel_dir;         /* NULL: the embedded sources */
+    void (*log)(void *user, clae_log_level level, const char *message);
+    void *log_user;
+    char last_error[4096];
+};
+
+/* Records a failure in the context and returns status. The message says what
+ * failed; file:line is appended. ctx may be NULL (the status alone is kept). */
+clae_status clae__fail(clae_context *ctx, clae_status status, const char *file,
+                       int line, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+#define CLAE_FAIL(ctx, status, ...) \
+    clae__fail((ctx), (status), __FILE__, __LINE__, __VA_ARGS__)
+
+/* Checks a call that returns a cl_int (or CLBlast code): on failure records
+ * "call: CL_NAME" and jumps to the cleanup label `fail` with `status` set. */
+#define CL_CHECK(ctx, call)                                                  \
+    do {                                                                     \
+        cl_int cl_check_rc_ = (call);                                        \
+        if (cl_check_rc_ != CL_SUCCESS) {                                    \
+            status = CLAE_FAIL((ctx), cl_check_rc_, "%s: %s", #call,         \
+                               clae_strerror(cl_check_rc_));                 \
+            goto fail;                                                       \
+        }                                                                    \
+    } while (0)
+
+/* For calls that report through an out-parameter: `err` must have been
+ * passed as the last argument. */
+#define CL_CHECK_ERR(ctx, what, err)                                         \
+    do {                                                                     \
+        if ((err) != CL_SUCCESS) {                                           \
+            status = CLAE_FAIL((ctx), (err), "%s: %s", (what),               \
+                               clae_strerror(err));                          \
+            goto fail;                                                       \
+        }                                                                    \
+    } while (0)
+
+/* Same for status-returning clae functions: propagate without a message. */
+#define CLAE_TRY(call)                                                       \
+    do {                                                                     \
+        status = (call);                                                     \
+        if (status != CLAE_SUCCESS) goto fail;                               \
+    } while (0)
+
+void clae__warn(clae_context *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* Creates a device buffer of `bytes` (at least 1) or fails with its name. */
+clae_status clae__buffer(clae_context *ctx, size_t bytes, const char *what,
+                         cl_mem *out);
+void clae__release_mem(cl_mem *mem); /* NULL-safe, clears the handle */
+
+#endif

@@ -1,0 +1,297 @@
+/* Platforms and devices: listing, choosing, opening a context and queue. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "blas.h"
+#include "context.h"
+
+static void platform_string(cl_platform_id p, cl_platform_info what,
+                            char *out, size_t size)
+{
+    if (clGetPlatformInfo(p, what, size, out, NULL) != CL_SUCCESS)
+        snprintf(out, size, "?");
+}
+
+static void device_string(cl_device_id d, cl_device_info what, char *out,
+                          size_t size)
+{
+    if (clGetDeviceInfo(d, what, size, out, NULL) != CL_SUCCESS)
+        snprintf(out, size, "?");
+}
+
+static uint64_t device_ulong(cl_device_id d, cl_device_info what)
+{
+    cl_ulong v = 0;
+    clGetDeviceInfo(d, what, sizeof v, &v, NULL);
+    return v;
+}
+
+static unsigned device_uint(cl_device_id d, cl_device_info what)
+{
+    cl_uint v = 0;
+    clGetDeviceInfo(d, what, sizeof v, &v, NULL);
+    return v;
+}
+
+static const char *type_name(cl_device_type type)
+{
+    if (type & CL_DEVICE_TYPE_GPU) return "GPU";
+    if (type & CL_DEVICE_TYPE_CPU) return "CPU";
+    if (type & CL_DEVICE_TYPE_ACCELERATOR) return "ACCELERATOR";
+    return "OTHER";
+}
+
+static void describe(cl_platform_id p, cl_device_id d, unsigned pi,
+                     unsigned di, clae_device_info *info)
+{
+    memset(info, 0, sizeof *info);
+    info->platform_index = pi;
+    info->device_index = di;
+    platform_string(p, CL_PLATFORM_NAME, info->platform_name,
+                    sizeof info->platform_name);
+    platform_string(p, CL_PLATFORM_VERSION, info->platform_version,
+                    sizeof info->platform_version);
+    device_string(d, CL_DEVICE_NAME, info->name, sizeof info->name);
+    device_string(d, CL_DEVICE_VENDOR, info->vendor, sizeof info->vendor);
+    device_string(d, CL_DEVICE_VERSION, info->opencl_version,
+                  sizeof info->opencl_version);
+    device_string(d, CL_DRIVER_VERSION, info->driver_version,
+                  sizeof info->driver_version);
+    cl_device_type type = 0;
+    clGetDeviceInfo(d, CL_DEVICE_TYPE, sizeof type, &type, NULL);
+    snprintf(info->type, sizeof info->type, "%s", type_name(type));
+    info->compute_units = device_uint(d, CL_DEVICE_MAX_COMPUTE_UNITS);
+    info->clock_mhz = device_uint(d, CL_DEVICE_MAX_CLOCK_FREQUENCY);
+    info->global_mem_bytes = device_ulong(d, CL_DEVICE_GLOBAL_MEM_SIZE);
+    info->local_mem_bytes = device_ulong(d, CL_DEVICE_LOCAL_MEM_SIZE);
+    info->max_alloc_bytes = device_ulong(d, CL_DEVICE_MAX_MEM_ALLOC_SIZE);
+}
+
+/* Calls visit for every device of every platform until it returns nonzero.
+ * Returns CLAE_ERR_NO_PLATFORM when there is no platform or no device. */
+typedef int (*device_visitor)(void *user, cl_platform_id p, cl_device_id d,
+                              unsigned pi, unsigned di);
+
+static clae_status for_each_device(device_visitor visit, void *user)
+{
+    cl_uint np = 0;
+    if (clGetPlatformIDs(0, NULL, &np) != CL_SUCCESS || np == 0)
+        return CLAE_ERR_NO_PLATFORM;
+    cl_platform_id platforms[64];
+    if (np > 64) np = 64;
+    if (clGetPlatformIDs(np, platforms, NULL) != CL_SUCCESS)
+        return CLAE_ERR_NO_PLATFORM;
+    unsigned seen = 0;
+    for (unsigned pi = 0; pi < np; pi++) {
+        cl_uint nd = 0;
+        if (clGetDeviceIDs(platforms[pi], CL_DEVICE_TYPE_ALL, 0, NULL, &nd) !=
+                CL_SUCCESS || nd == 0)
+            continue;
+        cl_device_id devices[64];
+        if (nd > 64) nd = 64;
+        if (clGetDeviceIDs(platforms[pi], CL_DEVICE_TYPE_ALL, nd, devices,
+                           NULL) != CL_SUCCESS)
+            continue;
+        for (unsigned di = 0; di < nd; di++, seen++)
+            if (visit(user, platforms[pi], devices[di], pi, di))
+                return CLAE_SUCCESS;
+    }
+    return seen ? CLAE_SUCCESS : CLAE_ERR_NO_PLATFORM;
+}
+
+struct device_list { clae_device_info *items; size_t count, cap; int oom; };
+
+static int append_device(void *user, cl_platform_id p, cl_device_id d,
+                         unsigned pi, unsigned di)
+{
+    struct device_list *list = user;
+    if (list->count == list->cap) {
+        size_t cap = list->cap ? 2 * list->cap : 8;
+        clae_device_info *grown = realloc(list->items, cap * sizeof *grown);
+        if (!grown) { list->oom = 1; return 1; }
+        list->items = grown;
+        list->cap = cap;
+    }
+    describe(p, d, pi, di, &list->items[list->count++]);
+    return 0;
+}
+
+clae_status clae_devices_list(clae_device_info **devices, size_t *count)
+{
+    struct device_list list = {0};
+    clae_status status = for_each_device(append_device, &list);
+    if (status == CLAE_SUCCESS && list.oom) status = CLAE_ERR_HOST_MEMORY;
+    if (status != CLAE_SUCCESS) {
+        free(list.items);
+        return status;
+    }
+    *devices = list.items;
+    *count = list.count;
+    return CLAE_SUCCESS;
+}
+
+const char *clae_opencl_platform_version(char *buffer, size_t size)
+{
+    cl_platform_id p;
+    cl_uint n = 0;
+    if (clGetPlatformIDs(1, &p, &n) != CL_SUCCESS || n == 0)
+        snprintf(buffer, size, "none");
+    else
+        platform_string(p, CL_PLATFORM_VERSION, buffer, size);
+    return buffer;
+}
+
+/* The device search: by P:D when index_p >= 0, else the first of `type`. */
+struct device_choice {
+    int index_p, index_d;
+    cl_device_type type;
+    cl_platform_id platform;
+    cl_device_id device;
+    unsigned pi, di;
+    int found;
+};
+
+static int choose_device(void *user, cl_platform_id p, cl_device_id d,
+                         unsigned pi, unsigned di)
+{
+    struct device_choice *c = user;
+    if (c->index_p >= 0) {
+        if ((int)pi != c->index_p || (int)di != c->index_d) return 0;
+    } else {
+        cl_device_type type = 0;
+        clGetDeviceInfo(d, CL_DEVICE_TYPE, sizeof type, &type, NULL);
+        if (!(type & c->type)) return 0;
+    }
+    c->platform = p;
+    c->device = d;
+    c->pi = pi;
+    c->di = di;
+    c->found = 1;
+    return 1;
+}
+
+static int parse_index_pair(const char *text, int *p, int *d)
+{
+    char tail;
+    return sscanf(text, "%d:%d%c", p, d, &tail) == 2 && *p >= 0 && *d >= 0;
+}
+
+static clae_status find_device(clae_context *ctx, const char *spec,
+                               clae_device_type type,
+                               struct device_choice *c)
+{
+    clae_status status = CLAE_SUCCESS;
+    memset(c, 0, sizeof *c);
+    c->index_p = -1;
+    if (spec) {
+        if (!parse_index_pair(spec, &c->index_p, &c->index_d))
+            return CLAE_FAIL(ctx, CLAE_ERR_NO_DEVICE,
+                             "device '%s': expected P:D, e.g. 0:0", spec);
+        status = for_each_device(choose_device, c);
+    } else if (type == CLAE_DEVICE_DEFAULT) {
+        c->type = CL_DEVICE_TYPE_GPU;
+        status = for_each_device(choose_device, c);
+        if (status == CLAE_SUCCESS && !c->found) {
+            c->type = CL_DEVICE_TYPE_ALL;
+            status = for_each_device(choose_device, c);
+        }
+    } else {
+        c->type = type == CLAE_DEVICE_GPU   ? CL_DEVICE_TYPE_GPU
+                  : type == CLAE_DEVICE_CPU ? CL_DEVICE_TYPE_CPU
+                                            : CL_DEVICE_TYPE_ALL;
+        status = for_each_device(choose_device, c);
+    }
+    if (status == CLAE_ERR_NO_PLATFORM)
+        return CLAE_FAIL(ctx, status,
+                         "no OpenCL platform found: install an OpenCL driver "
+                         "(on Debian: apt-get install ocl-icd-libopencl1 "
+                         "pocl-opencl-icd, or your GPU vendor's ICD)");
+    if (!c->found)
+        return CLAE_FAIL(ctx, CLAE_ERR_NO_DEVICE,
+                         spec ? "device '%s' names no device (see clae-devices)"
+                              : "no OpenCL device of the requested type%s",
+                         spec ? spec : "");
+    return CLAE_SUCCESS;
+}
+
+static int driver_has_build_cache(const clae_device_info *info)
+{
+    return strstr(info->platform_name, "Portable Computing Language") ||
+           strstr(info->vendor, "NVIDIA");
+}
+
+clae_status clae_context_create(const clae_context_options *options,
+                                clae_context **out)
+{
+    clae_status status = CLAE_SUCCESS;
+    clae_context_options defaults = {0};
+    if (!options) options = &defaults;
+    clae_context *ctx = calloc(1, sizeof *ctx);
+    *out = ctx;
+    if (!ctx) return CLAE_ERR_HOST_MEMORY;
+    ctx->log = options->log;
+    ctx->log_user = options->log_user;
+
+    const char *dir = options->kernel_dir ? options->kernel_dir
+                                          : getenv("CLAE_KERNEL_DIR");
+    if (dir && *dir && !(ctx->kernel_dir = strdup(dir)))
+        return CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
+
+    const char *spec = options->device ? options->device : getenv("CLAE_DEVICE");
+    if (spec && !*spec) spec = NULL;
+    struct device_choice choice;
+    CLAE_TRY(find_device(ctx, spec, options->device_type, &choice));
+    ctx->platform = choice.platform;
+    ctx->device = choice.device;
+    describe(choice.platform, choice.device, choice.pi, choice.di, &ctx->info);
+    ctx->driver_caches_builds = driver_has_build_cache(&ctx->info);
+
+    cl_int err;
+    ctx->cl = clCreateContext(NULL, 1, &ctx->device, NULL, NULL, &err);
+    CL_CHECK_ERR(ctx, "clCreateContext", err);
+    ctx->queue = clCreateCommandQueue(ctx->cl, ctx->device, 0, &err);
+    CL_CHECK_ERR(ctx, "clCreateCommandQueue", err);
+    CLAE_TRY(clae__kernels_create(ctx, &ctx->kernels));
+    return CLAE_SUCCESS;
+fail:
+    return status;
+}
+
+void clae_context_destroy(clae_context *ctx)
+{
+    if (!ctx) return;
+    clae__kernels_release(&ctx->kernels);
+    if (ctx->queue) {
+        clFinish(ctx->queue);
+        /* CLBlast keeps programs per context; drop them before it goes. */
+        clae__blas_clear_cache();
+        clReleaseCommandQueue(ctx->queue);
+    }
+    if (ctx->cl) clReleaseContext(ctx->cl);
+    free(ctx->kernel_dir);
+    free(ctx);
+}
+
+const clae_device_info *clae_context_device(const clae_context *ctx)
+{
+    return &ctx->info;
+}
+
+clae_status clae__buffer(clae_context *ctx, size_t bytes, const char *what,
+                         cl_mem *out)
+{
+    cl_int err;
+    *out = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, bytes ? bytes : 1, NULL,
+                          &err);
+    if (err != CL_SUCCESS)
+        return CLAE_FAIL(ctx, err, "clCreateBuffer(%s, %zu bytes): %s", what,
+                         bytes, clae_strerror(err));
+    return CLAE_SUCCESS;
+}
+
+void clae__release_mem(cl_mem *mem)
+{
+    if (*mem) clReleaseMemObject(*mem);
+    *mem = NULL;
+}

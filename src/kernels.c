@@ -1,0 +1,195 @@
+/* The own-kernel table and its launches. */
+#include <stddef.h>
+#include <stdio.h>
+
+#include "context.h"
+#include "program.h"
+
+static const char *const program_names[CLAE_PROGRAM_COUNT] = {
+    "activation.cl", "loss.cl", "reduce.cl", "gather.cl", "optim.cl",
+};
+
+/* Which program holds each kernel, and where its handle lives. */
+static const struct {
+    int program;
+    const char *name;
+    size_t offset;
+} kernel_table[] = {
+    {0, "bias_act_forward", offsetof(clae_kernels, bias_act_forward)},
+    {0, "act_backward", offsetof(clae_kernels, act_backward)},
+    {1, "loss_rows", offsetof(clae_kernels, loss_rows)},
+    {2, "bias_grad", offsetof(clae_kernels, bias_grad)},
+    {3, "gather_rows", offsetof(clae_kernels, gather_rows)},
+    {4, "adam_update", offsetof(clae_kernels, adam_update)},
+    {4, "sgd_update", offsetof(clae_kernels, sgd_update)},
+};
+
+#define KERNEL_COUNT (sizeof kernel_table / sizeof *kernel_table)
+
+static cl_kernel *kernel_slot(clae_kernels *k, size_t i)
+{
+    return (cl_kernel *)((char *)k + kernel_table[i].offset);
+}
+
+/* The loss kernel's work-group: 64 lanes, or the largest power of two the
+ * device allows. */
+static size_t loss_work_group(const clae_context *ctx)
+{
+    size_t max_wg = 1;
+    clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof max_wg,
+                    &max_wg, NULL);
+    size_t wg = 64;
+    while (wg > max_wg) wg /= 2;
+    return wg;
+}
+
+clae_status clae__kernels_create(clae_context *ctx, clae_kernels *k)
+{
+    clae_status status = CLAE_SUCCESS;
+    char options[128];
+    k->loss_wg = loss_work_group(ctx);
+    snprintf(options, sizeof options, "-cl-std=CL1.2 -DWG=%zu", k->loss_wg);
+    for (int p = 0; p < CLAE_PROGRAM_COUNT; p++)
+        CLAE_TRY(clae__program_build(ctx, program_names[p], options,
+                                     &k->programs[p]));
+    for (size_t i = 0; i < KERNEL_COUNT; i++) {
+        cl_int err;
+        *kernel_slot(k, i) = clCreateKernel(
+            k->programs[kernel_table[i].program], kernel_table[i].name, &err);
+        CL_CHECK_ERR(ctx, kernel_table[i].name, err);
+    }
+    return CLAE_SUCCESS;
+fail:
+    clae__kernels_release(k);
+    return status;
+}
+
+void clae__kernels_release(clae_kernels *k)
+{
+    for (size_t i = 0; i < KERNEL_COUNT; i++) {
+        cl_kernel *slot = kernel_slot(k, i);
+        if (*slot) clReleaseKernel(*slot);
+        *slot = NULL;
+    }
+    for (int p = 0; p < CLAE_PROGRAM_COUNT; p++) {
+        if (k->programs[p]) clReleaseProgram(k->programs[p]);
+        k->programs[p] = NULL;
+    }
+}
+
+struct arg { size_t size; const void *value; };
+#define ARG(x) { sizeof(x), &(x) }
+
+/* Sets the arguments and enqueues; a zero-sized launch does nothing. */
+static clae_status launch(clae_context *ctx, cl_kernel kernel, const char *name,
+                          const struct arg *args, cl_uint nargs, cl_uint dims,
+                          const size_t *global, const size_t *local)
+{
+    clae_status status = CLAE_SUCCESS;
+    for (cl_uint d = 0; d < dims; d++)
+        if (global[d] == 0) return CLAE_SUCCESS;
+    for (cl_uint i = 0; i < nargs; i++) {
+        cl_int rc = clSetKernelArg(kernel, i, args[i].size, args[i].value);
+        if (rc != CL_SUCCESS)
+            return CLAE_FAIL(ctx, rc, "clSetKernelArg(%s, %u): %s", name, i,
+                             clae_strerror(rc));
+    }
+    CL_CHECK(ctx, clEnqueueNDRangeKernel(ctx->queue, kernel, dims, NULL, global,
+                                         local, 0, NULL, NULL));
+fail:
+    return status;
+}
+
+/* Kernel offsets and sizes are 32-bit; larger ones are refused up front. */
+static int fits_uint(size_t v) { return v <= 0xffffffffu; }
+
+#define CHECK_FITS(ctx, v)                                                   \
+    if (!fits_uint(v))                                                       \
+        return CLAE_FAIL(ctx, CLAE_ERR_USAGE, "%s = %zu exceeds 2^32 - 1",   \
+                         #v, (size_t)(v))
+
+clae_status clae__bias_act_forward(clae_context *ctx, cl_mem z, cl_mem a,
+                                   cl_mem params, size_t bias_off, size_t rows,
+                                   size_t cols, clae_activation act)
+{
+    CHECK_FITS(ctx, bias_off);
+    CHECK_FITS(ctx, cols);
+    cl_uint off = (cl_uint)bias_off, c = (cl_uint)cols, a_ = (cl_uint)act;
+    struct arg args[] = {ARG(z), ARG(a), ARG(params), ARG(off), ARG(c), ARG(a_)};
+    size_t global[2] = {cols, rows};
+    return launch(ctx, ctx->kernels.bias_act_forward, "bias_act_forward", args,
+                  6, 2, global, NULL);
+}
+
+clae_status clae__act_backward(clae_context *ctx, cl_mem dz, cl_mem a,
+                               size_t n, clae_activation act)
+{
+    cl_uint a_ = (cl_uint)act;
+    struct arg args[] = {ARG(dz), ARG(a), ARG(a_)};
+    return launch(ctx, ctx->kernels.act_backward, "act_backward", args, 3, 1,
+                  &n, NULL);
+}
+
+clae_status clae__loss_rows(clae_context *ctx, cl_mem out, cl_mem target,
+                            size_t target_off, cl_mem grad, cl_mem sample_loss,
+                            size_t loss_off, size_t rows, size_t cols,
+                            clae_loss_kernel kind, float grad_scale,
+                            int write_grad)
+{
+    CHECK_FITS(ctx, target_off);
+    CHECK_FITS(ctx, loss_off);
+    CHECK_FITS(ctx, cols);
+    cl_uint t_off = (cl_uint)target_off, l_off = (cl_uint)loss_off,
+            c = (cl_uint)cols, kind_ = (cl_uint)kind,
+            write = write_grad ? 1u : 0u;
+    struct arg args[] = {ARG(out),   ARG(target), ARG(t_off),      ARG(grad),
+                         ARG(sample_loss), ARG(l_off), ARG(c),     ARG(kind_),
+                         ARG(grad_scale),  ARG(write)};
+    size_t local = ctx->kernels.loss_wg, global = rows * local;
+    return launch(ctx, ctx->kernels.loss_rows, "loss_rows", args, 10, 1,
+                  &global, &local);
+}
+
+clae_status clae__bias_grad(clae_context *ctx, cl_mem dz, cl_mem grad,
+                            size_t grad_off, size_t rows, size_t cols)
+{
+    CHECK_FITS(ctx, grad_off);
+    CHECK_FITS(ctx, rows);
+    CHECK_FITS(ctx, cols);
+    cl_uint off = (cl_uint)grad_off, r = (cl_uint)rows, c = (cl_uint)cols;
+    struct arg args[] = {ARG(dz), ARG(grad), ARG(off), ARG(r), ARG(c)};
+    return launch(ctx, ctx->kernels.bias_grad, "bias_grad", args, 5, 1, &cols,
+                  NULL);
+}
+
+clae_status clae__gather_rows(clae_context *ctx, cl_mem dst, cl_mem src,
+                              cl_mem index, size_t index_off, size_t rows,
+                              size_t cols)
+{
+    CHECK_FITS(ctx, index_off);
+    CHECK_FITS(ctx, cols);
+    cl_uint off = (cl_uint)index_off, c = (cl_uint)cols;
+    struct arg args[] = {ARG(dst), ARG(src), ARG(index), ARG(off), ARG(c)};
+    size_t global[2] = {cols, rows};
+    return launch(ctx, ctx->kernels.gather_rows, "gather_rows", args, 5, 2,
+                  global, NULL);
+}
+
+clae_status clae__adam_update(clae_context *ctx, cl_mem p, cl_mem g, cl_mem m,
+                              cl_mem v, size_t n, float step_size, float beta1,
+                              float beta2, float eps, float v_scale)
+{
+    struct arg args[] = {ARG(p),     ARG(g),     ARG(m),   ARG(v),
+                         ARG(step_size), ARG(beta1), ARG(beta2), ARG(eps),
+                         ARG(v_scale)};
+    return launch(ctx, ctx->kernels.adam_update, "adam_update", args, 9, 1, &n,
+                  NULL);
+}
+
+clae_status clae__sgd_update(clae_context *ctx, cl_mem p, cl_mem g, size_t n,
+                             float lr)
+{
+    struct arg args[] = {ARG(p), ARG(g), ARG(lr)};
+    return launch(ctx, ctx->kernels.sgd_update, "sgd_update", args, 3, 1, &n,
+                  NULL);
+}

@@ -1,0 +1,67 @@
+/* clae's own kernels (cl/): the table built per context and one launch
+ * function per kernel. Every launch is enqueued on the context's queue and
+ * returns without waiting. Shapes are row-major; offsets count floats. */
+#ifndef CLAE_KERNELS_H
+#define CLAE_KERNELS_H
+
+#include <CL/cl.h>
+
+#include "clae.h"
+
+enum { CLAE_PROGRAM_COUNT = 5 };
+
+typedef struct {
+    cl_program programs[CLAE_PROGRAM_COUNT];
+    cl_kernel bias_act_forward, act_backward, loss_rows, bias_grad,
+        gather_rows, adam_update, sgd_update;
+    size_t loss_wg; /* work-group size loss_rows was built for */
+} clae_kernels;
+
+/* How the loss kernel reads the output: BCE on logits is used for a sigmoid
+ * output layer, where it is stable and its gradient is that of z. */
+typedef enum {
+    CLAE_LOSS_KERNEL_BCE = 0,
+    CLAE_LOSS_KERNEL_MSE = 1,
+    CLAE_LOSS_KERNEL_BCE_LOGITS = 2,
+} clae_loss_kernel;
+
+clae_status clae__kernels_create(clae_context *ctx, clae_kernels *kernels);
+void clae__kernels_release(clae_kernels *kernels);
+
+/* z (rows, cols) += bias (cols at bias_off of params); a = act(z). */
+clae_status clae__bias_act_forward(clae_context *ctx, cl_mem z, cl_mem a,
+                                   cl_mem params, size_t bias_off, size_t rows,
+                                   size_t cols, clae_activation act);
+
+/* dz (n) *= act'(.), taken from the activation output a (n). */
+clae_status clae__act_backward(clae_context *ctx, cl_mem dz, cl_mem a,
+                               size_t n, clae_activation act);
+
+/* For each row r of out (rows, cols) against target (rows, cols, at
+ * target_off): sample_loss[loss_off + r] = the row's summed loss, and, when
+ * write_grad, grad (rows, cols) = grad_scale * d loss / d out. */
+clae_status clae__loss_rows(clae_context *ctx, cl_mem out, cl_mem target,
+                            size_t target_off, cl_mem grad, cl_mem sample_loss,
+                            size_t loss_off, size_t rows, size_t cols,
+                            clae_loss_kernel kind, float grad_scale,
+                            int write_grad);
+
+/* grad[grad_off + c] = sum_r dz[r, c] for dz (rows, cols). */
+clae_status clae__bias_grad(clae_context *ctx, cl_mem dz, cl_mem grad,
+                            size_t grad_off, size_t rows, size_t cols);
+
+/* dst (rows, cols) row r = src row index[index_off + r]. */
+clae_status clae__gather_rows(clae_context *ctx, cl_mem dst, cl_mem src,
+                              cl_mem index, size_t index_off, size_t rows,
+                              size_t cols);
+
+/* One Adam step over n parameters; step_size and v_scale carry the bias
+ * corrections (see cl/optim.cl). */
+clae_status clae__adam_update(clae_context *ctx, cl_mem p, cl_mem g, cl_mem m,
+                              cl_mem v, size_t n, float step_size, float beta1,
+                              float beta2, float eps, float v_scale);
+
+clae_status clae__sgd_update(clae_context *ctx, cl_mem p, cl_mem g, size_t n,
+                             float lr);
+
+#endif

@@ -1,0 +1,192 @@
+/* The layer stack, its parameter arena, and the passes over all layers. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+
+static const clae_layer_ops *const layer_ops[] = {
+    [CLAE_LAYER_DENSE] = &clae__dense_ops,
+};
+
+/* BCE on a sigmoid output is computed from the logits: stable, and its
+ * gradient is that of the pre-activation, skipping the sigmoid's backward. */
+static int loss_goes_through_sigmoid(const clae_spec *spec)
+{
+    return spec->loss == CLAE_LOSS_BCE &&
+           spec->layers[spec->count - 1].activation == CLAE_ACT_SIGMOID;
+}
+
+static void lay_out(clae_model *m)
+{
+    size_t in = m->spec.input, off = 0;
+    for (size_t i = 0; i < m->count; i++) {
+        clae_layer *l = &m->layers[i];
+        const clae_layer_spec *s = &m->spec.layers[i];
+        *l = (clae_layer){.ops = layer_ops[s->kind], .index = i, .in = in,
+                          .out = s->units, .activation = s->activation,
+                          .param_off = off};
+        off += l->ops->param_count(l);
+        in = l->out;
+    }
+    m->param_count = off;
+    int fused = loss_goes_through_sigmoid(&m->spec);
+    m->layers[m->count - 1].loss_through_activation = fused;
+    m->loss_kernel = fused ? CLAE_LOSS_KERNEL_BCE_LOGITS
+                     : m->spec.loss == CLAE_LOSS_MSE ? CLAE_LOSS_KERNEL_MSE
+                                                     : CLAE_LOSS_KERNEL_BCE;
+}
+
+clae_status clae__model_build(clae_context *ctx, clae_spec *spec,
+                              uint64_t seed, clae_model **out)
+{
+    clae_status status = CLAE_SUCCESS;
+    float *init = NULL;
+    clae_model *m = calloc(1, sizeof *m);
+    *out = NULL;
+    if (!m) {
+        clae__spec_free(spec);
+        return CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
+    }
+    m->ctx = ctx;
+    m->spec = *spec;
+    memset(spec, 0, sizeof *spec);
+    m->count = m->spec.count;
+    m->layers = calloc(m->count, sizeof *m->layers);
+    m->spec_text = clae__spec_format(&m->spec);
+    if (!m->layers || !m->spec_text) {
+        status = CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
+        goto fail;
+    }
+    lay_out(m);
+    if (!(init = malloc(m->param_count * sizeof *init))) {
+        status = CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < m->count; i++)
+        m->layers[i].ops->init(&m->layers[i], init + m->layers[i].param_off,
+                               seed, (uint32_t)i);
+    CLAE_TRY(clae__buffer(ctx, m->param_count * sizeof(float), "parameters",
+                          &m->params));
+    CL_CHECK(ctx, clEnqueueWriteBuffer(ctx->queue, m->params, CL_TRUE, 0,
+                                       m->param_count * sizeof(float),
+                                       init, 0, NULL, NULL));
+    free(init);
+    *out = m;
+    return CLAE_SUCCESS;
+fail:
+    free(init);
+    clae_model_destroy(m);
+    return status;
+}
+
+clae_status clae_model_create(clae_context *ctx, const char *spec_text,
+                              uint64_t seed, clae_model **model)
+{
+    clae_spec spec;
+    clae_status status = clae__spec_parse(ctx, spec_text, &spec);
+    if (status != CLAE_SUCCESS) return status;
+    return clae__model_build(ctx, &spec, seed, model);
+}
+
+void clae_model_destroy(clae_model *m)
+{
+    if (!m) return;
+    clae__release_mem(&m->params);
+    clae__spec_free(&m->spec);
+    free(m->spec_text);
+    free(m->layers);
+    free(m);
+}
+
+size_t clae_model_input_width(const clae_model *m) { return m->spec.input; }
+const char *clae_model_spec(const clae_model *m) { return m->spec_text; }
+
+clae_status clae__workspace_create(clae_model *m, size_t batch,
+                                   clae_workspace **out)
+{
+    clae_status status = CLAE_SUCCESS;
+    clae_context *ctx = m->ctx;
+    clae_workspace *ws = calloc(1, sizeof *ws);
+    *out = NULL;
+    if (!ws || !(ws->z = calloc(m->count, sizeof(cl_mem))) ||
+        !(ws->a = calloc(m->count, sizeof(cl_mem))) ||
+        !(ws->g = calloc(m->count, sizeof(cl_mem)))) {
+        status = CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
+        goto fail;
+    }
+    ws->batch = batch;
+    ws->count = m->count;
+    size_t temp_bytes = 0;
+    for (size_t i = 0; i < m->count; i++) {
+        const clae_layer *l = &m->layers[i];
+        size_t bytes = batch * l->out * sizeof(float), need;
+        CLAE_TRY(clae__buffer(ctx, bytes, "pre-activations", &ws->z[i]));
+        CLAE_TRY(clae__buffer(ctx, bytes, "activations", &ws->a[i]));
+        CLAE_TRY(clae__buffer(ctx, bytes, "gradients", &ws->g[i]));
+        CLAE_TRY(l->ops->temp_bytes(m, l, batch, &need));
+        if (need > temp_bytes) temp_bytes = need;
+    }
+    CLAE_TRY(clae__buffer(ctx, m->param_count * sizeof(float),
+                          "parameter gradients", &ws->grads));
+    if (temp_bytes)
+        CLAE_TRY(clae__buffer(ctx, temp_bytes, "CLBlast scratch", &ws->temp));
+    *out = ws;
+    return CLAE_SUCCESS;
+fail:
+    clae__workspace_destroy(ws);
+    return status;
+}
+
+void clae__workspace_destroy(clae_workspace *ws)
+{
+    if (!ws) return;
+    for (size_t i = 0; i < ws->count; i++) {
+        if (ws->z) clae__release_mem(&ws->z[i]);
+        if (ws->a) clae__release_mem(&ws->a[i]);
+        if (ws->g) clae__release_mem(&ws->g[i]);
+    }
+    clae__release_mem(&ws->grads);
+    clae__release_mem(&ws->temp);
+    free(ws->z);
+    free(ws->a);
+    free(ws->g);
+    free(ws);
+}
+
+clae_status clae__model_forward(clae_model *m, clae_workspace *ws,
+                                cl_mem input, size_t in_off, size_t rows)
+{
+    clae_status status = CLAE_SUCCESS;
+    for (size_t i = 0; i < m->count; i++) {
+        const clae_layer *l = &m->layers[i];
+        CLAE_TRY(l->ops->forward(m, l, ws, i ? ws->a[i - 1] : input,
+                                 i ? 0 : in_off, rows));
+    }
+fail:
+    return status;
+}
+
+clae_status clae__model_loss(clae_model *m, clae_workspace *ws, cl_mem target,
+                             size_t target_off, size_t rows, cl_mem sample_loss,
+                             size_t loss_off, int write_grad)
+{
+    size_t last = m->count - 1, cols = m->layers[last].out;
+    cl_mem out = m->loss_kernel == CLAE_LOSS_KERNEL_BCE_LOGITS ? ws->z[last]
+                                                               : ws->a[last];
+    return clae__loss_rows(m->ctx, out, target, target_off, ws->g[last],
+                           sample_loss, loss_off, rows, cols, m->loss_kernel,
+                           1.0f / (float)(rows * cols), write_grad);
+}
+
+clae_status clae__model_backward(clae_model *m, clae_workspace *ws,
+                                 cl_mem input, size_t in_off, size_t rows)
+{
+    clae_status status = CLAE_SUCCESS;
+    for (size_t i = m->count; i-- > 0;) {
+        const clae_layer *l = &m->layers[i];
+        CLAE_TRY(l->ops->backward(m, l, ws, i ? ws->a[i - 1] : input,
+                                  i ? 0 : in_off, rows));
+    }
+fail:
+    return status;
+}

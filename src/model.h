@@ -1,0 +1,97 @@
+/* The model: a stack of layers over one flat parameter buffer.
+ *
+ * Letters: B rows of the batch, I a layer's input width, O its output width.
+ * A dense layer's weight W is (O, I) row-major, as torch.nn.Linear's, at
+ * param_off of the flat buffer; its bias b (O) follows it. Gradients (and
+ * Adam's moments) use the same layout in buffers of the same size. */
+#ifndef CLAE_MODEL_H
+#define CLAE_MODEL_H
+
+#include "kernels.h"
+#include "spec.h"
+
+typedef struct clae_layer clae_layer;
+typedef struct clae_workspace clae_workspace;
+
+/* What every layer kind provides; one table per kind. */
+typedef struct {
+    size_t (*param_count)(const clae_layer *layer);
+    /* Fills the layer's slice of the host parameter array. */
+    void (*init)(const clae_layer *layer, float *params, uint64_t seed,
+                 uint32_t layer_index);
+    /* ws->a[index] = layer(input rows at in_off), rows <= ws->batch. */
+    clae_status (*forward)(clae_model *model, const clae_layer *layer,
+                           clae_workspace *ws, cl_mem input, size_t in_off,
+                           size_t rows);
+    /* Given ws->g[index] = dLoss/d(output) (or d(pre-activation) when the
+     * loss kernel already went through the activation), writes the
+     * parameter gradients into ws->grads and, unless index is 0,
+     * dLoss/d(input) into ws->g[index - 1]. */
+    clae_status (*backward)(clae_model *model, const clae_layer *layer,
+                            clae_workspace *ws, cl_mem input, size_t in_off,
+                            size_t rows);
+    /* CLBlast scratch bytes this layer's GEMMs need at `rows` rows. */
+    clae_status (*temp_bytes)(clae_model *model, const clae_layer *layer,
+                              size_t rows, size_t *bytes);
+} clae_layer_ops;
+
+struct clae_layer {
+    const clae_layer_ops *ops;
+    size_t index;
+    size_t in, out;
+    clae_activation activation;
+    size_t param_off;
+    int loss_through_activation; /* the loss kernel yields d(pre-activation) */
+};
+
+struct clae_model {
+    clae_context *ctx;
+    clae_spec spec;
+    char *spec_text;
+    clae_layer *layers;
+    size_t count;
+    size_t param_count;
+    cl_mem params;
+    clae_loss_kernel loss_kernel;
+    unsigned epoch;    /* epochs trained so far */
+    uint64_t step;     /* optimizer steps so far */
+};
+
+/* Buffers of one (model, batch size), made once and reused every batch:
+ * per layer the pre-activation z, the output a and the gradient g, all
+ * (batch, O); the parameter gradients; CLBlast's scratch. */
+struct clae_workspace {
+    size_t batch;
+    size_t count;
+    cl_mem *z, *a, *g;
+    cl_mem grads;
+    cl_mem temp;
+};
+
+extern const clae_layer_ops clae__dense_ops;
+
+clae_status clae__workspace_create(clae_model *model, size_t batch,
+                                   clae_workspace **ws);
+void clae__workspace_destroy(clae_workspace *ws);
+
+/* The output (rows, D) of the whole model is ws->a[count - 1]. */
+clae_status clae__model_forward(clae_model *model, clae_workspace *ws,
+                                cl_mem input, size_t in_off, size_t rows);
+
+/* Per-row losses into sample_loss[loss_off ..], and, when write_grad, the
+ * gradient of the batch's mean loss into ws->g of the last layer. */
+clae_status clae__model_loss(clae_model *model, clae_workspace *ws,
+                             cl_mem target, size_t target_off, size_t rows,
+                             cl_mem sample_loss, size_t loss_off,
+                             int write_grad);
+
+/* All parameter gradients into ws->grads (after forward and loss). */
+clae_status clae__model_backward(clae_model *model, clae_workspace *ws,
+                                 cl_mem input, size_t in_off, size_t rows);
+
+/* A model from a parsed spec, its parameters initialised from the seed.
+ * Takes ownership of spec (and clears it). */
+clae_status clae__model_build(clae_context *ctx, clae_spec *spec,
+                              uint64_t seed, clae_model **model);
+
+#endif

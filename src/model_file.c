@@ -1,0 +1,209 @@
+/* Model files in the safetensors format: an 8-byte little-endian header
+ * size, a JSON header (cJSON) naming each float32 tensor's shape and byte
+ * range, then the data. Tensors are layers.<i>.weight [O, I] and
+ * layers.<i>.bias [O], as torch.nn.Linear's; __metadata__ holds the spec
+ * text and the training counters. Since a dense layer's W and b are
+ * contiguous in the flat parameter buffer, the data section is that buffer. */
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "files.h"
+#include "model.h"
+
+#define MAX_HEADER_BYTES (64u << 20)
+
+static int add_tensor(cJSON *root, size_t layer, const char *part,
+                      const size_t *shape, int dims, size_t begin, size_t count)
+{
+    char name[64];
+    snprintf(name, sizeof name, "layers.%zu.%s", layer, part);
+    cJSON *t = cJSON_AddObjectToObject(root, name);
+    cJSON *s = t ? cJSON_AddArrayToObject(t, "shape") : NULL;
+    cJSON *o = t ? cJSON_AddArrayToObject(t, "data_offsets") : NULL;
+    if (!o || !cJSON_AddStringToObject(t, "dtype", "F32")) return 0;
+    for (int i = 0; i < dims; i++)
+        cJSON_AddItemToArray(s, cJSON_CreateNumber((double)shape[i]));
+    cJSON_AddItemToArray(o, cJSON_CreateNumber((double)(begin * 4)));
+    cJSON_AddItemToArray(o, cJSON_CreateNumber((double)((begin + count) * 4)));
+    return cJSON_GetArraySize(s) == dims && cJSON_GetArraySize(o) == 2;
+}
+
+/* The JSON header, padded with spaces to a multiple of 8 bytes. */
+static char *make_header(const clae_model *m, size_t *size)
+{
+    char number[32];
+    cJSON *root = cJSON_CreateObject();
+    cJSON *meta = cJSON_AddObjectToObject(root, "__metadata__");
+    int ok = meta && cJSON_AddStringToObject(meta, "format", "clae") &&
+             cJSON_AddStringToObject(meta, "clae_version", clae_version()) &&
+             cJSON_AddStringToObject(meta, "spec", m->spec_text);
+    snprintf(number, sizeof number, "%u", m->epoch);
+    ok = ok && cJSON_AddStringToObject(meta, "epoch", number);
+    snprintf(number, sizeof number, "%" PRIu64, m->step);
+    ok = ok && cJSON_AddStringToObject(meta, "step", number);
+    for (size_t i = 0; ok && i < m->count; i++) {
+        const clae_layer *l = &m->layers[i];
+        size_t wshape[2] = {l->out, l->in};
+        ok = add_tensor(root, i, "weight", wshape, 2, l->param_off,
+                        l->out * l->in) &&
+             add_tensor(root, i, "bias", &l->out, 1,
+                        l->param_off + l->out * l->in, l->out);
+    }
+    char *json = ok ? cJSON_PrintUnformatted(root) : NULL;
+    cJSON_Delete(root);
+    if (!json) return NULL;
+    size_t len = strlen(json), padded = (len + 7) / 8 * 8;
+    char *header = realloc(json, padded + 1);
+    if (!header) {
+        free(json);
+        return NULL;
+    }
+    memset(header + len, ' ', padded - len);
+    header[padded] = '\0';
+    *size = padded;
+    return header;
+}
+
+clae_status clae_model_save(clae_model *m, const char *path)
+{
+    clae_status status = CLAE_SUCCESS;
+    clae_context *ctx = m->ctx;
+    clae_atomic_file af = {0};
+    size_t header_size = 0, bytes = m->param_count * sizeof(float);
+    char *header = make_header(m, &header_size);
+    float *params = malloc(bytes);
+    if (!header || !params) {
+        status = CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
+        goto fail;
+    }
+    CL_CHECK(ctx, clEnqueueReadBuffer(ctx->queue, m->params, CL_TRUE, 0, bytes,
+                                      params, 0, NULL, NULL));
+    unsigned char size_le[8];
+    for (int i = 0; i < 8; i++)
+        size_le[i] = (unsigned char)((uint64_t)header_size >> (8 * i));
+    CLAE_TRY(clae__atomic_begin(ctx, path, &af));
+    if (fwrite(size_le, 1, 8, af.f) != 8 ||
+        fwrite(header, 1, header_size, af.f) != header_size ||
+        fwrite(params, 1, bytes, af.f) != bytes) {
+        status = CLAE_FAIL(ctx, CLAE_ERR_IO, "%s: %s", path, strerror(errno));
+        goto fail;
+    }
+    CLAE_TRY(clae__atomic_commit(ctx, &af));
+fail:
+    clae__atomic_abort(&af);
+    free(header);
+    free(params);
+    return status;
+}
+
+#define BAD_MODEL(...)                                                       \
+    do {                                                                     \
+        status = CLAE_FAIL(ctx, CLAE_ERR_INPUT, __VA_ARGS__);                \
+        goto fail;                                                           \
+    } while (0)
+
+/* Checks one tensor's entry and copies its data into params at off. */
+static clae_status read_tensor(clae_context *ctx, const char *path,
+                               const cJSON *root, size_t layer,
+                               const char *part, const size_t *shape, int dims,
+                               const unsigned char *data, size_t data_size,
+                               float *dst)
+{
+    clae_status status = CLAE_SUCCESS;
+    char name[64];
+    snprintf(name, sizeof name, "layers.%zu.%s", layer, part);
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, name);
+    if (!cJSON_IsObject(t)) BAD_MODEL("%s: tensor %s is missing", path, name);
+    const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(t, "dtype");
+    if (!cJSON_IsString(dtype) || strcmp(dtype->valuestring, "F32") != 0)
+        BAD_MODEL("%s: tensor %s is not F32", path, name);
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(t, "shape");
+    size_t count = 1;
+    int ok = cJSON_IsArray(s) && cJSON_GetArraySize(s) == dims;
+    for (int i = 0; ok && i < dims; i++) {
+        const cJSON *v = cJSON_GetArrayItem(s, i);
+        ok = cJSON_IsNumber(v) && v->valuedouble == (double)shape[i];
+        count *= shape[i];
+    }
+    if (!ok)
+        BAD_MODEL("%s: tensor %s does not have the shape the spec implies",
+                  path, name);
+    const cJSON *o = cJSON_GetObjectItemCaseSensitive(t, "data_offsets");
+    const cJSON *b = cJSON_GetArrayItem(o, 0), *e = cJSON_GetArrayItem(o, 1);
+    if (!cJSON_IsArray(o) || cJSON_GetArraySize(o) != 2 || !cJSON_IsNumber(b) ||
+        !cJSON_IsNumber(e) || b->valuedouble < 0 ||
+        e->valuedouble > (double)data_size ||
+        e->valuedouble - b->valuedouble != (double)(count * sizeof(float)))
+        BAD_MODEL("%s: tensor %s has bad data offsets", path, name);
+    memcpy(dst, data + (size_t)b->valuedouble, count * sizeof(float));
+fail:
+    return status;
+}
+
+static const char *meta_string(const cJSON *meta, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(meta, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+clae_status clae_model_load(clae_context *ctx, const char *path,
+                            clae_model **out)
+{
+    clae_status status = CLAE_SUCCESS;
+    cJSON *root = NULL;
+    float *params = NULL;
+    clae_spec spec = {0};
+    clae_model *m = NULL;
+    size_t size = 0;
+    *out = NULL;
+    errno = 0;
+    unsigned char *file = (unsigned char *)clae__read_file(path, &size);
+    if (!file)
+        return CLAE_FAIL(ctx, CLAE_ERR_INPUT, "%s: %s", path, strerror(errno));
+    if (size < 8) BAD_MODEL("%s: too short for a safetensors file", path);
+    uint64_t header_size = 0;
+    for (int i = 0; i < 8; i++) header_size |= (uint64_t)file[i] << (8 * i);
+    if (header_size > size - 8 || header_size > MAX_HEADER_BYTES)
+        BAD_MODEL("%s: header size %" PRIu64 " exceeds the file", path,
+                  header_size);
+    root = cJSON_ParseWithLength((const char *)file + 8, (size_t)header_size);
+    if (!cJSON_IsObject(root))
+        BAD_MODEL("%s: the header is not valid JSON", path);
+    const cJSON *meta = cJSON_GetObjectItemCaseSensitive(root, "__metadata__");
+    const char *spec_text = meta_string(meta, "spec");
+    if (!spec_text) BAD_MODEL("%s: no model spec in __metadata__", path);
+    CLAE_TRY(clae__spec_parse(ctx, spec_text, &spec));
+    /* The spec gives the layout; the tensors then overwrite the arena. */
+    CLAE_TRY(clae__model_build(ctx, &spec, 0, &m));
+    const unsigned char *data = file + 8 + header_size;
+    size_t data_size = size - 8 - (size_t)header_size;
+    if (!(params = malloc(m->param_count * sizeof *params)))
+        BAD_MODEL("out of host memory");
+    for (size_t i = 0; i < m->count; i++) {
+        const clae_layer *l = &m->layers[i];
+        size_t wshape[2] = {l->out, l->in};
+        CLAE_TRY(read_tensor(ctx, path, root, i, "weight", wshape, 2, data,
+                             data_size, params + l->param_off));
+        CLAE_TRY(read_tensor(ctx, path, root, i, "bias", &l->out, 1, data,
+                             data_size, params + l->param_off + l->out * l->in));
+    }
+    CL_CHECK(ctx, clEnqueueWriteBuffer(ctx->queue, m->params, CL_TRUE, 0,
+                                       m->param_count * sizeof *params, params,
+                                       0, NULL, NULL));
+    const char *epoch = meta_string(meta, "epoch"), *step = meta_string(meta, "step");
+    if (epoch) m->epoch = (unsigned)strtoul(epoch, NULL, 10);
+    if (step) m->step = strtoull(step, NULL, 10);
+    *out = m;
+    m = NULL;
+fail:
+    clae_model_destroy(m);
+    clae__spec_free(&spec);
+    cJSON_Delete(root);
+    free(params);
+    free(file);
+    return status;
+}

@@ -1,0 +1,241 @@
+/* The training loop and evaluation. Data sets live on the device; per batch
+ * only kernels and GEMMs are enqueued; the per-sample losses are read back
+ * once per epoch. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "optim.h"
+#include "philox.h"
+
+void clae_train_options_default(clae_train_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->optimizer = CLAE_OPTIMIZER_ADAM;
+    o->learning_rate = 1e-3f;
+    o->beta1 = 0.9f;
+    o->beta2 = 0.999f;
+    o->epsilon = 1e-7f;
+    o->batch_size = 256;
+    o->epochs = 10;
+}
+
+static double now_seconds(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static clae_status check_width(clae_model *m, const clae_data *data,
+                               const char *what)
+{
+    if (data->d != m->spec.input)
+        return CLAE_FAIL(m->ctx, CLAE_ERR_INPUT,
+                         "%s has %zu features per sample but the model takes %zu",
+                         what, data->d, m->spec.input);
+    if (data->n == 0)
+        return CLAE_FAIL(m->ctx, CLAE_ERR_INPUT, "%s has no samples", what);
+    return CLAE_SUCCESS;
+}
+
+/* Copies a data set to the device, once. */
+static clae_status upload(clae_context *ctx, const clae_data *data, cl_mem *out)
+{
+    clae_status status = CLAE_SUCCESS;
+    size_t bytes = data->n * data->d * sizeof(float);
+    if (bytes > ctx->info.max_alloc_bytes)
+        return CLAE_FAIL(ctx, CL_INVALID_BUFFER_SIZE,
+                         "the data set (%zu bytes) exceeds the device's largest "
+                         "buffer (%llu bytes)", bytes,
+                         (unsigned long long)ctx->info.max_alloc_bytes);
+    CLAE_TRY(clae__buffer(ctx, bytes, "data set", out));
+    CL_CHECK(ctx, clEnqueueWriteBuffer(ctx->queue, *out, CL_TRUE, 0, bytes,
+                                       data->x, 0, NULL, NULL));
+fail:
+    return status;
+}
+
+/* Reads n per-sample losses and returns their mean per element. */
+static clae_status mean_loss(clae_context *ctx, cl_mem sample_loss, float *host,
+                             size_t n, size_t d, double *mean)
+{
+    clae_status status = CLAE_SUCCESS;
+    CL_CHECK(ctx, clEnqueueReadBuffer(ctx->queue, sample_loss, CL_TRUE, 0,
+                                      n * sizeof(float), host, 0, NULL, NULL));
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) sum += host[i];
+    *mean = sum / ((double)n * (double)d);
+fail:
+    return status;
+}
+
+/* The mean loss over a resident data set, in contiguous batches. */
+static clae_status evaluate_resident(clae_model *m, clae_workspace *ws,
+                                     cl_mem x, size_t n, cl_mem sample_loss,
+                                     float *host_loss, double *mean)
+{
+    clae_status status = CLAE_SUCCESS;
+    size_t d = m->spec.input;
+    for (size_t start = 0; start < n; start += ws->batch) {
+        size_t rows = n - start < ws->batch ? n - start : ws->batch;
+        CLAE_TRY(clae__model_forward(m, ws, x, start * d, rows));
+        CLAE_TRY(clae__model_loss(m, ws, x, start * d, rows, sample_loss, start,
+                                  0));
+    }
+    CLAE_TRY(mean_loss(m->ctx, sample_loss, host_loss, n, d, mean));
+fail:
+    return status;
+}
+
+/* Everything one training run holds on the device and the host. */
+typedef struct {
+    clae_workspace *ws;
+    clae_optim optim;
+    cl_mem x, val_x, batch, perm, train_loss, val_loss;
+    uint32_t *perm_host;
+    float *loss_host; /* room for max(n, val n) per-sample losses */
+} trainer;
+
+static void trainer_release(trainer *t)
+{
+    clae__workspace_destroy(t->ws);
+    clae__optim_release(&t->optim);
+    clae__release_mem(&t->x);
+    clae__release_mem(&t->val_x);
+    clae__release_mem(&t->batch);
+    clae__release_mem(&t->perm);
+    clae__release_mem(&t->train_loss);
+    clae__release_mem(&t->val_loss);
+    free(t->perm_host);
+    free(t->loss_host);
+}
+
+static clae_status trainer_init(trainer *t, clae_model *m,
+                                const clae_data *train, const clae_data *val,
+                                const clae_train_options *o)
+{
+    clae_status status = CLAE_SUCCESS;
+    clae_context *ctx = m->ctx;
+    size_t most = val && val->n > train->n ? val->n : train->n;
+    t->perm_host = malloc(train->n * sizeof *t->perm_host);
+    t->loss_host = malloc(most * sizeof *t->loss_host);
+    if (!t->perm_host || !t->loss_host)
+        return CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
+    CLAE_TRY(clae__workspace_create(m, o->batch_size, &t->ws));
+    CLAE_TRY(clae__optim_create(m, o, &t->optim));
+    CLAE_TRY(upload(ctx, train, &t->x));
+    CLAE_TRY(clae__buffer(ctx, o->batch_size * train->d * sizeof(float),
+                          "batch", &t->batch));
+    CLAE_TRY(clae__buffer(ctx, train->n * sizeof(uint32_t), "permutation",
+                          &t->perm));
+    CLAE_TRY(clae__buffer(ctx, train->n * sizeof(float), "sample losses",
+                          &t->train_loss));
+    if (val) {
+        CLAE_TRY(upload(ctx, val, &t->val_x));
+        CLAE_TRY(clae__buffer(ctx, val->n * sizeof(float),
+                              "validation losses", &t->val_loss));
+    }
+fail:
+    return status;
+}
+
+/* One epoch over a fresh permutation: gather, forward, loss, backward,
+ * update per batch; nothing waits until the losses are read at the end. */
+static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
+                               const clae_train_options *o, double *loss)
+{
+    clae_status status = CLAE_SUCCESS;
+    clae_context *ctx = m->ctx;
+    size_t d = m->spec.input, b = o->batch_size;
+    clae__random_permutation(t->perm_host, n, o->seed, CLAE_STREAM_SHUFFLE,
+                             m->epoch);
+    CL_CHECK(ctx, clEnqueueWriteBuffer(ctx->queue, t->perm, CL_TRUE, 0,
+                                       n * sizeof(uint32_t), t->perm_host, 0,
+                                       NULL, NULL));
+    for (size_t start = 0; start < n; start += b) {
+        size_t rows = n - start < b ? n - start : b;
+        CLAE_TRY(clae__gather_rows(ctx, t->batch, t->x, t->perm, start, rows, d));
+        CLAE_TRY(clae__model_forward(m, t->ws, t->batch, 0, rows));
+        CLAE_TRY(clae__model_loss(m, t->ws, t->batch, 0, rows, t->train_loss,
+                                  start, 1));
+        CLAE_TRY(clae__model_backward(m, t->ws, t->batch, 0, rows));
+        CLAE_TRY(clae__optim_step(m, &t->optim, t->ws->grads));
+    }
+    CLAE_TRY(mean_loss(ctx, t->train_loss, t->loss_host, n, d, loss));
+fail:
+    return status;
+}
+
+static clae_status check_options(clae_context *ctx, const clae_train_options *o)
+{
+    if (o->batch_size == 0 || o->batch_size > (1u << 24))
+        return CLAE_FAIL(ctx, CLAE_ERR_USAGE, "batch size %zu is out of range",
+                         o->batch_size);
+    if (!(o->learning_rate > 0.0f) || !isfinite(o->learning_rate))
+        return CLAE_FAIL(ctx, CLAE_ERR_USAGE, "learning rate must be positive");
+    return CLAE_SUCCESS;
+}
+
+clae_status clae_train(clae_model *m, const clae_data *train,
+                       const clae_data *val, const clae_train_options *o)
+{
+    clae_status status = CLAE_SUCCESS;
+    clae_context *ctx = m->ctx;
+    trainer t = {0};
+    CLAE_TRY(check_options(ctx, o));
+    CLAE_TRY(check_width(m, train, "the training data"));
+    if (val) CLAE_TRY(check_width(m, val, "the validation data"));
+    CLAE_TRY(trainer_init(&t, m, train, val, o));
+
+    for (unsigned e = 0; e < o->epochs; e++) {
+        clae_epoch_metrics metrics = {.epoch = m->epoch + 1, .val_loss = NAN};
+        double start = now_seconds();
+        CLAE_TRY(train_epoch(&t, m, train->n, o, &metrics.train_loss));
+        metrics.seconds = now_seconds() - start;
+        m->epoch++;
+        if (!isfinite(metrics.train_loss)) {
+            status = CLAE_FAIL(ctx, CLAE_ERR_DIVERGED,
+                               "the training loss became %g in epoch %u "
+                               "(try a smaller --lr)",
+                               metrics.train_loss, metrics.epoch);
+            goto fail;
+        }
+        if (val)
+            CLAE_TRY(evaluate_resident(m, t.ws, t.val_x, val->n, t.val_loss,
+                                       t.loss_host, &metrics.val_loss));
+        if (o->on_epoch && o->on_epoch(o->user, &metrics)) break;
+    }
+fail:
+    trainer_release(&t);
+    return status;
+}
+
+clae_status clae_evaluate(clae_model *m, const clae_data *data,
+                          size_t batch_size, double *loss)
+{
+    clae_status status = CLAE_SUCCESS;
+    clae_context *ctx = m->ctx;
+    clae_workspace *ws = NULL;
+    cl_mem x = NULL, sample_loss = NULL;
+    float *host = NULL;
+    if (batch_size == 0)
+        return CLAE_FAIL(ctx, CLAE_ERR_USAGE, "batch size must be positive");
+    CLAE_TRY(check_width(m, data, "the data"));
+    if (!(host = malloc(data->n * sizeof *host))) {
+        status = CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
+        goto fail;
+    }
+    CLAE_TRY(clae__workspace_create(m, batch_size, &ws));
+    CLAE_TRY(upload(ctx, data, &x));
+    CLAE_TRY(clae__buffer(ctx, data->n * sizeof(float), "sample losses",
+                          &sample_loss));
+    CLAE_TRY(evaluate_resident(m, ws, x, data->n, sample_loss, host, loss));
+fail:
+    free(host);
+    clae__release_mem(&sample_loss);
+    clae__release_mem(&x);
+    clae__workspace_destroy(ws);
+    return status;
+}
