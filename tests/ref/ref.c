@@ -1,0 +1,174 @@
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ref.h"
+
+void ref_gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha,
+              const float *a, size_t lda, const float *b, size_t ldb,
+              float beta, float *c, size_t ldc)
+{
+    for (size_t i = 0; i < m; i++)
+        for (size_t j = 0; j < n; j++) {
+            double sum = 0.0;
+            for (size_t p = 0; p < k; p++)
+                sum += (double)(ta ? a[p * lda + i] : a[i * lda + p]) *
+                       (double)(tb ? b[j * ldb + p] : b[p * ldb + j]);
+            double prior = beta == 0.0f ? 0.0 : (double)beta * c[i * ldc + j];
+            c[i * ldc + j] = (float)(alpha * sum + prior);
+        }
+}
+
+float ref_activate(clae_activation act, float z)
+{
+    switch (act) {
+    case CLAE_ACT_RELU: return z > 0.0f ? z : 0.0f;
+    case CLAE_ACT_SIGMOID: return (float)(1.0 / (1.0 + exp(-(double)z)));
+    case CLAE_ACT_TANH: return (float)tanh((double)z);
+    default: return z;
+    }
+}
+
+static double derivative_from_output(clae_activation act, double y)
+{
+    switch (act) {
+    case CLAE_ACT_RELU: return y > 0.0 ? 1.0 : 0.0;
+    case CLAE_ACT_SIGMOID: return y * (1.0 - y);
+    case CLAE_ACT_TANH: return 1.0 - y * y;
+    default: return 1.0;
+    }
+}
+
+void ref_bias_act_forward(float *z, float *a, const float *bias, size_t rows,
+                          size_t cols, clae_activation act)
+{
+    for (size_t r = 0; r < rows; r++)
+        for (size_t c = 0; c < cols; c++) {
+            size_t i = r * cols + c;
+            z[i] += bias[c];
+            a[i] = ref_activate(act, z[i]);
+        }
+}
+
+void ref_act_backward(float *dz, const float *a, size_t n, clae_activation act)
+{
+    for (size_t i = 0; i < n; i++)
+        dz[i] = (float)(dz[i] * derivative_from_output(act, a[i]));
+}
+
+/* Loss of one element and its derivative with respect to the output. */
+static double element_loss(clae_loss_kernel kind, double y, double t,
+                           double *dy)
+{
+    const double eps = 1e-7;
+    if (kind == CLAE_LOSS_KERNEL_BCE_LOGITS) {
+        double s = 1.0 / (1.0 + exp(-y));
+        *dy = s - t;
+        return (y > 0 ? y : 0) - y * t + log1p(exp(-fabs(y)));
+    }
+    if (kind == CLAE_LOSS_KERNEL_BCE) {
+        double p = y < eps ? eps : y > 1 - eps ? 1 - eps : y;
+        *dy = (y > eps && y < 1 - eps) ? (p - t) / (p * (1 - p)) : 0.0;
+        return -(t * log(p) + (1 - t) * log(1 - p));
+    }
+    *dy = 2.0 * (y - t);
+    return (y - t) * (y - t);
+}
+
+void ref_loss_rows(const float *out, const float *target, size_t rows,
+                   size_t cols, clae_loss_kernel kind, float grad_scale,
+                   float *grad, float *sample_loss)
+{
+    for (size_t r = 0; r < rows; r++) {
+        double sum = 0.0;
+        for (size_t c = 0; c < cols; c++) {
+            double dy;
+            size_t i = r * cols + c;
+            sum += element_loss(kind, out[i], target[i], &dy);
+            if (grad) grad[i] = (float)(dy * grad_scale);
+        }
+        sample_loss[r] = (float)sum;
+    }
+}
+
+void ref_bias_grad(const float *dz, size_t rows, size_t cols, float *grad)
+{
+    for (size_t c = 0; c < cols; c++) {
+        double sum = 0.0;
+        for (size_t r = 0; r < rows; r++) sum += dz[r * cols + c];
+        grad[c] = (float)sum;
+    }
+}
+
+void ref_gather_rows(float *dst, const float *src, const unsigned *index,
+                     size_t rows, size_t cols)
+{
+    for (size_t r = 0; r < rows; r++)
+        memcpy(dst + r * cols, src + (size_t)index[r] * cols,
+               cols * sizeof *dst);
+}
+
+void ref_adam(float *p, const float *g, float *m, float *v, size_t n, float lr,
+              float beta1, float beta2, float eps, unsigned t)
+{
+    for (size_t i = 0; i < n; i++) {
+        m[i] = (float)(beta1 * (double)m[i] + (1.0 - beta1) * g[i]);
+        v[i] = (float)(beta2 * (double)v[i] + (1.0 - beta2) * g[i] * g[i]);
+        double mhat = m[i] / (1.0 - pow(beta1, t));
+        double vhat = v[i] / (1.0 - pow(beta2, t));
+        p[i] = (float)(p[i] - lr * mhat / (sqrt(vhat) + eps));
+    }
+}
+
+void ref_sgd(float *p, const float *g, size_t n, float lr)
+{
+    for (size_t i = 0; i < n; i++) p[i] -= lr * g[i];
+}
+
+double ref_model_loss(const float *params, size_t input, const size_t *widths,
+                      const clae_activation *acts, size_t count, clae_loss loss,
+                      const float *x, size_t rows)
+{
+    size_t widest = input;
+    for (size_t l = 0; l < count; l++)
+        if (widths[l] > widest) widest = widths[l];
+    double *cur = malloc(rows * widest * sizeof *cur);
+    double *next = malloc(rows * widest * sizeof *next);
+    for (size_t i = 0; i < rows * input; i++) cur[i] = x[i];
+    size_t in = input, off = 0;
+    int logits = 0;
+    for (size_t l = 0; l < count; l++) {
+        size_t out = widths[l];
+        const float *w = params + off, *b = params + off + out * in;
+        int last = l + 1 == count;
+        logits = last && loss == CLAE_LOSS_BCE && acts[l] == CLAE_ACT_SIGMOID;
+        for (size_t r = 0; r < rows; r++)
+            for (size_t o = 0; o < out; o++) {
+                double z = b[o];
+                for (size_t i = 0; i < in; i++)
+                    z += (double)w[o * in + i] * cur[r * in + i];
+                /* A sigmoid output feeding BCE stays as logits, as on the
+                 * device; other activations are applied in double. */
+                next[r * out + o] =
+                    logits ? z
+                    : acts[l] == CLAE_ACT_RELU ? (z > 0 ? z : 0)
+                    : acts[l] == CLAE_ACT_SIGMOID ? 1.0 / (1.0 + exp(-z))
+                    : acts[l] == CLAE_ACT_TANH ? tanh(z)
+                                               : z;
+            }
+        double *t = cur;
+        cur = next;
+        next = t;
+        off += out * in + out;
+        in = out;
+    }
+    clae_loss_kernel kind = logits ? CLAE_LOSS_KERNEL_BCE_LOGITS
+                            : loss == CLAE_LOSS_MSE ? CLAE_LOSS_KERNEL_MSE
+                                                    : CLAE_LOSS_KERNEL_BCE;
+    double sum = 0.0, dy;
+    for (size_t i = 0; i < rows * input; i++)
+        sum += element_loss(kind, cur[i], x[i], &dy);
+    free(cur);
+    free(next);
+    return sum / ((double)rows * (double)input);
+}

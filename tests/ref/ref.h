@@ -1,0 +1,48 @@
+/* Plain-C reference math that every clae kernel is checked against. Double
+ * accumulation, no OpenCL. Shapes row-major; letters as in src/model.h. */
+#ifndef CLAE_REF_H
+#define CLAE_REF_H
+
+#include <stddef.h>
+
+#include "clae.h"
+#include "kernels.h"
+
+/* C (m, n) = alpha op(A) op(B) + beta C. */
+void ref_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
+              float alpha, const float *a, size_t lda, const float *b,
+              size_t ldb, float beta, float *c, size_t ldc);
+
+float ref_activate(clae_activation act, float z);
+
+/* z (rows, cols) += bias; a = act(z). */
+void ref_bias_act_forward(float *z, float *a, const float *bias, size_t rows,
+                          size_t cols, clae_activation act);
+
+/* dz *= act'(from a). */
+void ref_act_backward(float *dz, const float *a, size_t n, clae_activation act);
+
+/* Per-row loss sums and the scaled gradient, as cl/loss.cl defines them. */
+void ref_loss_rows(const float *out, const float *target, size_t rows,
+                   size_t cols, clae_loss_kernel kind, float grad_scale,
+                   float *grad, float *sample_loss);
+
+void ref_bias_grad(const float *dz, size_t rows, size_t cols, float *grad);
+
+void ref_gather_rows(float *dst, const float *src, const unsigned *index,
+                     size_t rows, size_t cols);
+
+/* Adam step t as in the paper: m, v updated, p -= lr mhat / (sqrt vhat + eps). */
+void ref_adam(float *p, const float *g, float *m, float *v, size_t n, float lr,
+              float beta1, float beta2, float eps, unsigned t);
+
+void ref_sgd(float *p, const float *g, size_t n, float lr);
+
+/* A dense model: layers with widths[i] outputs and acts[i]; params laid out
+ * as in src/model.h (W (O, I) then b (O) per layer). Returns the mean loss
+ * over all elements of x (rows, input) reconstructing itself, in double. */
+double ref_model_loss(const float *params, size_t input, const size_t *widths,
+                      const clae_activation *acts, size_t count, clae_loss loss,
+                      const float *x, size_t rows);
+
+#endif

@@ -1,0 +1,233 @@
+/* Each own kernel of cl/ against its plain-C reference in tests/ref, on
+ * random inputs. Shapes are odd on purpose (not multiples of any work-group
+ * size). CLAE_TEST_SMALL=1 shrinks them for the Oclgrind run. */
+#include "test_util.h"
+#include "ref/ref.h"
+
+static size_t rows_, cols_;
+
+/* Elementwise float32 kernels differ from the double reference by a few
+ * ulps of exp/log/tanh: 1e-6 absolute plus 1e-5 relative. */
+#define ATOL 1e-6f
+#define RTOL 1e-5f
+
+static const clae_activation all_activations[] = {
+    CLAE_ACT_LINEAR, CLAE_ACT_RELU, CLAE_ACT_SIGMOID, CLAE_ACT_TANH};
+
+/* bias_act_forward adds the bias in place and applies each activation. */
+static void test_bias_act_forward(void **state)
+{
+    clae_context *ctx = test_context(state);
+    size_t n = rows_ * cols_, bias_off = 7;
+    float *z = malloc(n * 4), *params = malloc((bias_off + cols_) * 4);
+    float *zr = malloc(n * 4), *ar = malloc(n * 4), *got = malloc(n * 4);
+    test_fill(z, n, 11, -4.0f, 4.0f);
+    test_fill(params, bias_off + cols_, 12, -1.0f, 1.0f);
+    for (size_t k = 0; k < 4; k++) {
+        clae_activation act = all_activations[k];
+        cl_mem dz = test_upload(ctx, z, n * 4), da = test_upload(ctx, NULL, n * 4);
+        cl_mem dp = test_upload(ctx, params, (bias_off + cols_) * 4);
+        assert_int_equal(clae__bias_act_forward(ctx, dz, da, dp, bias_off, rows_,
+                                                cols_, act),
+                         CLAE_SUCCESS);
+        memcpy(zr, z, n * 4);
+        ref_bias_act_forward(zr, ar, params + bias_off, rows_, cols_, act);
+        test_download(ctx, dz, got, n * 4);
+        test_assert_close("z", got, zr, n, ATOL, RTOL);
+        test_download(ctx, da, got, n * 4);
+        test_assert_close(clae_activation_name(act), got, ar, n, ATOL, RTOL);
+        clReleaseMemObject(dz);
+        clReleaseMemObject(da);
+        clReleaseMemObject(dp);
+    }
+    free(z); free(params); free(zr); free(ar); free(got);
+}
+
+/* act_backward multiplies by each activation's derivative from its output. */
+static void test_act_backward(void **state)
+{
+    clae_context *ctx = test_context(state);
+    size_t n = rows_ * cols_;
+    float *g = malloc(n * 4), *z = malloc(n * 4), *a = malloc(n * 4);
+    float *want = malloc(n * 4), *got = malloc(n * 4);
+    test_fill(g, n, 21, -1.0f, 1.0f);
+    test_fill(z, n, 22, -3.0f, 3.0f);
+    for (size_t k = 0; k < 4; k++) {
+        clae_activation act = all_activations[k];
+        for (size_t i = 0; i < n; i++) a[i] = ref_activate(act, z[i]);
+        cl_mem dg = test_upload(ctx, g, n * 4), da = test_upload(ctx, a, n * 4);
+        assert_int_equal(clae__act_backward(ctx, dg, da, n, act), CLAE_SUCCESS);
+        memcpy(want, g, n * 4);
+        ref_act_backward(want, a, n, act);
+        test_download(ctx, dg, got, n * 4);
+        test_assert_close(clae_activation_name(act), got, want, n, ATOL, RTOL);
+        clReleaseMemObject(dg);
+        clReleaseMemObject(da);
+    }
+    free(g); free(z); free(a); free(want); free(got);
+}
+
+/* loss_rows: per-row sums and gradients of every loss kind, with a target
+ * offset and a loss offset; and no gradient write when write_grad is 0. */
+static void test_loss_rows(void **state)
+{
+    clae_context *ctx = test_context(state);
+    size_t n = rows_ * cols_, t_off = 3 * cols_, l_off = 5;
+    float *out = malloc(n * 4), *target = malloc((t_off + n) * 4);
+    float *grad = malloc(n * 4), *loss = malloc(rows_ * 4);
+    float *got = malloc(n * 4), *got_loss = malloc((l_off + rows_) * 4);
+    test_fill(target, t_off + n, 31, 0.0f, 1.0f);
+    const struct { clae_loss_kernel kind; float lo, hi; } cases[] = {
+        {CLAE_LOSS_KERNEL_BCE_LOGITS, -30.0f, 30.0f}, /* stable at large |z| */
+        {CLAE_LOSS_KERNEL_BCE, 0.0f, 1.0f},
+        {CLAE_LOSS_KERNEL_MSE, -2.0f, 2.0f},
+    };
+    float scale = 1.0f / (float)n;
+    for (size_t k = 0; k < 3; k++) {
+        test_fill(out, n, 32 + (uint32_t)k, cases[k].lo, cases[k].hi);
+        if (cases[k].kind == CLAE_LOSS_KERNEL_BCE) out[0] = 0.0f; /* clipped */
+        cl_mem d_out = test_upload(ctx, out, n * 4);
+        cl_mem d_t = test_upload(ctx, target, (t_off + n) * 4);
+        cl_mem d_g = test_upload(ctx, NULL, n * 4);
+        cl_mem d_l = test_upload(ctx, NULL, (l_off + rows_) * 4);
+        assert_int_equal(clae__loss_rows(ctx, d_out, d_t, t_off, d_g, d_l, l_off,
+                                         rows_, cols_, cases[k].kind, scale, 1),
+                         CLAE_SUCCESS);
+        ref_loss_rows(out, target + t_off, rows_, cols_, cases[k].kind, scale,
+                      grad, loss);
+        test_download(ctx, d_g, got, n * 4);
+        test_assert_close("grad", got, grad, n, 1e-9f, RTOL);
+        test_download(ctx, d_l, got_loss, (l_off + rows_) * 4);
+        /* A row sums cols_ terms in float: relative error grows with cols. */
+        test_assert_close("sample_loss", got_loss + l_off, loss, rows_, 1e-5f,
+                          1e-5f);
+
+        /* Evaluation mode leaves the gradient buffer alone. */
+        float sentinel = 123.0f;
+        assert_int_equal(clEnqueueFillBuffer(ctx->queue, d_g, &sentinel, 4, 0,
+                                             n * 4, 0, NULL, NULL), CL_SUCCESS);
+        assert_int_equal(clae__loss_rows(ctx, d_out, d_t, t_off, d_g, d_l, l_off,
+                                         rows_, cols_, cases[k].kind, scale, 0),
+                         CLAE_SUCCESS);
+        test_download(ctx, d_g, got, n * 4);
+        for (size_t i = 0; i < n; i++) assert_float_equal(got[i], 123.0f, 0.0f);
+        clReleaseMemObject(d_out);
+        clReleaseMemObject(d_t);
+        clReleaseMemObject(d_g);
+        clReleaseMemObject(d_l);
+    }
+    free(out); free(target); free(grad); free(loss); free(got); free(got_loss);
+}
+
+/* bias_grad sums each column over the rows into the offset slice. */
+static void test_bias_grad(void **state)
+{
+    clae_context *ctx = test_context(state);
+    size_t n = rows_ * cols_, off = 9;
+    float *dz = malloc(n * 4), *want = malloc(cols_ * 4);
+    float *got = malloc((off + cols_) * 4);
+    test_fill(dz, n, 41, -1.0f, 1.0f);
+    cl_mem d_dz = test_upload(ctx, dz, n * 4);
+    cl_mem d_g = test_upload(ctx, NULL, (off + cols_) * 4);
+    assert_int_equal(clae__bias_grad(ctx, d_dz, d_g, off, rows_, cols_),
+                     CLAE_SUCCESS);
+    ref_bias_grad(dz, rows_, cols_, want);
+    test_download(ctx, d_g, got, (off + cols_) * 4);
+    test_assert_close("bias grad", got + off, want, cols_, 1e-5f, 1e-5f);
+    clReleaseMemObject(d_dz);
+    clReleaseMemObject(d_g);
+    free(dz); free(want); free(got);
+}
+
+/* gather_rows copies the indexed rows of a larger data set, in order. */
+static void test_gather_rows(void **state)
+{
+    clae_context *ctx = test_context(state);
+    size_t n_src = 3 * rows_ + 1, index_off = 4;
+    float *src = malloc(n_src * cols_ * 4), *want = malloc(rows_ * cols_ * 4);
+    float *got = malloc(rows_ * cols_ * 4);
+    unsigned *index = malloc((index_off + rows_) * sizeof *index);
+    test_fill(src, n_src * cols_, 51, -1.0f, 1.0f);
+    for (size_t i = 0; i < index_off + rows_; i++)
+        index[i] = (unsigned)((i * 7919) % n_src);
+    cl_mem d_src = test_upload(ctx, src, n_src * cols_ * 4);
+    cl_mem d_idx = test_upload(ctx, index, (index_off + rows_) * sizeof *index);
+    cl_mem d_dst = test_upload(ctx, NULL, rows_ * cols_ * 4);
+    assert_int_equal(clae__gather_rows(ctx, d_dst, d_src, d_idx, index_off,
+                                       rows_, cols_), CLAE_SUCCESS);
+    ref_gather_rows(want, src, index + index_off, rows_, cols_);
+    test_download(ctx, d_dst, got, rows_ * cols_ * 4);
+    test_assert_close("gathered", got, want, rows_ * cols_, 0.0f, 0.0f);
+    clReleaseMemObject(d_src);
+    clReleaseMemObject(d_idx);
+    clReleaseMemObject(d_dst);
+    free(src); free(want); free(got); free(index);
+}
+
+/* adam_update over three steps matches the paper's formulation. */
+static void test_adam_update(void **state)
+{
+    clae_context *ctx = test_context(state);
+    size_t n = rows_ * cols_;
+    float *p = malloc(n * 4), *g = malloc(n * 4), *m = calloc(n, 4),
+          *v = calloc(n, 4), *got = malloc(n * 4);
+    test_fill(p, n, 61, -1.0f, 1.0f);
+    cl_mem dp = test_upload(ctx, p, n * 4), dg = test_upload(ctx, NULL, n * 4);
+    cl_mem dm = test_upload(ctx, m, n * 4), dv = test_upload(ctx, v, n * 4);
+    const float lr = 1e-2f, b1 = 0.9f, b2 = 0.999f, eps = 1e-7f;
+    for (unsigned t = 1; t <= 3; t++) {
+        test_fill(g, n, 62 + t, -0.1f, 0.1f);
+        assert_int_equal(clEnqueueWriteBuffer(ctx->queue, dg, CL_TRUE, 0, n * 4,
+                                              g, 0, NULL, NULL), CL_SUCCESS);
+        float step = (float)(lr / (1.0 - pow(b1, t)));
+        float v_scale = (float)(1.0 / sqrt(1.0 - pow(b2, t)));
+        assert_int_equal(clae__adam_update(ctx, dp, dg, dm, dv, n, step, b1, b2,
+                                           eps, v_scale), CLAE_SUCCESS);
+        ref_adam(p, g, m, v, n, lr, b1, b2, eps, t);
+    }
+    test_download(ctx, dp, got, n * 4);
+    test_assert_close("params", got, p, n, 1e-6f, 1e-5f);
+    test_download(ctx, dm, got, n * 4);
+    test_assert_close("m", got, m, n, 1e-9f, 1e-5f);
+    test_download(ctx, dv, got, n * 4);
+    test_assert_close("v", got, v, n, 1e-12f, 1e-5f);
+    clReleaseMemObject(dp); clReleaseMemObject(dg);
+    clReleaseMemObject(dm); clReleaseMemObject(dv);
+    free(p); free(g); free(m); free(v); free(got);
+}
+
+/* sgd_update is p -= lr g. */
+static void test_sgd_update(void **state)
+{
+    clae_context *ctx = test_context(state);
+    size_t n = rows_ * cols_;
+    float *p = malloc(n * 4), *g = malloc(n * 4), *got = malloc(n * 4);
+    test_fill(p, n, 71, -1.0f, 1.0f);
+    test_fill(g, n, 72, -1.0f, 1.0f);
+    cl_mem dp = test_upload(ctx, p, n * 4), dg = test_upload(ctx, g, n * 4);
+    assert_int_equal(clae__sgd_update(ctx, dp, dg, n, 0.05f), CLAE_SUCCESS);
+    ref_sgd(p, g, n, 0.05f);
+    test_download(ctx, dp, got, n * 4);
+    test_assert_close("params", got, p, n, 1e-7f, 1e-6f);
+    clReleaseMemObject(dp);
+    clReleaseMemObject(dg);
+    free(p); free(g); free(got);
+}
+
+int main(void)
+{
+    int small = getenv("CLAE_TEST_SMALL") != NULL;
+    rows_ = small ? 5 : 67;
+    cols_ = small ? 37 : 301;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bias_act_forward),
+        cmocka_unit_test(test_act_backward),
+        cmocka_unit_test(test_loss_rows),
+        cmocka_unit_test(test_bias_grad),
+        cmocka_unit_test(test_gather_rows),
+        cmocka_unit_test(test_adam_update),
+        cmocka_unit_test(test_sgd_update),
+    };
+    return cmocka_run_group_tests_name("kernels", tests, test_open_context,
+                                       test_close_context);
+}

@@ -1,0 +1,98 @@
+/* Shared by the cmocka suites: one context per test binary, random inputs
+ * and a mixed-tolerance comparison. */
+#ifndef CLAE_TEST_UTIL_H
+#define CLAE_TEST_UTIL_H
+
+#include <math.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "context.h"
+
+/* Group setup: opens the default device into *state, or leaves NULL when
+ * there is no OpenCL device (the tests then skip, never pass). */
+static inline int test_open_context(void **state)
+{
+    clae_context *ctx = NULL;
+    clae_status status = clae_context_create(NULL, &ctx);
+    if (status != CLAE_SUCCESS) {
+        fprintf(stderr, "no usable OpenCL device: %s\n", clae_last_error(ctx));
+        clae_context_destroy(ctx);
+        ctx = NULL;
+    }
+    *state = ctx;
+    return 0;
+}
+
+static inline int test_close_context(void **state)
+{
+    clae_context_destroy(*state);
+    return 0;
+}
+
+/* The group's context, or skip() (which does not return) without one. */
+static inline clae_context *test_context(void **state)
+{
+    if (!*state) skip();
+    return *state;
+}
+
+/* A deterministic uniform value in [lo, hi) (xorshift; tests only). */
+static inline float test_uniform(uint32_t *s, float lo, float hi)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 17;
+    *s ^= *s << 5;
+    return lo + (hi - lo) * (float)(*s >> 8) / 16777216.0f;
+}
+
+static inline void test_fill(float *x, size_t n, uint32_t seed, float lo,
+                             float hi)
+{
+    uint32_t s = seed ? seed : 1;
+    for (size_t i = 0; i < n; i++) x[i] = test_uniform(&s, lo, hi);
+}
+
+/* Asserts |got - want| <= atol + rtol * |want| for every element, naming
+ * the first that differs. */
+static inline void test_assert_close(const char *what, const float *got,
+                                     const float *want, size_t n, float atol,
+                                     float rtol)
+{
+    for (size_t i = 0; i < n; i++) {
+        float tol = atol + rtol * fabsf(want[i]);
+        if (!(fabsf(got[i] - want[i]) <= tol))
+            fail_msg("%s[%zu]: got %.9g, want %.9g (tolerance %.3g)", what, i,
+                     (double)got[i], (double)want[i], (double)tol);
+    }
+}
+
+/* Device buffers from and to host arrays (blocking). */
+static inline cl_mem test_upload(clae_context *ctx, const void *host,
+                                 size_t bytes)
+{
+    cl_mem mem = NULL;
+    assert_int_equal(clae__buffer(ctx, bytes, "test", &mem), CLAE_SUCCESS);
+    if (host)
+        assert_int_equal(clEnqueueWriteBuffer(ctx->queue, mem, CL_TRUE, 0,
+                                              bytes, host, 0, NULL, NULL),
+                         CL_SUCCESS);
+    return mem;
+}
+
+static inline void test_download(clae_context *ctx, cl_mem mem, void *host,
+                                 size_t bytes)
+{
+    assert_int_equal(clEnqueueReadBuffer(ctx->queue, mem, CL_TRUE, 0, bytes,
+                                         host, 0, NULL, NULL),
+                     CL_SUCCESS);
+}
+
+#endif
