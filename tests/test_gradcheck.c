@@ -1,0 +1,120 @@
+/* Finite-difference gradient checks of whole small models: for each loss
+ * and each activation, the device's backward pass (own kernels + CLBlast)
+ * against central differences of the plain-C reference loss in double. */
+#include "model.h"
+#include "test_util.h"
+#include "ref/ref.h"
+
+#define ROWS 5  /* fewer than the workspace's batch: a partial batch */
+#define BATCH 8
+
+/* Checks one model: device loss == reference loss, device gradient ==
+ * finite differences. */
+static void check_model(clae_context *ctx, const char *spec_text)
+{
+    clae_model *m = NULL;
+    clae_workspace *ws = NULL;
+    assert_int_equal(clae_model_create(ctx, spec_text, 7, &m), CLAE_SUCCESS);
+    assert_int_equal(clae__workspace_create(m, BATCH, &ws), CLAE_SUCCESS);
+
+    size_t d = m->spec.input, np = m->param_count;
+    size_t widths[8];
+    clae_activation acts[8];
+    for (size_t i = 0; i < m->count; i++) {
+        widths[i] = m->layers[i].out;
+        acts[i] = m->layers[i].activation;
+    }
+    float *x = malloc(ROWS * d * 4), *params = malloc(np * 4),
+          *grads = malloc(np * 4), loss_rows[ROWS];
+    test_fill(x, ROWS * d, 91, 0.0f, 1.0f);
+    /* Larger weights than Glorot's make every activation work off its
+     * linear region; biases nonzero so their gradients are exercised. */
+    test_fill(params, np, 92, -0.9f, 0.9f);
+    cl_mem dx = test_upload(ctx, x, ROWS * d * 4);
+    cl_mem dl = test_upload(ctx, NULL, ROWS * 4);
+    assert_int_equal(clEnqueueWriteBuffer(ctx->queue, m->params, CL_TRUE, 0,
+                                          np * 4, params, 0, NULL, NULL),
+                     CL_SUCCESS);
+
+    assert_int_equal(clae__model_forward(m, ws, dx, 0, ROWS), CLAE_SUCCESS);
+    assert_int_equal(clae__model_loss(m, ws, dx, 0, ROWS, dl, 0, 1), CLAE_SUCCESS);
+    assert_int_equal(clae__model_backward(m, ws, dx, 0, ROWS), CLAE_SUCCESS);
+    test_download(ctx, ws->grads, grads, np * 4);
+    test_download(ctx, dl, loss_rows, ROWS * 4);
+
+    double device_loss = 0.0;
+    for (int r = 0; r < ROWS; r++) device_loss += loss_rows[r];
+    device_loss /= (double)(ROWS * d);
+    double ref_loss = ref_model_loss(params, d, widths, acts, m->count,
+                                     m->spec.loss, x, ROWS);
+    assert_float_equal(device_loss, ref_loss, 1e-5 * fabs(ref_loss) + 1e-7);
+
+    for (size_t i = 0; i < np; i++) {
+        float saved = params[i];
+        params[i] = saved + 1e-3f;
+        double up = ref_model_loss(params, d, widths, acts, m->count,
+                                   m->spec.loss, x, ROWS);
+        double h = (double)params[i];
+        params[i] = saved - 1e-3f;
+        double down = ref_model_loss(params, d, widths, acts, m->count,
+                                     m->spec.loss, x, ROWS);
+        h -= (double)params[i];
+        params[i] = saved;
+        double fd = (up - down) / h;
+        /* float32 gradients against double differences: 2e-3 relative,
+         * 2e-6 absolute (the gradients here are of order 1e-2). */
+        if (fabs(grads[i] - fd) > 2e-6 + 2e-3 * fabs(fd))
+            fail_msg("%s\nparameter %zu: backward %.8g, finite difference %.8g",
+                     spec_text, i, (double)grads[i], fd);
+    }
+    clReleaseMemObject(dx);
+    clReleaseMemObject(dl);
+    clae__workspace_destroy(ws);
+    clae_model_destroy(m);
+    free(x); free(params); free(grads);
+}
+
+/* BCE on a sigmoid output (the fused logits path) under each hidden
+ * activation, through two hidden layers so gradients cross layers. */
+static void test_bce_each_hidden_activation(void **state)
+{
+    clae_context *ctx = test_context(state);
+    const char *acts[] = {"relu", "sigmoid", "tanh", "linear"};
+    for (int i = 0; i < 4; i++) {
+        char spec[256];
+        snprintf(spec, sizeof spec,
+                 "input 6\ndense 5 %s\ndense 3 %s\ndense 6 sigmoid\nloss bce\n",
+                 acts[i], acts[i]);
+        check_model(ctx, spec);
+    }
+}
+
+/* MSE under each output activation (the activation's own backward). */
+static void test_mse_each_output_activation(void **state)
+{
+    clae_context *ctx = test_context(state);
+    const char *acts[] = {"linear", "sigmoid", "tanh", "relu"};
+    for (int i = 0; i < 4; i++) {
+        char spec[256];
+        snprintf(spec, sizeof spec,
+                 "input 7\ndense 4 tanh\ndense 7 %s\nloss mse\n", acts[i]);
+        check_model(ctx, spec);
+    }
+}
+
+/* A single layer (the code is the output): no input-gradient GEMM. */
+static void test_single_layer(void **state)
+{
+    check_model(test_context(state), "input 5\ndense 5 sigmoid\nloss bce\n");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bce_each_hidden_activation),
+        cmocka_unit_test(test_mse_each_output_activation),
+        cmocka_unit_test(test_single_layer),
+    };
+    return cmocka_run_group_tests_name("gradcheck", tests, test_open_context,
+                                       test_close_context);
+}
