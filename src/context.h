@@ -14,7 +14,8 @@ struct clae_context {
     cl_context cl;
     cl_command_queue queue;
     clae_kernels kernels;
-    int driver_caches_builds; /* PoCL and NVIDIA keep their own cache */
+    int driver_caches_builds; /* NVIDIA keeps its own binary cache */
+    unsigned source_builds;   /* programs compiled from source, not cache */
     char *kernel_dir;         /* NULL: the embedded sources */
     void (*log)(void *user, clae_log_level level, const char *message);
     void *log_user;

