@@ -121,6 +121,7 @@ typedef struct {
     size_t n, d;
     unsigned height, width, channels; /* image shape when known, else 0 */
     float *x;                         /* n * d values, owned by the struct */
+    char *source; /* the file it came from, owned; NULL for arrays */
 } clae_data;
 
 /* What a dense spec built from flags contains (see clae_spec_dense). */

@@ -52,7 +52,10 @@ clae_status clae__atomic_commit(clae_context *ctx, clae_atomic_file *af)
     if (fclose(af->f) != 0 && !e) e = errno;
     af->f = NULL;
     if (!e && rename(af->tmp, af->path) != 0) e = errno;
-    if (!e) return CLAE_SUCCESS;
+    if (!e) {
+        af->tmp[0] = '\0'; /* renamed: nothing left to remove */
+        return CLAE_SUCCESS;
+    }
     unlink(af->tmp);
     return CLAE_FAIL(ctx, CLAE_ERR_IO, "%s: %s", af->path, strerror(e));
 }

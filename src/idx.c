@@ -85,7 +85,8 @@ clae_status clae_data_load_idx(clae_context *ctx, const char *path,
     size_t n = dims[0], d = (size_t)(total / n);
     data = calloc(1, sizeof *data);
     bytes = malloc(total);
-    if (!data || !bytes || !(data->x = malloc(total * sizeof(float))))
+    if (!data || !bytes || !(data->x = malloc(total * sizeof(float))) ||
+        !(data->source = strdup(path)))
         INPUT_ERROR("%s: not enough host memory for %llu values", path, total);
     CLAE_TRY(read_exact(ctx, f, path, bytes, total, "image data"));
     unsigned char extra;
@@ -119,5 +120,6 @@ void clae_data_free(clae_data *data)
 {
     if (!data) return;
     free(data->x);
+    free(data->source);
     free(data);
 }

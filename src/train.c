@@ -2,6 +2,7 @@
  * only kernels and GEMMs are enqueued; the per-sample losses are read back
  * once per epoch. */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,12 +32,18 @@ static double now_seconds(void)
 static clae_status check_width(clae_model *m, const clae_data *data,
                                const char *what)
 {
-    if (data->d != m->spec.input)
+    const char *name = data->source ? data->source : what;
+    if (data->d != m->spec.input) {
+        char shape[64] = "";
+        if (data->height)
+            snprintf(shape, sizeof shape, " (%ux%ux%u images)", data->height,
+                     data->width, data->channels);
         return CLAE_FAIL(m->ctx, CLAE_ERR_INPUT,
-                         "%s has %zu features per sample but the model takes %zu",
-                         what, data->d, m->spec.input);
+                         "%s: %zu features per sample%s but the model takes %zu",
+                         name, data->d, shape, m->spec.input);
+    }
     if (data->n == 0)
-        return CLAE_FAIL(m->ctx, CLAE_ERR_INPUT, "%s has no samples", what);
+        return CLAE_FAIL(m->ctx, CLAE_ERR_INPUT, "%s: no samples", name);
     return CLAE_SUCCESS;
 }
 

@@ -19,6 +19,7 @@ int cmd_arch(int argc, char **argv)
     size_t input = 784;
     int opt;
     optind = 1;
+    opterr = 0;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         if (opt == 'h') {
             fputs(help, stdout);

@@ -46,12 +46,17 @@ int cli_fail(const char *command, clae_context *ctx, clae_status status);
 /* Opens the context for a command, reporting failures; 0 when ready. */
 int cli_open(const char *command, const cli_common *common, clae_context **ctx);
 
+/* Fails early (EXIT_USAGE) when path's directory cannot be written, so a
+ * long run does not end in an unwritable --save; 0 when path is NULL. */
+int cli_check_output(const char *command, const char *flag, const char *path);
+
 /* Parses numbers whole or fails: nonzero on success. */
 int cli_parse_size(const char *text, size_t *out);
 int cli_parse_float(const char *text, float *out);
 int cli_parse_u64(const char *text, uint64_t *out);
 
-/* getopt's messages for unknown options and missing values. */
+/* After getopt_long returned '?' (with opterr = 0): names the option that
+ * is unknown or lacks its value. Returns EXIT_USAGE. */
 int cli_unknown_option(const char *command, char **argv);
 
 int cmd_train(int argc, char **argv);

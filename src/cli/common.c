@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -92,7 +93,24 @@ int cli_parse_float(const char *text, float *out)
 
 int cli_unknown_option(const char *command, char **argv)
 {
-    (void)argv;
-    fprintf(stderr, "clae %s: see 'clae %s --help'\n", command, command);
-    return EXIT_USAGE;
+    const char *bad = argv[optind - 1];
+    if (optopt)
+        return cli_usage_error(command, "%s needs a value (see clae %s --help)",
+                               bad, command);
+    return cli_usage_error(command, "unknown option '%s' (see clae %s --help)",
+                           bad, command);
+}
+
+int cli_check_output(const char *command, const char *flag, const char *path)
+{
+    if (!path) return 0;
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (!slash) snprintf(dir, sizeof dir, ".");
+    else slash[slash == dir] = '\0'; /* keep "/" itself */
+    if (access(dir, W_OK) != 0)
+        return cli_usage_error(command, "%s %s: cannot write in %s: %s", flag,
+                               path, dir, strerror(errno));
+    return 0;
 }

@@ -30,6 +30,7 @@ int cmd_eval(int argc, char **argv)
     size_t batch = 256;
     int opt, rc;
     optind = 1;
+    opterr = 0;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         if (opt == '?') return cli_unknown_option("eval", argv);
         if (opt == OPT_LOAD) load = optarg;

@@ -76,20 +76,22 @@ typedef struct {
     clae_train_options train;
 } train_args;
 
+/* "256,64,256": positive widths, no empty fields. */
 static int parse_hidden(const char *text, train_args *a)
 {
-    char *copy = strdup(text), *save = NULL;
     a->hidden_count = 0;
-    int ok = copy != NULL;
-    for (char *w = strtok_r(copy, ",", &save); ok && w;
-         w = strtok_r(NULL, ",", &save)) {
-        size_t v;
-        ok = a->hidden_count < MAX_HIDDEN && cli_parse_size(w, &v) && v > 0 &&
-             v < (1u << 24);
-        if (ok) a->hidden[a->hidden_count++] = v;
+    for (const char *p = text;;) {
+        size_t len = strcspn(p, ","), v;
+        char word[32];
+        if (len == 0 || len >= sizeof word || a->hidden_count == MAX_HIDDEN)
+            return 0;
+        memcpy(word, p, len);
+        word[len] = '\0';
+        if (!cli_parse_size(word, &v) || v == 0 || v >= (1u << 24)) return 0;
+        a->hidden[a->hidden_count++] = v;
+        if (p[len] == '\0') return 1;
+        p += len + 1;
     }
-    free(copy);
-    return ok && a->hidden_count > 0;
 }
 
 static int parse_option(train_args *a, int opt, const char *arg)
@@ -174,6 +176,7 @@ static int parse_args(int argc, char **argv, train_args *a)
                                  .loss = CLAE_LOSS_BCE};
     int opt;
     optind = 1;
+    opterr = 0;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         if (opt == '?') return cli_unknown_option("train", argv);
         int rc = parse_option(a, opt, optarg);
@@ -186,7 +189,8 @@ static int parse_args(int argc, char **argv, train_args *a)
                                         "--hidden/--activation/--loss flags");
     if (a->val && a->val_split > 0.0f)
         return cli_usage_error("train", "choose one of --val and --val-split");
-    return 0;
+    int rc = cli_check_output("train", "--save", a->save);
+    return rc ? rc : cli_check_output("train", "--metrics", a->metrics);
 }
 
 /* The spec text for the data's width, from whichever flags were given. */
@@ -211,6 +215,7 @@ static clae_status split_off(clae_data *data, float fraction, clae_data **val)
     *v = *data;
     v->n = n_val;
     v->x = malloc(n_val * data->d * sizeof(float));
+    v->source = NULL; /* named "the validation data" in messages */
     if (!v->x) {
         free(v);
         return CLAE_ERR_HOST_MEMORY;

@@ -1,0 +1,1050 @@
+/* The command-line contract of DESIGN.md, checked by running build/clae and
+ * build/clae-devices: exit codes (0 done, 1 device or runtime failure, 2 bad
+ * usage or bad input), one stderr line naming the file or flag, no partial
+ * output files, the metrics CSV, and eval agreeing with training. Data are
+ * small IDX files generated in a temporary directory. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "test_util.h"
+
+extern char **environ;
+
+#define CLAE "./build/clae"
+#define CLAE_DEVICES "./build/clae-devices"
+#define RUN_TIMEOUT_SECONDS 120
+
+/* ---- the temporary directory and its fixtures -------------------------- */
+
+static char tmp_dir[256];
+
+/* tmp_dir/name, in one of a few rotating static buffers. */
+static const char *tmp_path(const char *name)
+{
+    static char buffers[8][512];
+    static unsigned next;
+    char *p = buffers[next++ % 8];
+    snprintf(p, sizeof buffers[0], "%s/%s", tmp_dir, name);
+    return p;
+}
+
+static int file_exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static char *read_whole(const char *path, size_t *size)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    size_t cap = 4096, n = 0;
+    char *text = malloc(cap + 1);
+    size_t got;
+    while (text && (got = fread(text + n, 1, cap - n, f)) > 0) {
+        n += got;
+        if (n == cap) {
+            char *grown = realloc(text, 2 * cap + 1);
+            if (!grown) {
+                free(text);
+                text = NULL;
+                break;
+            }
+            text = grown;
+            cap *= 2;
+        }
+    }
+    fclose(f);
+    if (!text) return NULL;
+    text[n] = '\0';
+    if (size) *size = n;
+    return text;
+}
+
+static void write_whole(const char *path, const void *data, size_t size)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, size, f), size);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void put_be32(unsigned char *p, uint32_t v)
+{
+    p[0] = (unsigned char)(v >> 24);
+    p[1] = (unsigned char)(v >> 16);
+    p[2] = (unsigned char)(v >> 8);
+    p[3] = (unsigned char)v;
+}
+
+/* An IDX image file in memory: header declaring n x h x w, then `pixels`
+ * bytes of learnable patterns (bars, a diagonal, blocks, plus a little
+ * noise); pixels may differ from n * h * w to make corrupt files. */
+static unsigned char *make_idx(uint32_t n, uint32_t h, uint32_t w,
+                               size_t pixels, uint32_t seed, size_t *size)
+{
+    *size = 16 + pixels;
+    unsigned char *b = malloc(*size);
+    assert_non_null(b);
+    b[0] = 0;
+    b[1] = 0;
+    b[2] = 0x08;
+    b[3] = 3;
+    put_be32(b + 4, n);
+    put_be32(b + 8, h);
+    put_be32(b + 12, w);
+    uint32_t s = seed ? seed : 1;
+    size_t per = (size_t)h * w;
+    for (size_t k = 0; k < pixels; k++) {
+        size_t i = per ? k / per : 0, p = per ? k % per : 0;
+        unsigned y = (unsigned)(p / w), x = (unsigned)(p % w);
+        unsigned kind = (unsigned)(i % 4), where = (unsigned)((i / 4) % h);
+        int on = kind == 0   ? y == where
+                 : kind == 1 ? x == where % w
+                 : kind == 2 ? (x + where) % w == y
+                             : (y / 4 + x / 4 + where) % 2 == 0;
+        float noise = test_uniform(&s, 0.0f, 40.0f);
+        b[16 + k] = (unsigned char)(on ? 255.0f - noise : noise);
+    }
+    return b;
+}
+
+static void write_idx(const char *name, uint32_t n, uint32_t h, uint32_t w,
+                      uint32_t seed)
+{
+    size_t size;
+    unsigned char *b = make_idx(n, h, w, (size_t)n * h * w, seed, &size);
+    write_whole(tmp_path(name), b, size);
+    free(b);
+}
+
+static void write_idx_gz(const char *name, uint32_t n, uint32_t h, uint32_t w,
+                         uint32_t seed)
+{
+    size_t size;
+    unsigned char *b = make_idx(n, h, w, (size_t)n * h * w, seed, &size);
+    gzFile gz = gzopen(tmp_path(name), "wb");
+    assert_non_null(gz);
+    assert_int_equal(gzwrite(gz, b, (unsigned)size), (int)size);
+    assert_int_equal(gzclose(gz), Z_OK);
+    free(b);
+}
+
+static void remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) return;
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        struct dirent *e;
+        while (d && (e = readdir(d))) {
+            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+                continue;
+            char child[1024];
+            snprintf(child, sizeof child, "%s/%s", path, e->d_name);
+            remove_tree(child);
+        }
+        if (d) closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+/* Names in tmp_dir starting with prefix (an output or its temporary). */
+static int count_with_prefix(const char *prefix)
+{
+    DIR *d = opendir(tmp_dir);
+    assert_non_null(d);
+    struct dirent *e;
+    int count = 0;
+    while ((e = readdir(d)))
+        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0) count++;
+    closedir(d);
+    return count;
+}
+
+static int group_setup(void **state)
+{
+    (void)state;
+    const char *base = getenv("TMPDIR");
+    snprintf(tmp_dir, sizeof tmp_dir, "%s/clae-test-cli-XXXXXX",
+             base && *base ? base : "/tmp");
+    if (!mkdtemp(tmp_dir)) {
+        fprintf(stderr, "mkdtemp %s: %s\n", tmp_dir, strerror(errno));
+        return -1;
+    }
+    if (!file_exists(CLAE) || !file_exists(CLAE_DEVICES)) {
+        fprintf(stderr, "%s or %s missing: run `make all` from the project "
+                        "root first\n", CLAE, CLAE_DEVICES);
+        return -1;
+    }
+    write_idx("small.idx", 512, 8, 8, 7);
+    write_idx_gz("small.idx.gz", 512, 8, 8, 7);
+    write_idx("small_val.idx", 128, 8, 8, 99);
+    write_idx("wide.idx", 16, 10, 10, 5);
+    return 0;
+}
+
+static int group_teardown(void **state)
+{
+    (void)state;
+    if (tmp_dir[0]) remove_tree(tmp_dir);
+    return 0;
+}
+
+/* ---- running the binaries ---------------------------------------------- */
+
+typedef struct {
+    int status; /* exit code, or 128 + signal */
+    char *out, *err;
+    char command[2048]; /* the command line, for failure messages */
+} run_result;
+
+static run_result last;
+
+/* Runs argv (NULL-terminated) with the environment plus `env` ("K=V"
+ * entries, NULL-terminated, replacing same-named ones), stdin from
+ * /dev/null and stdout/stderr captured; the result lives until the next
+ * run. Kills the child after RUN_TIMEOUT_SECONDS. */
+static const run_result *run_env(const char *const *env, const char *const *argv)
+{
+    free(last.out);
+    free(last.err);
+    memset(&last, 0, sizeof last);
+
+    size_t n_env = 0, n_extra = 0;
+    while (environ[n_env]) n_env++;
+    while (env && env[n_extra]) n_extra++;
+    size_t used = 0;
+    for (size_t i = 0; env && env[i] && used < sizeof last.command; i++)
+        used += (size_t)snprintf(last.command + used, sizeof last.command - used,
+                                 "%s ", env[i]);
+    for (size_t i = 0; argv[i] && used < sizeof last.command; i++)
+        used += (size_t)snprintf(last.command + used, sizeof last.command - used,
+                                 "'%s' ", argv[i]);
+    char **envp = calloc(n_env + n_extra + 1, sizeof *envp);
+    assert_non_null(envp);
+    size_t k = 0;
+    for (size_t i = 0; i < n_env; i++) {
+        int replaced = 0;
+        for (size_t j = 0; j < n_extra; j++) {
+            size_t key = strcspn(env[j], "=");
+            if (strncmp(environ[i], env[j], key + 1) == 0) replaced = 1;
+        }
+        if (!replaced) envp[k++] = environ[i];
+    }
+    for (size_t j = 0; j < n_extra; j++) envp[k++] = (char *)env[j];
+
+    const char *out_path = tmp_path("run.stdout"), *err_path = tmp_path("run.stderr");
+    posix_spawn_file_actions_t fa;
+    assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
+    assert_int_equal(posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
+                                                      O_RDONLY, 0), 0);
+    assert_int_equal(posix_spawn_file_actions_addopen(
+                         &fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644), 0);
+    assert_int_equal(posix_spawn_file_actions_addopen(
+                         &fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644), 0);
+    pid_t pid;
+    int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, envp);
+    posix_spawn_file_actions_destroy(&fa);
+    free(envp);
+    if (rc != 0) fail_msg("cannot run %s: %s", argv[0], strerror(rc));
+
+    int wstatus = 0;
+    struct timespec nap = {0, 10 * 1000 * 1000};
+    for (long waited = 0;; waited++) {
+        pid_t got = waitpid(pid, &wstatus, WNOHANG);
+        if (got == pid) break;
+        if (got < 0 && errno != EINTR) fail_msg("waitpid: %s", strerror(errno));
+        if (waited > RUN_TIMEOUT_SECONDS * 100L) {
+            kill(pid, SIGKILL);
+            waitpid(pid, &wstatus, 0);
+            fail_msg("%s %s did not finish in %d s", argv[0],
+                     argv[1] ? argv[1] : "", RUN_TIMEOUT_SECONDS);
+        }
+        nanosleep(&nap, NULL);
+    }
+    last.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus)
+                                     : 128 + WTERMSIG(wstatus);
+    last.out = read_whole(out_path, NULL);
+    last.err = read_whole(err_path, NULL);
+    assert_non_null(last.out);
+    assert_non_null(last.err);
+    return &last;
+}
+
+#define RUN(...) run_env(NULL, (const char *const[]){__VA_ARGS__, NULL})
+#define RUN_ENV(env, ...) run_env((env), (const char *const[]){__VA_ARGS__, NULL})
+
+/* Asserts the exit code, showing what the program said when it differs. */
+static void expect_exit(const run_result *r, int code)
+{
+    if (r->status != code)
+        print_message("%s\nexit %d, expected %d\n--- stdout:\n%s--- stderr:\n"
+                      "%s---\n", r->command, r->status, code, r->out, r->err);
+    assert_int_equal(r->status, code);
+}
+
+/* Asserts that text contains needle, showing the text when it does not. */
+static void expect_contains(const char *text, const char *needle)
+{
+    if (!strstr(text, needle))
+        print_message("%s\nexpected \"%s\" in:\n%s---\n", last.command, needle,
+                      text);
+    assert_non_null(strstr(text, needle));
+}
+
+static int count_lines(const char *text)
+{
+    int n = 0;
+    for (; *text; text++) n += *text == '\n';
+    return n;
+}
+
+/* Exit 2 and exactly one stderr line that contains `needle`. */
+static void expect_usage_error(const run_result *r, const char *needle)
+{
+    expect_exit(r, 2);
+    expect_contains(r->err, needle);
+    if (count_lines(r->err) != 1)
+        print_message("%s\nexpected one stderr line, got:\n%s---\n",
+                      r->command, r->err);
+    assert_int_equal(count_lines(r->err), 1);
+}
+
+/* ---- device selection -------------------------------------------------- */
+
+/* --device P:D that names no device is bad usage (2) and says which device. */
+static void test_device_index_not_found(void **state)
+{
+    (void)state;
+    const run_result *r = RUN(CLAE, "train", "--data", tmp_path("small.idx"),
+                              "--epochs", "1", "--device", "9:9");
+    expect_usage_error(r, "9:9");
+    expect_contains(r->err, "device");
+}
+
+/* --device that is not P:D at all is bad usage (2), naming the value. */
+static void test_device_not_an_index(void **state)
+{
+    (void)state;
+    const run_result *r = RUN(CLAE, "train", "--data", tmp_path("small.idx"),
+                              "--epochs", "1", "--device", "nonsense");
+    expect_usage_error(r, "nonsense");
+    r = RUN(CLAE, "eval", "--load", tmp_path("none.safetensors"), "--device",
+            "0:");
+    expect_usage_error(r, "device");
+}
+
+/* $CLAE_DEVICE naming no device is the same bad usage as --device. */
+static void test_device_env_not_found(void **state)
+{
+    (void)state;
+    static const char *const env[] = {"CLAE_DEVICE=7:3", NULL};
+    const run_result *r = RUN_ENV(env, CLAE, "train", "--data",
+                                  tmp_path("small.idx"), "--epochs", "1");
+    expect_usage_error(r, "7:3");
+}
+
+/* --device-type accepts only gpu, cpu and any. */
+static void test_device_type_unknown(void **state)
+{
+    (void)state;
+    const run_result *r = RUN(CLAE, "train", "--data", tmp_path("small.idx"),
+                              "--epochs", "1", "--device-type", "tpu");
+    expect_usage_error(r, "--device-type");
+}
+
+/* ---- bad input files --------------------------------------------------- */
+
+/* A missing data file is bad input (2), and the message names the file. */
+static void test_missing_data_file(void **state)
+{
+    (void)state;
+    const run_result *r = RUN(CLAE, "train", "--data", "/nonexistent/x.idx",
+                              "--epochs", "1");
+    expect_usage_error(r, "/nonexistent/x.idx");
+}
+
+/* Runs train on data_name with --save and --metrics and checks: exit 2, one
+ * stderr line naming bad_name, and neither output (nor a temporary) left. */
+static void expect_bad_input_run(const char *data_name, const char *val_name,
+                                 const char *bad_name)
+{
+    const char *save = tmp_path("out.safetensors"), *metrics = tmp_path("m.csv");
+    const run_result *r =
+        val_name ? RUN(CLAE, "train", "--data", tmp_path(data_name), "--val",
+                       tmp_path(val_name), "--epochs", "1", "--batch-size", "64",
+                       "--save", save, "--metrics", metrics)
+                 : RUN(CLAE, "train", "--data", tmp_path(data_name), "--epochs",
+                       "1", "--batch-size", "64", "--save", save, "--metrics",
+                       metrics);
+    expect_usage_error(r, tmp_path(bad_name));
+    assert_false(file_exists(save));
+    assert_false(file_exists(metrics));
+    assert_int_equal(count_with_prefix("out.safetensors"), 0);
+    assert_int_equal(count_with_prefix("m.csv"), 0);
+}
+
+/* An IDX file whose magic is wrong is rejected, naming the file. */
+static void test_idx_bad_magic(void **state)
+{
+    (void)state;
+    size_t size;
+    unsigned char *b = make_idx(16, 8, 8, 16 * 64, 3, &size);
+    b[0] = 0x1f;
+    b[1] = 0x7a;
+    write_whole(tmp_path("bad_magic.idx"), b, size);
+    free(b);
+    expect_bad_input_run("bad_magic.idx", NULL, "bad_magic.idx");
+}
+
+/* An IDX file whose value type is not uint8 (0x0D, float) is rejected. */
+static void test_idx_bad_type(void **state)
+{
+    (void)state;
+    size_t size;
+    unsigned char *b = make_idx(16, 8, 8, 16 * 64, 3, &size);
+    b[2] = 0x0D;
+    write_whole(tmp_path("bad_type.idx"), b, size);
+    free(b);
+    expect_bad_input_run("bad_type.idx", NULL, "bad_type.idx");
+}
+
+/* An IDX file whose header declares more images than it holds is rejected. */
+static void test_idx_truncated_data(void **state)
+{
+    (void)state;
+    size_t size;
+    unsigned char *b = make_idx(100, 8, 8, 40 * 64 + 17, 3, &size);
+    write_whole(tmp_path("truncated.idx"), b, size);
+    free(b);
+    expect_bad_input_run("truncated.idx", NULL, "truncated.idx");
+}
+
+/* An IDX file cut inside its header is rejected. */
+static void test_idx_truncated_header(void **state)
+{
+    (void)state;
+    size_t size;
+    unsigned char *b = make_idx(16, 8, 8, 0, 3, &size);
+    write_whole(tmp_path("short_header.idx"), b, 10);
+    free(b);
+    expect_bad_input_run("short_header.idx", NULL, "short_header.idx");
+}
+
+/* A valid .gz cut in half is rejected, naming the file. */
+static void test_idx_truncated_gzip(void **state)
+{
+    (void)state;
+    size_t size;
+    char *gz = read_whole(tmp_path("small.idx.gz"), &size);
+    assert_non_null(gz);
+    assert_true(size > 100);
+    write_whole(tmp_path("half.idx.gz"), gz, size / 2);
+    free(gz);
+    expect_bad_input_run("half.idx.gz", NULL, "half.idx.gz");
+}
+
+/* An IDX file declaring zero images is rejected, naming the file. */
+static void test_idx_zero_images(void **state)
+{
+    (void)state;
+    size_t size;
+    unsigned char *b = make_idx(0, 8, 8, 0, 3, &size);
+    write_whole(tmp_path("empty.idx"), b, size);
+    free(b);
+    expect_bad_input_run("empty.idx", NULL, "empty.idx");
+}
+
+/* A corrupt --val file is rejected like a corrupt --data file. */
+static void test_idx_bad_validation_file(void **state)
+{
+    (void)state;
+    size_t size;
+    unsigned char *b = make_idx(50, 8, 8, 20 * 64, 3, &size);
+    write_whole(tmp_path("bad_val.idx"), b, size);
+    free(b);
+    expect_bad_input_run("small.idx", "bad_val.idx", "bad_val.idx");
+}
+
+/* Validation data of another width than the training data is bad input,
+ * naming the validation file, with no outputs left. */
+static void test_validation_width_mismatch(void **state)
+{
+    (void)state;
+    expect_bad_input_run("small.idx", "wide.idx", "wide.idx");
+    expect_contains(last.err, "100");
+    expect_contains(last.err, "64");
+}
+
+/* ---- kernel build failures --------------------------------------------- */
+
+/* A kernel that does not compile is a runtime failure (1) whose message
+ * carries the device's build log and the file being built. */
+static void test_kernel_build_failure(void **state)
+{
+    (void)state;
+    static const char *const kernels[] = {"activation.cl", "gather.cl",
+                                          "loss.cl", "optim.cl", "reduce.cl"};
+    const char *dir = tmp_path("kernels");
+    assert_int_equal(mkdir(dir, 0755), 0);
+    for (size_t i = 0; i < sizeof kernels / sizeof *kernels; i++) {
+        char src[256], dst[1024];
+        snprintf(src, sizeof src, "cl/%s", kernels[i]);
+        snprintf(dst, sizeof dst, "%s/%s", dir, kernels[i]);
+        size_t size;
+        char *text = read_whole(src, &size);
+        if (!text) fail_msg("cannot read %s (run from the project root)", src);
+        write_whole(dst, text, size);
+        free(text);
+    }
+    char bad[1024], env[1100];
+    snprintf(bad, sizeof bad, "%s/activation.cl", dir);
+    static const char garbage[] =
+        "__kernel void broken(__global float *x)\n"
+        "{\n"
+        "    x[get_global_id(0)] = undeclared_identifier_xyz + ;\n"
+        "}\n";
+    write_whole(bad, garbage, sizeof garbage - 1);
+    snprintf(env, sizeof env, "CLAE_KERNEL_DIR=%s", dir);
+
+    const char *save = tmp_path("kout.safetensors"), *metrics = tmp_path("km.csv");
+    const char *const envs[] = {env, "CLAE_BINARY_CACHE=0", NULL};
+    const run_result *r = RUN_ENV(envs, CLAE, "train", "--data",
+                                  tmp_path("small.idx"), "--epochs", "1",
+                                  "--save", save, "--metrics", metrics);
+    expect_exit(r, 1);
+    expect_contains(r->err, "activation.cl");
+    expect_contains(r->err, "error");
+    expect_contains(r->err, "undeclared_identifier_xyz");
+    assert_false(file_exists(save));
+    assert_false(file_exists(metrics));
+}
+
+/* ---- nonsense flags ---------------------------------------------------- */
+
+/* Runs train on small data with one bad flag value last; expects 2 and one
+ * stderr line naming the flag. */
+static void expect_bad_train_flag(const char *flag, const char *value)
+{
+    unlink(tmp_path("flag.csv"));
+    const run_result *r = RUN(CLAE, "train", "--data", tmp_path("small.idx"),
+                              "--epochs", "1", "--batch-size", "64",
+                              "--metrics", tmp_path("flag.csv"), flag, value);
+    expect_usage_error(r, flag);
+    assert_false(file_exists(tmp_path("flag.csv")));
+}
+
+/* --batch-size must be a positive integer. */
+static void test_flag_batch_size(void **state)
+{
+    (void)state;
+    expect_bad_train_flag("--batch-size", "0");
+    expect_bad_train_flag("--batch-size", "-3");
+    expect_bad_train_flag("--batch-size", "12x");
+    expect_bad_train_flag("--batch-size", "");
+}
+
+/* --epochs must be a positive integer. */
+static void test_flag_epochs(void **state)
+{
+    (void)state;
+    expect_bad_train_flag("--epochs", "0");
+    expect_bad_train_flag("--epochs", "1.5");
+}
+
+/* --lr must be a positive finite number. */
+static void test_flag_lr(void **state)
+{
+    (void)state;
+    expect_bad_train_flag("--lr", "-1");
+    expect_bad_train_flag("--lr", "abc");
+    expect_bad_train_flag("--lr", "0");
+    expect_bad_train_flag("--lr", "nan");
+    expect_bad_train_flag("--lr", "inf");
+}
+
+/* --activation, --output-activation, --loss and --optimizer take known
+ * names only. */
+static void test_flag_names(void **state)
+{
+    (void)state;
+    expect_bad_train_flag("--activation", "foo");
+    expect_bad_train_flag("--output-activation", "foo");
+    expect_bad_train_flag("--loss", "foo");
+    expect_bad_train_flag("--optimizer", "foo");
+}
+
+/* --hidden takes a comma-separated list of positive widths, nothing else. */
+static void test_flag_hidden(void **state)
+{
+    (void)state;
+    expect_bad_train_flag("--hidden", "0");
+    expect_bad_train_flag("--hidden", "abc");
+    expect_bad_train_flag("--hidden", "12,-3");
+    expect_bad_train_flag("--hidden", "12,,3");
+    expect_bad_train_flag("--hidden", "12,");
+    expect_bad_train_flag("--hidden", ",12");
+    expect_bad_train_flag("--hidden", ",");
+}
+
+/* --seed is a non-negative integer; --val-split a fraction in (0, 1). */
+static void test_flag_seed_and_val_split(void **state)
+{
+    (void)state;
+    expect_bad_train_flag("--seed", "-1");
+    expect_bad_train_flag("--val-split", "1.5");
+    expect_bad_train_flag("--val-split", "0");
+}
+
+/* An unknown option is bad usage (2) and the message names it. */
+static void test_unknown_option(void **state)
+{
+    (void)state;
+    const run_result *r = RUN(CLAE, "train", "--data", tmp_path("small.idx"),
+                              "--epochs", "1", "--bogus");
+    expect_exit(r, 2);
+    expect_contains(r->err, "--bogus");
+    r = RUN(CLAE, "eval", "--bogus");
+    expect_exit(r, 2);
+    expect_contains(r->err, "--bogus");
+    r = RUN(CLAE, "arch", "--bogus");
+    expect_exit(r, 2);
+    expect_contains(r->err, "--bogus");
+}
+
+/* A flag that needs a value but is given none is bad usage, naming it. */
+static void test_missing_flag_value(void **state)
+{
+    (void)state;
+    const run_result *r = RUN(CLAE, "train", "--data", tmp_path("small.idx"),
+                              "--epochs");
+    expect_exit(r, 2);
+    expect_contains(r->err, "--epochs");
+}
+
+/* A stray positional argument is bad usage, naming it. */
+static void test_unexpected_argument(void **state)
+{
+    (void)state;
+    const run_result *r = RUN(CLAE, "train", "--data", tmp_path("small.idx"),
+                              "--epochs", "1", "stray");
+    expect_usage_error(r, "stray");
+}
+
+/* eval without --load is bad usage (2), naming --load. */
+static void test_eval_without_load(void **state)
+{
+    (void)state;
+    const run_result *r = RUN(CLAE, "eval", "--data", tmp_path("small_val.idx"));
+    expect_usage_error(r, "--load");
+}
+
+/* --arch, --model and the dense flags exclude each other; so do --val and
+ * --val-split. */
+static void test_conflicting_flags(void **state)
+{
+    (void)state;
+    const run_result *r = RUN(CLAE, "train", "--data", tmp_path("small.idx"),
+                              "--epochs", "1", "--arch", "reference",
+                              "--hidden", "32");
+    expect_usage_error(r, "--arch");
+    r = RUN(CLAE, "train", "--data", tmp_path("small.idx"), "--epochs", "1",
+            "--val", tmp_path("small_val.idx"), "--val-split", "0.2");
+    expect_usage_error(r, "--val-split");
+}
+
+/* An output in a directory that cannot be written is refused before any
+ * training (2, naming the flag), not after a long run. */
+static void test_unwritable_output(void **state)
+{
+    (void)state;
+    const run_result *r = RUN(CLAE, "train", "--data", tmp_path("small.idx"),
+                              "--epochs", "1", "--save", "/nonexistent/m.st");
+    expect_usage_error(r, "--save /nonexistent/m.st");
+    r = RUN(CLAE, "train", "--data", tmp_path("small.idx"), "--epochs", "1",
+            "--metrics", "/nonexistent/m.csv");
+    expect_usage_error(r, "--metrics /nonexistent/m.csv");
+}
+
+/* ---- a successful small run -------------------------------------------- */
+
+/* Splits a CSV line (without its newline) in place; returns the field count. */
+static int split_fields(char *line, char **fields, int max)
+{
+    int n = 0;
+    for (char *p = line;; p++) {
+        if (n < max) fields[n] = p;
+        n++;
+        p = strchr(p, ',');
+        if (!p) break;
+        *p = '\0';
+    }
+    return n;
+}
+
+/* Splits text into lines in place; returns the count (no trailing empty). */
+static int split_lines(char *text, char **lines, int max)
+{
+    int n = 0;
+    for (char *p = text; *p;) {
+        char *nl = strchr(p, '\n');
+        if (n < max) lines[n] = p;
+        n++;
+        if (!nl) break;
+        *nl = '\0';
+        p = nl + 1;
+    }
+    return n;
+}
+
+static int count_prefixed_lines(const char *text, const char *prefix)
+{
+    int n = 0;
+    for (const char *p = text; p && *p;) {
+        if (strncmp(p, prefix, strlen(prefix)) == 0) n++;
+        p = strchr(p, '\n');
+        if (p) p++;
+    }
+    return n;
+}
+
+static int trained;
+static char last_val_loss[64];
+
+/* Trains the small model once (2 epochs on gzip data, validating on plain
+ * data) and checks the run; later tests reuse m.safetensors and m.csv. */
+static void train_small_model(void)
+{
+    if (trained) return;
+    const char *save = tmp_path("m.safetensors"), *metrics = tmp_path("m.csv");
+    const run_result *r =
+        RUN(CLAE, "train", "--data", tmp_path("small.idx.gz"), "--val",
+            tmp_path("small_val.idx"), "--epochs", "2", "--batch-size", "64",
+            "--metrics", metrics, "--save", save);
+    expect_exit(r, 0);
+    assert_int_equal(count_prefixed_lines(r->out, "epoch "), 2);
+    assert_true(file_exists(save));
+
+    size_t size;
+    char *csv = read_whole(metrics, &size);
+    assert_non_null(csv);
+    assert_true(size > 0 && csv[size - 1] == '\n');
+    char *lines[8];
+    int n = split_lines(csv, lines, 8);
+    assert_int_equal(n, 3);
+    assert_string_equal(lines[0], "epoch,train_loss,val_loss,seconds");
+    for (int i = 1; i < 3; i++) {
+        char *f[8], *end;
+        assert_int_equal(split_fields(lines[i], f, 8), 4);
+        assert_int_equal(strtol(f[0], &end, 10), i);
+        assert_int_equal(*end, '\0');
+        double train = strtod(f[1], &end);
+        assert_int_equal(*end, '\0');
+        assert_true(train > 0.0 && train < 1.0);
+        double val = strtod(f[2], &end);
+        assert_true(*f[2] && *end == '\0');
+        assert_true(val > 0.0 && val < 1.0);
+        double seconds = strtod(f[3], &end);
+        assert_int_equal(*end, '\0');
+        assert_true(seconds >= 0.0);
+        if (i == 2) snprintf(last_val_loss, sizeof last_val_loss, "%s", f[2]);
+    }
+    free(csv);
+    assert_int_equal(count_with_prefix("m.csv"), 1);
+    assert_int_equal(count_with_prefix("m.safetensors"), 1);
+    trained = 1;
+}
+
+/* train on small data exits 0, prints a line per epoch, writes the CSV
+ * header and a 4-field row per epoch, and saves the model. */
+static void test_train_small_run(void **state)
+{
+    (void)state;
+    train_small_model();
+}
+
+/* eval of the saved model on the validation data prints the last epoch's
+ * val_loss to the six printed digits. */
+static void test_eval_matches_val_loss(void **state)
+{
+    (void)state;
+    train_small_model();
+    const run_result *r = RUN(CLAE, "eval", "--load", tmp_path("m.safetensors"),
+                              "--data", tmp_path("small_val.idx"));
+    expect_exit(r, 0);
+    const char *at = strstr(r->out, "loss ");
+    if (!at) fail_msg("no 'loss ' in eval's output:\n%s", r->out);
+    char printed[64] = "";
+    assert_int_equal(sscanf(at + 5, "%63s", printed), 1);
+    assert_string_equal(printed, last_val_loss);
+}
+
+/* A loaded 64-wide model refuses data of another width: 2, naming the file
+ * and both widths. */
+static void test_eval_width_mismatch(void **state)
+{
+    (void)state;
+    train_small_model();
+    const run_result *r = RUN(CLAE, "eval", "--load", tmp_path("m.safetensors"),
+                              "--data", tmp_path("wide.idx"));
+    expect_usage_error(r, "64");
+    expect_contains(r->err, "100");
+    expect_contains(r->err, tmp_path("wide.idx"));
+}
+
+/* With --data but no --val there is no validation: val_loss is empty. */
+static void test_train_without_validation(void **state)
+{
+    (void)state;
+    const char *metrics = tmp_path("noval.csv");
+    const run_result *r = RUN(CLAE, "train", "--data", tmp_path("small.idx"),
+                              "--epochs", "1", "--batch-size", "128",
+                              "--hidden", "16", "--metrics", metrics);
+    expect_exit(r, 0);
+    assert_int_equal(count_prefixed_lines(r->out, "epoch "), 1);
+    char *csv = read_whole(metrics, NULL);
+    assert_non_null(csv);
+    char *lines[4], *f[8];
+    assert_int_equal(split_lines(csv, lines, 4), 2);
+    assert_string_equal(lines[0], "epoch,train_loss,val_loss,seconds");
+    assert_int_equal(split_fields(lines[1], f, 8), 4);
+    assert_string_equal(f[0], "1");
+    assert_true(*f[1] != '\0');
+    assert_string_equal(f[2], "");
+    assert_true(*f[3] != '\0');
+    free(csv);
+}
+
+/* ---- version, help, arch, devices -------------------------------------- */
+
+/* --version names clae, CLBlast and OpenCL, each with a version. */
+static void test_version(void **state)
+{
+    (void)state;
+    const run_result *r = RUN(CLAE, "--version");
+    expect_exit(r, 0);
+    expect_contains(r->out, "clae " CLAE_VERSION_STRING);
+    expect_contains(r->out, "CLBlast");
+    expect_contains(r->out, "OpenCL");
+    assert_true(count_lines(r->out) >= 3);
+}
+
+/* Every command's --help exits 0 and prints its usage on stdout. */
+static void test_help(void **state)
+{
+    (void)state;
+    static const char *const commands[] = {"train", "eval", "arch"};
+    for (size_t i = 0; i < 3; i++) {
+        const run_result *r = RUN(CLAE, commands[i], "--help");
+        expect_exit(r, 0);
+        char want[64];
+        snprintf(want, sizeof want, "usage: clae %s", commands[i]);
+        expect_contains(r->out, want);
+        assert_string_equal(r->err, "");
+    }
+    const run_result *r = RUN(CLAE, "train", "--help");
+    expect_contains(r->out, "--device");
+    expect_contains(r->out, "--metrics");
+    r = RUN(CLAE, "--help");
+    expect_exit(r, 0);
+    expect_contains(r->out, "train");
+}
+
+/* arch lists presets and prints the reference spec; unknown presets are
+ * bad usage. */
+static void test_arch(void **state)
+{
+    (void)state;
+    const run_result *r = RUN(CLAE, "arch");
+    expect_exit(r, 0);
+    expect_contains(r->out, "reference");
+    r = RUN(CLAE, "arch", "reference");
+    expect_exit(r, 0);
+    expect_contains(r->out, "input 784");
+    expect_contains(r->out, "dense 128 relu");
+    expect_contains(r->out, "dense 784 sigmoid");
+    r = RUN(CLAE, "arch", "reference", "--input", "64");
+    expect_exit(r, 0);
+    expect_contains(r->out, "input 64");
+    expect_contains(r->out, "dense 64 sigmoid");
+    r = RUN(CLAE, "arch", "nosuch");
+    expect_usage_error(r, "nosuch");
+    r = RUN(CLAE, "arch", "reference", "--input", "0");
+    expect_usage_error(r, "--input");
+}
+
+/* A spec printed by arch trains as --model (the one path of specs). */
+static void test_arch_spec_as_model(void **state)
+{
+    (void)state;
+    const run_result *r = RUN(CLAE, "arch", "reference", "--input", "64");
+    expect_exit(r, 0);
+    write_whole(tmp_path("ref64.spec"), r->out, strlen(r->out));
+    r = RUN(CLAE, "train", "--data", tmp_path("small.idx"), "--model",
+            tmp_path("ref64.spec"), "--epochs", "1", "--batch-size", "128");
+    expect_exit(r, 0);
+    static const char bad_spec[] = "input 64\ndense 16 wobble\nloss bce\n";
+    write_whole(tmp_path("bad.spec"), bad_spec, sizeof bad_spec - 1);
+    r = RUN(CLAE, "train", "--data", tmp_path("small.idx"), "--model",
+            tmp_path("bad.spec"), "--epochs", "1");
+    expect_exit(r, 2);
+    r = RUN(CLAE, "train", "--data", tmp_path("small.idx"), "--model",
+            tmp_path("no-such.spec"), "--epochs", "1");
+    expect_usage_error(r, tmp_path("no-such.spec"));
+}
+
+/* A --model spec whose input width differs from the data's is bad input (2)
+ * naming the data or the spec file, with no outputs left. */
+static void test_model_width_mismatch(void **state)
+{
+    (void)state;
+    const run_result *r = RUN(CLAE, "arch", "reference");
+    expect_exit(r, 0);
+    write_whole(tmp_path("ref784.spec"), r->out, strlen(r->out));
+    const char *save = tmp_path("w.safetensors"), *metrics = tmp_path("w.csv");
+    r = RUN(CLAE, "train", "--data", tmp_path("small.idx"), "--model",
+            tmp_path("ref784.spec"), "--epochs", "1", "--save", save,
+            "--metrics", metrics);
+    expect_usage_error(r, "784");
+    if (!strstr(r->err, tmp_path("small.idx")) &&
+        !strstr(r->err, tmp_path("ref784.spec")))
+        fail_msg("%s\nexpected the data or spec file named in:\n%s", r->command,
+                 r->err);
+    assert_false(file_exists(save));
+    assert_false(file_exists(metrics));
+}
+
+/* An unknown command, or none, is bad usage. */
+static void test_unknown_command(void **state)
+{
+    (void)state;
+    const run_result *r = RUN(CLAE, "nosuchcommand");
+    expect_exit(r, 2);
+    expect_contains(r->err, "nosuchcommand");
+    r = RUN(CLAE);
+    expect_exit(r, 2);
+    expect_contains(r->err, "usage");
+}
+
+/* clae-devices exits 0 and lists device 0:0 (PoCL's CPU here). */
+static void test_devices(void **state)
+{
+    (void)state;
+    const run_result *r = RUN(CLAE_DEVICES);
+    expect_exit(r, 0);
+    expect_contains(r->out, "0:0");
+    r = RUN(CLAE_DEVICES, "--bogus");
+    expect_exit(r, 2);
+}
+
+/* ---- corrupt model files ----------------------------------------------- */
+
+/* eval of a missing or corrupt model file is bad input (2), naming it, and
+ * never a crash. */
+static void test_eval_corrupt_model(void **state)
+{
+    (void)state;
+    const run_result *r = RUN(CLAE, "eval", "--load", tmp_path("absent.safetensors"),
+                              "--data", tmp_path("small_val.idx"));
+    expect_usage_error(r, tmp_path("absent.safetensors"));
+
+    write_whole(tmp_path("three.safetensors"), "abc", 3);
+    r = RUN(CLAE, "eval", "--load", tmp_path("three.safetensors"), "--data",
+            tmp_path("small_val.idx"));
+    expect_usage_error(r, tmp_path("three.safetensors"));
+
+    /* The header size says 4096 bytes; the file holds 8 + 24. */
+    unsigned char big[32] = {0x00, 0x10, 0, 0, 0, 0, 0, 0};
+    memcpy(big + 8, "{\"__metadata__\":{}}     ", 24);
+    write_whole(tmp_path("big_header.safetensors"), big, sizeof big);
+    r = RUN(CLAE, "eval", "--load", tmp_path("big_header.safetensors"), "--data",
+            tmp_path("small_val.idx"));
+    expect_usage_error(r, tmp_path("big_header.safetensors"));
+
+    /* A header size near 2^64 must not wrap around. */
+    unsigned char huge[32];
+    memcpy(huge, big, sizeof huge);
+    memset(huge, 0xff, 8);
+    write_whole(tmp_path("huge_header.safetensors"), huge, sizeof huge);
+    r = RUN(CLAE, "eval", "--load", tmp_path("huge_header.safetensors"), "--data",
+            tmp_path("small_val.idx"));
+    expect_usage_error(r, tmp_path("huge_header.safetensors"));
+
+    static const char not_json[] = "\x10\0\0\0\0\0\0\0{not json at all";
+    write_whole(tmp_path("not_json.safetensors"), not_json, sizeof not_json - 1);
+    r = RUN(CLAE, "eval", "--load", tmp_path("not_json.safetensors"), "--data",
+            tmp_path("small_val.idx"));
+    expect_usage_error(r, tmp_path("not_json.safetensors"));
+}
+
+/* A model file cut short (its tensors' data missing) is bad input (2). */
+static void test_eval_truncated_model(void **state)
+{
+    (void)state;
+    train_small_model();
+    size_t size;
+    char *file = read_whole(tmp_path("m.safetensors"), &size);
+    assert_non_null(file);
+    write_whole(tmp_path("cut.safetensors"), file, size - 100);
+    free(file);
+    const run_result *r = RUN(CLAE, "eval", "--load", tmp_path("cut.safetensors"),
+                              "--data", tmp_path("small_val.idx"));
+    expect_usage_error(r, tmp_path("cut.safetensors"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_device_index_not_found),
+        cmocka_unit_test(test_device_not_an_index),
+        cmocka_unit_test(test_device_env_not_found),
+        cmocka_unit_test(test_device_type_unknown),
+        cmocka_unit_test(test_missing_data_file),
+        cmocka_unit_test(test_idx_bad_magic),
+        cmocka_unit_test(test_idx_bad_type),
+        cmocka_unit_test(test_idx_truncated_data),
+        cmocka_unit_test(test_idx_truncated_header),
+        cmocka_unit_test(test_idx_truncated_gzip),
+        cmocka_unit_test(test_idx_zero_images),
+        cmocka_unit_test(test_idx_bad_validation_file),
+        cmocka_unit_test(test_validation_width_mismatch),
+        cmocka_unit_test(test_kernel_build_failure),
+        cmocka_unit_test(test_flag_batch_size),
+        cmocka_unit_test(test_flag_epochs),
+        cmocka_unit_test(test_flag_lr),
+        cmocka_unit_test(test_flag_names),
+        cmocka_unit_test(test_flag_hidden),
+        cmocka_unit_test(test_flag_seed_and_val_split),
+        cmocka_unit_test(test_unknown_option),
+        cmocka_unit_test(test_missing_flag_value),
+        cmocka_unit_test(test_unexpected_argument),
+        cmocka_unit_test(test_eval_without_load),
+        cmocka_unit_test(test_conflicting_flags),
+        cmocka_unit_test(test_unwritable_output),
+        cmocka_unit_test(test_train_small_run),
+        cmocka_unit_test(test_eval_matches_val_loss),
+        cmocka_unit_test(test_eval_width_mismatch),
+        cmocka_unit_test(test_train_without_validation),
+        cmocka_unit_test(test_version),
+        cmocka_unit_test(test_help),
+        cmocka_unit_test(test_arch),
+        cmocka_unit_test(test_arch_spec_as_model),
+        cmocka_unit_test(test_model_width_mismatch),
+        cmocka_unit_test(test_unknown_command),
+        cmocka_unit_test(test_devices),
+        cmocka_unit_test(test_eval_corrupt_model),
+        cmocka_unit_test(test_eval_truncated_model),
+    };
+    return cmocka_run_group_tests_name("cli", tests, group_setup, group_teardown);
+}
