@@ -62,6 +62,9 @@ $(B)/clae: $(CLI_OBJ) $(B)/libclae.a
 $(B)/clae-devices: $(B)/tools/clae-devices.o $(B)/libclae.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
+$(B)/bench-step: $(B)/tools/bench-step.o $(B)/libclae.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
 $(B)/tests/%: $(B)/tests/%.o $(REF_OBJ) $(B)/libclae.a
 	$(CC) $(CFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
 

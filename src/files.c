@@ -1,6 +1,8 @@
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "files.h"
@@ -32,10 +34,22 @@ clae_status clae__atomic_begin(clae_context *ctx, const char *path,
     if (strlen(path) >= sizeof af->path)
         return CLAE_FAIL(ctx, CLAE_ERR_USAGE, "%s: path too long", path);
     snprintf(af->path, sizeof af->path, "%s", path);
-    snprintf(af->tmp, sizeof af->tmp, "%s.tmp-XXXXXX", path);
-    int fd = mkstemp(af->tmp);
-    if (fd < 0)
+    /* Not mkstemp: its 0600 would become the target's mode. open() with
+     * 0666 gives what fopen(path, "w") would (0666 less the umask). */
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    unsigned salt = (unsigned)ts.tv_nsec ^ (unsigned)getpid() << 12;
+    int fd = -1;
+    for (unsigned attempt = 0; fd < 0 && attempt < 100; attempt++) {
+        snprintf(af->tmp, sizeof af->tmp, "%s.tmp-%08x", path,
+                 salt + attempt * 2654435761u);
+        fd = open(af->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+        if (fd < 0 && errno != EEXIST) break;
+    }
+    if (fd < 0) {
+        af->tmp[0] = '\0'; /* nothing of ours to remove */
         return CLAE_FAIL(ctx, CLAE_ERR_IO, "%s: %s", path, strerror(errno));
+    }
     if (!(af->f = fdopen(fd, "wb"))) {
         int e = errno;
         close(fd);

@@ -18,6 +18,16 @@
         goto fail;                                                           \
     } while (0)
 
+/* zlib's message for the last error, without the "path: " it prefixes. */
+static const char *gz_message(gzFile f, const char *path, int *zerr)
+{
+    const char *msg = gzerror(f, zerr);
+    size_t len = strlen(path);
+    if (strncmp(msg, path, len) == 0 && msg[len] == ':' && msg[len + 1] == ' ')
+        msg += len + 2;
+    return msg;
+}
+
 /* Reads exactly n bytes; a short read is a truncated or corrupt file. */
 static clae_status read_exact(clae_context *ctx, gzFile f, const char *path,
                               void *out, size_t n, const char *what)
@@ -29,7 +39,7 @@ static clae_status read_exact(clae_context *ctx, gzFile f, const char *path,
         int got = gzread(f, p, chunk);
         if (got <= 0) {
             int zerr = 0;
-            const char *msg = gzerror(f, &zerr);
+            const char *msg = gz_message(f, path, &zerr);
             if (zerr != Z_OK && zerr != Z_STREAM_END)
                 INPUT_ERROR("%s: %s while reading the %s", path, msg, what);
             INPUT_ERROR("%s: truncated: the file ends inside the %s", path, what);
@@ -38,6 +48,32 @@ static clae_status read_exact(clae_context *ctx, gzFile f, const char *path,
         n -= (size_t)got;
     }
 fail:
+    return status;
+}
+
+/* Reads the `total` bytes the header declares into a buffer that grows as
+ * data arrives, so a header that lies about its size costs no more memory
+ * than the file really holds before the truncation is found. */
+static clae_status read_data(clae_context *ctx, gzFile f, const char *path,
+                             size_t total, unsigned char **out)
+{
+    clae_status status = CLAE_SUCCESS;
+    unsigned char *buf = NULL;
+    size_t have = 0;
+    while (have < total) {
+        size_t cap = have ? 2 * have : (size_t)1 << 20;
+        if (cap > total) cap = total;
+        unsigned char *grown = realloc(buf, cap);
+        if (!grown)
+            INPUT_ERROR("%s: not enough host memory for %zu bytes", path, cap);
+        buf = grown;
+        CLAE_TRY(read_exact(ctx, f, path, buf + have, cap - have, "image data"));
+        have = cap;
+    }
+    *out = buf;
+    return CLAE_SUCCESS;
+fail:
+    free(buf);
     return status;
 }
 
@@ -83,18 +119,18 @@ clae_status clae_data_load_idx(clae_context *ctx, const char *path,
     }
 
     size_t n = dims[0], d = (size_t)(total / n);
+    CLAE_TRY(read_data(ctx, f, path, (size_t)total, &bytes));
     data = calloc(1, sizeof *data);
-    bytes = malloc(total);
-    if (!data || !bytes || !(data->x = malloc(total * sizeof(float))) ||
+    if (!data || !(data->x = malloc(total * sizeof(float))) ||
         !(data->source = strdup(path)))
         INPUT_ERROR("%s: not enough host memory for %llu values", path, total);
-    CLAE_TRY(read_exact(ctx, f, path, bytes, total, "image data"));
     unsigned char extra;
-    int more = gzread(f, &extra, 1);
-    if (more < 0) {
-        int zerr;
-        INPUT_ERROR("%s: %s after the image data", path, gzerror(f, &zerr));
-    }
+    int more = gzread(f, &extra, 1), zerr = Z_OK;
+    const char *zmsg = gz_message(f, path, &zerr);
+    /* gzread returns 0, not -1, for a gzip stream cut short (Z_BUF_ERROR,
+     * "unexpected end of file"), e.g. in its CRC and length trailer. */
+    if (more < 0 || (more == 0 && zerr != Z_OK))
+        INPUT_ERROR("%s: %s after the image data", path, zmsg);
     if (more > 0)
         INPUT_ERROR("%s: data continues past the %llu values the header "
                     "declares", path, total);

@@ -176,7 +176,11 @@ clae_status clae_model_load(clae_context *ctx, const char *path,
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(root, "__metadata__");
     const char *spec_text = meta_string(meta, "spec");
     if (!spec_text) BAD_MODEL("%s: no model spec in __metadata__", path);
-    CLAE_TRY(clae__spec_parse(ctx, spec_text, &spec));
+    if (clae__spec_parse(ctx, spec_text, &spec) != CLAE_SUCCESS) {
+        char why[sizeof ctx->last_error]; /* not an argument aliasing it */
+        snprintf(why, sizeof why, "%s", clae_last_error(ctx));
+        BAD_MODEL("%s: the spec in __metadata__ is invalid: %s", path, why);
+    }
     /* The spec gives the layout; the tensors then overwrite the arena. */
     CLAE_TRY(clae__model_build(ctx, &spec, 0, &m));
     const unsigned char *data = file + 8 + header_size;

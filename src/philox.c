@@ -1,4 +1,6 @@
 /* Philox4x32-10 on the host; the constants are those of Random123. */
+#include <math.h>
+
 #include "philox.h"
 
 #define PHILOX_M0 0xD2511F53u
@@ -53,7 +55,9 @@ void clae__random_uniform(float *out, size_t n, uint64_t seed, uint32_t stream,
         if (i % 4 == 0) block_words(seed, stream, substream, i / 4, words);
         /* 24 random bits: exactly representable, strictly below 1. */
         float u = (float)(words[i % 4] >> 8) * (1.0f / 16777216.0f);
-        out[i] = lo + (hi - lo) * u;
+        /* lo + (hi - lo) * u can round up to hi; keep [lo, hi). */
+        float v = lo + (hi - lo) * u;
+        out[i] = v < hi ? v : nextafterf(hi, lo);
     }
 }
 

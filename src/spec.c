@@ -120,10 +120,12 @@ static clae_status parse_line(clae_context *ctx, int lineno, char **w, int n,
 {
     clae_status status = CLAE_SUCCESS;
     if (strcmp(w[0], "input") == 0) {
-        if (n != 2 || (!parse_size(w[1], &spec->input) && !parse_shape(w[1], spec)))
-            SPEC_ERROR("spec line %d: expected 'input N' or 'input HxWxC'", lineno);
         if (spec->count)
             SPEC_ERROR("spec line %d: 'input' must come before the layers", lineno);
+        if (spec->input)
+            SPEC_ERROR("spec line %d: a second 'input' line", lineno);
+        if (n != 2 || (!parse_size(w[1], &spec->input) && !parse_shape(w[1], spec)))
+            SPEC_ERROR("spec line %d: expected 'input N' or 'input HxWxC'", lineno);
     } else if (strcmp(w[0], "dense") == 0) {
         clae_layer_spec layer = {CLAE_LAYER_DENSE, 0, CLAE_ACT_LINEAR};
         if (n < 2 || n > 3 || !parse_size(w[1], &layer.units))
@@ -214,7 +216,8 @@ char *clae__spec_format(const clae_spec *spec)
         len += snprintf(text + len, cap - len, "dense %zu %s\n",
                         spec->layers[i].units,
                         clae_activation_name(spec->layers[i].activation));
-        if (i == spec->code_layer && i + 1 < spec->count)
+        if (i == spec->code_layer &&
+            (i + 1 < spec->count || narrowest_layer(spec) != i))
             len += snprintf(text + len, cap - len, "code\n");
     }
     snprintf(text + len, cap - len, "loss %s\n", clae_loss_name(spec->loss));
