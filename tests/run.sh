@@ -23,5 +23,5 @@ if command -v oclgrind >/dev/null 2>&1; then
 else
     echo "oclgrind not installed (make deps installs it)"; failed=$((failed + 1))
 fi
-echo "test suites: $(( $# + 1 - failed )) passed, $failed failed"
+echo "suites: $(( $# + 1 - failed )) passed, $failed failed"
 [ "$failed" = 0 ]
