@@ -26,17 +26,21 @@ static int find_name(const char *const *names, size_t count, const char *name)
 
 #define COUNT(a) (sizeof(a) / sizeof *(a))
 
+/* Sets *out to the index of name in names (an enum's order), or fails. */
+#define PARSE_NAME(names, name, out, type)                                   \
+    do {                                                                     \
+        int i_ = find_name((names), COUNT(names), (name));                   \
+        if (i_ < 0) return CLAE_ERR_USAGE;                                   \
+        *(out) = (type)i_;                                                   \
+        return CLAE_SUCCESS;                                                 \
+    } while (0)
+
+static const char *const optimizer_names[] = {"adam", "sgd"};
+static const char *const device_type_names[] = {"default", "gpu", "cpu", "any"};
+
 const char *clae_activation_name(clae_activation act)
 {
     return (size_t)act < COUNT(activation_names) ? activation_names[act] : "?";
-}
-
-clae_status clae_activation_parse(const char *name, clae_activation *out)
-{
-    int i = find_name(activation_names, COUNT(activation_names), name);
-    if (i < 0) return CLAE_ERR_USAGE;
-    *out = (clae_activation)i;
-    return CLAE_SUCCESS;
 }
 
 const char *clae_loss_name(clae_loss loss)
@@ -44,30 +48,24 @@ const char *clae_loss_name(clae_loss loss)
     return (size_t)loss < COUNT(loss_names) ? loss_names[loss] : "?";
 }
 
+clae_status clae_activation_parse(const char *name, clae_activation *out)
+{
+    PARSE_NAME(activation_names, name, out, clae_activation);
+}
+
 clae_status clae_loss_parse(const char *name, clae_loss *out)
 {
-    int i = find_name(loss_names, COUNT(loss_names), name);
-    if (i < 0) return CLAE_ERR_USAGE;
-    *out = (clae_loss)i;
-    return CLAE_SUCCESS;
+    PARSE_NAME(loss_names, name, out, clae_loss);
 }
 
 clae_status clae_optimizer_parse(const char *name, clae_optimizer *out)
 {
-    static const char *const names[] = {"adam", "sgd"};
-    int i = find_name(names, COUNT(names), name);
-    if (i < 0) return CLAE_ERR_USAGE;
-    *out = (clae_optimizer)i;
-    return CLAE_SUCCESS;
+    PARSE_NAME(optimizer_names, name, out, clae_optimizer);
 }
 
 clae_status clae_device_type_parse(const char *name, clae_device_type *out)
 {
-    static const char *const names[] = {"default", "gpu", "cpu", "any"};
-    int i = find_name(names, COUNT(names), name);
-    if (i < 0) return CLAE_ERR_USAGE;
-    *out = (clae_device_type)i;
-    return CLAE_SUCCESS;
+    PARSE_NAME(device_type_names, name, out, clae_device_type);
 }
 
 /* A positive size below 2^31 (layers and inputs are far smaller). */
