@@ -41,7 +41,7 @@ run: deps
 test: deps
 	@$(MAKE) --no-print-directory check
 
-check: all $(TESTS)
+check: all $(B)/bench-step $(TESTS)
 	@sh tests/run.sh $(TESTS)
 
 $(B)/%.o: %.c $(wildcard include/*.h src/*.h tests/ref/*.h)

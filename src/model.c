@@ -123,8 +123,14 @@ clae_status clae__workspace_create(clae_model *m, size_t batch,
         CLAE_TRY(clae__buffer(ctx, bytes, "pre-activations", &ws->z[i]));
         CLAE_TRY(clae__buffer(ctx, bytes, "activations", &ws->a[i]));
         CLAE_TRY(clae__buffer(ctx, bytes, "gradients", &ws->g[i]));
-        CLAE_TRY(l->ops->temp_bytes(m, l, batch, &need));
-        if (need > temp_bytes) temp_bytes = need;
+        /* The input offset is 0 here as in training; CLBlast sizes its
+         * scratch by the shapes. */
+        clae_gemm gemms[CLAE_MAX_LAYER_GEMMS];
+        size_t count = l->ops->gemms(m, l, NULL, NULL, 0, batch, gemms);
+        for (size_t g = 0; g < count; g++) {
+            CLAE_TRY(clae__gemm_temp_bytes(ctx, &gemms[g], &need));
+            if (need > temp_bytes) temp_bytes = need;
+        }
     }
     CLAE_TRY(clae__buffer(ctx, m->param_count * sizeof(float),
                           "parameter gradients", &ws->grads));

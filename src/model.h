@@ -7,11 +7,14 @@
 #ifndef CLAE_MODEL_H
 #define CLAE_MODEL_H
 
+#include "blas.h"
 #include "kernels.h"
 #include "spec.h"
 
 typedef struct clae_layer clae_layer;
 typedef struct clae_workspace clae_workspace;
+
+enum { CLAE_MAX_LAYER_GEMMS = 3 };
 
 /* What every layer kind provides; one table per kind. */
 typedef struct {
@@ -30,9 +33,12 @@ typedef struct {
     clae_status (*backward)(clae_model *model, const clae_layer *layer,
                             clae_workspace *ws, cl_mem input, size_t in_off,
                             size_t rows);
-    /* CLBlast scratch bytes this layer's GEMMs need at `rows` rows. */
-    clae_status (*temp_bytes)(clae_model *model, const clae_layer *layer,
-                              size_t rows, size_t *bytes);
+    /* The GEMMs one training step of this layer runs at `rows` rows, in
+     * order (forward, then backward); ws may be NULL when only the shapes
+     * matter (sizing CLBlast's scratch, benchmarks). Returns the count. */
+    size_t (*gemms)(const clae_model *model, const clae_layer *layer,
+                    const clae_workspace *ws, cl_mem input, size_t in_off,
+                    size_t rows, clae_gemm out[CLAE_MAX_LAYER_GEMMS]);
 } clae_layer_ops;
 
 struct clae_layer {

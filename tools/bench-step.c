@@ -1,15 +1,14 @@
 /* bench-step: how much of a reference training epoch CLBlast takes.
  * Trains the reference model (784-128-784, batch 256) on Fashion-MNIST for
  * two epochs and keeps the second epoch's time, then times the same epoch's
- * GEMMs alone (the five per batch, at the same shapes, through the same
- * wrapper and scratch buffer) and prints both and the share.
+ * GEMMs alone (as the layers list them, at the same shapes, through the
+ * same wrapper and scratch buffer) and prints both and the share.
  * Usage: build/bench-step [--device P:D] */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "blas.h"
 #include "model.h"
 
 #define FASHION "/usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz"
@@ -58,24 +57,23 @@ int main(int argc, char **argv)
     o.user = &epoch_seconds;
     if ((status = clae_train(model, data, NULL, &o))) return fail(ctx, status);
 
-    /* The five GEMMs of a batch of `rows` (see src/layer_dense.c): forward
-     * of both layers, weight gradients of both, input gradient of layer 1. */
+    /* The step's GEMMs as the layers list them (five per batch here), on
+     * the workspace's buffers; the first layer's input is any (batch, 784)
+     * buffer, since only the time matters. */
     if ((status = clae__workspace_create(model, o.batch_size, &ws)))
         return fail(ctx, status);
-    const clae_layer *l0 = &model->layers[0], *l1 = &model->layers[1];
-    cl_mem x = ws->a[1]; /* any (batch, 784) buffer serves as the input */
     double start = now();
     for (size_t first = 0; first < data->n; first += o.batch_size) {
         size_t rows = data->n - first < o.batch_size ? data->n - first : o.batch_size;
-        clae_gemm g[5] = {
-            {0, 1, rows, 128, 784, 1, 0, x, 0, 784, model->params, l0->param_off, 784, ws->z[0], 0, 128},
-            {0, 1, rows, 784, 128, 1, 0, ws->a[0], 0, 128, model->params, l1->param_off, 128, ws->z[1], 0, 784},
-            {1, 0, 784, 128, rows, 1, 0, ws->g[1], 0, 784, ws->a[0], 0, 128, ws->grads, l1->param_off, 128},
-            {0, 0, rows, 128, 784, 1, 0, ws->g[1], 0, 784, model->params, l1->param_off, 128, ws->g[0], 0, 128},
-            {1, 0, 128, 784, rows, 1, 0, ws->g[0], 0, 128, x, 0, 784, ws->grads, l0->param_off, 784},
-        };
-        for (int i = 0; i < 5; i++)
-            if ((status = clae__gemm(ctx, &g[i], ws->temp))) return fail(ctx, status);
+        for (size_t i = 0; i < model->count; i++) {
+            const clae_layer *l = &model->layers[i];
+            clae_gemm g[CLAE_MAX_LAYER_GEMMS];
+            size_t count = l->ops->gemms(model, l, ws, i ? ws->a[i - 1] : ws->a[1],
+                                         0, rows, g);
+            for (size_t k = 0; k < count; k++)
+                if ((status = clae__gemm(ctx, &g[k], ws->temp)))
+                    return fail(ctx, status);
+        }
     }
     clFinish(ctx->queue);
     double gemm_seconds = now() - start;
