@@ -138,26 +138,6 @@ static void write_idx_gz(const char *name, uint32_t n, uint32_t h, uint32_t w,
     free(b);
 }
 
-static void remove_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0) return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *e;
-        while (d && (e = readdir(d))) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            char child[1024];
-            snprintf(child, sizeof child, "%s/%s", path, e->d_name);
-            remove_tree(child);
-        }
-        if (d) closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
 
 /* Names in tmp_dir starting with prefix (an output or its temporary). */
 static int count_with_prefix(const char *prefix)
@@ -175,13 +155,7 @@ static int count_with_prefix(const char *prefix)
 static int group_setup(void **state)
 {
     (void)state;
-    const char *base = getenv("TMPDIR");
-    snprintf(tmp_dir, sizeof tmp_dir, "%s/clae-test-cli-XXXXXX",
-             base && *base ? base : "/tmp");
-    if (!mkdtemp(tmp_dir)) {
-        fprintf(stderr, "mkdtemp %s: %s\n", tmp_dir, strerror(errno));
-        return -1;
-    }
+    if (test_make_temp_dir(tmp_dir, sizeof tmp_dir, "cli")) return -1;
     if (!file_exists(CLAE) || !file_exists(CLAE_DEVICES)) {
         fprintf(stderr, "%s or %s missing: run `make all` from the project "
                         "root first\n", CLAE, CLAE_DEVICES);
@@ -197,7 +171,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
     (void)state;
-    if (tmp_dir[0]) remove_tree(tmp_dir);
+    if (tmp_dir[0]) test_remove_tree(tmp_dir);
     return 0;
 }
 

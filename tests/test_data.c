@@ -28,51 +28,24 @@ static void tmp_path(char *out, size_t size, const char *name)
 }
 
 /* Removes path and everything under it (no symlinks are followed). */
-static void remove_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0) return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *dir = opendir(path);
-        if (dir) {
-            struct dirent *e;
-            while ((e = readdir(dir))) {
-                if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, "..")) continue;
-                char child[1024];
-                snprintf(child, sizeof child, "%s/%s", path, e->d_name);
-                remove_tree(child);
-            }
-            closedir(dir);
-        }
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
 
 /* A fresh, empty directory tmp_root/name. */
 static void make_dir(char *out, size_t size, const char *name)
 {
     tmp_path(out, size, name);
-    remove_tree(out);
+    test_remove_tree(out);
     assert_int_equal(mkdir(out, 0700), 0);
 }
 
 static int data_setup(void **state)
 {
-    const char *base = getenv("TMPDIR");
-    snprintf(tmp_root, sizeof tmp_root, "%s/clae-test-data-XXXXXX",
-             base && *base ? base : "/tmp");
-    if (!mkdtemp(tmp_root)) {
-        fprintf(stderr, "mkdtemp %s: %s\n", tmp_root, strerror(errno));
-        return -1;
-    }
+    if (test_make_temp_dir(tmp_root, sizeof tmp_root, "data")) return -1;
     return test_open_context(state);
 }
 
 static int data_teardown(void **state)
 {
-    if (tmp_root[0]) remove_tree(tmp_root);
+    if (tmp_root[0]) test_remove_tree(tmp_root);
     return test_close_context(state);
 }
 

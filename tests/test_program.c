@@ -6,12 +6,12 @@
 
 #include "test_util.h"
 
-static char cache_home[] = "/tmp/clae-cache-XXXXXX";
+static char cache_home[512];
 
 static int setup(void **state)
 {
     (void)state;
-    if (!mkdtemp(cache_home)) return -1;
+    if (test_make_temp_dir(cache_home, sizeof cache_home, "program")) return -1;
     setenv("XDG_CACHE_HOME", cache_home, 1);
     setenv("CLAE_BINARY_CACHE", "1", 1);
     return 0;
@@ -20,9 +20,8 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    char command[256];
-    snprintf(command, sizeof command, "rm -rf %s", cache_home);
-    return system(command);
+    test_remove_tree(cache_home);
+    return 0;
 }
 
 /* A context, or skip() when there is no OpenCL device. */
@@ -39,16 +38,16 @@ static clae_context *open_or_skip(const clae_context_options *options)
 }
 
 /* Lists the cache's .bin files into names (up to max); returns the count. */
-static int cache_entries(char names[][600], int max)
+static int cache_entries(char names[][900], int max)
 {
-    char dir[256];
+    char dir[600];
     snprintf(dir, sizeof dir, "%s/clae", cache_home);
     DIR *d = opendir(dir);
     int n = 0;
     if (!d) return 0;
     for (struct dirent *e; (e = readdir(d));)
         if (strstr(e->d_name, ".bin") && n < max)
-            snprintf(names[n++], 600, "%s/%s", dir, e->d_name);
+            snprintf(names[n++], 900, "%s/%s", dir, e->d_name);
     closedir(d);
     return n;
 }
@@ -61,7 +60,7 @@ static void test_second_start_compiles_nothing(void **state)
     clae_context *first = open_or_skip(NULL);
     assert_int_equal(first->source_builds, CLAE_PROGRAM_COUNT);
     clae_context_destroy(first);
-    char names[16][600];
+    char names[16][900];
     assert_int_equal(cache_entries(names, 16), CLAE_PROGRAM_COUNT);
     clae_context *second = open_or_skip(NULL);
     assert_int_equal(second->source_builds, 0);
@@ -73,7 +72,7 @@ static void test_damaged_entry_falls_back(void **state)
 {
     (void)state;
     clae_context_destroy(open_or_skip(NULL)); /* fills the cache */
-    char names[16][600];
+    char names[16][900];
     int n = cache_entries(names, 16);
     assert_true(n > 0);
     FILE *f = fopen(names[0], "wb");
@@ -91,8 +90,8 @@ static void test_damaged_entry_falls_back(void **state)
 static void test_build_failure_reports_log(void **state)
 {
     (void)state;
-    char dir[] = "/tmp/clae-kernels-XXXXXX", path[600];
-    assert_non_null(mkdtemp(dir));
+    char dir[512], path[600];
+    assert_int_equal(test_make_temp_dir(dir, sizeof dir, "kernels"), 0);
     const char *names[] = {"activation.cl", "loss.cl", "reduce.cl",
                            "gather.cl", "optim.cl"};
     for (int i = 0; i < 5; i++) {
@@ -117,11 +116,7 @@ static void test_build_failure_reports_log(void **state)
     assert_non_null(strstr(message, "-cl-std=CL1.2"));
     assert_non_null(strstr(message, "undeclared identifier 'y'"));
     clae_context_destroy(ctx);
-    for (int i = 0; i < 5; i++) {
-        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
-        unlink(path);
-    }
-    rmdir(dir);
+    test_remove_tree(dir);
 }
 
 int main(void)

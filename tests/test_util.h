@@ -3,6 +3,8 @@
 #ifndef CLAE_TEST_UTIL_H
 #define CLAE_TEST_UTIL_H
 
+#include <dirent.h>
+#include <errno.h>
 #include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -93,6 +97,41 @@ static inline void test_download(clae_context *ctx, cl_mem mem, void *host,
     assert_int_equal(clEnqueueReadBuffer(ctx->queue, mem, CL_TRUE, 0, bytes,
                                          host, 0, NULL, NULL),
                      CL_SUCCESS);
+}
+
+/* Makes $TMPDIR/clae-test-<name>-XXXXXX (default /tmp) into dir; 0 on
+ * success, else -1 after saying why. */
+static inline int test_make_temp_dir(char *dir, size_t size, const char *name)
+{
+    const char *base = getenv("TMPDIR");
+    snprintf(dir, size, "%s/clae-test-%s-XXXXXX", base && *base ? base : "/tmp",
+             name);
+    if (mkdtemp(dir)) return 0;
+    fprintf(stderr, "mkdtemp %s: %s\n", dir, strerror(errno));
+    dir[0] = '\0';
+    return -1;
+}
+
+/* Removes path and, for a directory, everything below it. */
+static inline void test_remove_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0) return;
+    if (!S_ISDIR(st.st_mode)) {
+        unlink(path);
+        return;
+    }
+    DIR *d = opendir(path);
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        char child[4096];
+        if (snprintf(child, sizeof child, "%s/%s", path, e->d_name) <
+            (int)sizeof child)
+            test_remove_tree(child);
+    }
+    if (d) closedir(d);
+    rmdir(path);
 }
 
 #endif
