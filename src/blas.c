@@ -2,6 +2,7 @@
 #include <clblast_c.h>
 
 #include "blas.h"
+#include "gemm_tuning.h"
 
 static CLBlastTranspose transpose(int t)
 {
@@ -37,6 +38,19 @@ clae_status clae__gemm_temp_bytes(clae_context *ctx, const clae_gemm *g,
         &ctx->queue, bytes);
     if (rc != CLBlastSuccess)
         return CLAE_FAIL(ctx, rc, "CLBlastSGemmTempBufferSize: %s",
+                         clae_strerror(rc));
+    return CLAE_SUCCESS;
+}
+
+clae_status clae__blas_override(clae_context *ctx,
+                                const clae_kernel_params *p)
+{
+    CLBlastStatusCode rc = CLBlastOverrideParameters(
+        ctx->device, p->kernel, CLBlastPrecisionSingle, p->count,
+        (const char **)p->names, /* CLBlast only reads them */
+        p->values);
+    if (rc != CLBlastSuccess)
+        return CLAE_FAIL(ctx, rc, "CLBlastOverrideParameters(%s): %s", p->kernel,
                          clae_strerror(rc));
     return CLAE_SUCCESS;
 }

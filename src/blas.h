@@ -24,6 +24,12 @@ clae_status clae__gemm(clae_context *ctx, const clae_gemm *gemm, cl_mem temp);
 clae_status clae__gemm_temp_bytes(clae_context *ctx, const clae_gemm *gemm,
                                   size_t *bytes);
 
+/* Sets one CLBlast kernel's parameters for the context's device (for the
+ * whole process: CLBlast keeps them per device). */
+struct clae_kernel_params_;
+clae_status clae__blas_override(clae_context *ctx,
+                                const struct clae_kernel_params_ *params);
+
 /* Drops CLBlast's process-wide program cache. */
 void clae__blas_clear_cache(void);
 

@@ -16,6 +16,7 @@ struct clae_context {
     clae_kernels kernels;
     int driver_caches_builds; /* NVIDIA keeps its own binary cache */
     unsigned source_builds;   /* programs compiled from source, not cache */
+    const char *gemm_tuning;  /* the GEMM parameters applied, "" for none */
     char *kernel_dir;         /* NULL: the embedded sources */
     void (*log)(void *user, clae_log_level level, const char *message);
     void *log_user;

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "blas.h"
+#include "gemm_tuning.h"
 #include "context.h"
 
 static void platform_string(cl_platform_id p, cl_platform_info what,
@@ -254,6 +255,7 @@ clae_status clae_context_create(const clae_context_options *options,
     ctx->queue = clCreateCommandQueue(ctx->cl, ctx->device, 0, &err);
     CL_CHECK_ERR(ctx, "clCreateCommandQueue", err);
     CLAE_TRY(clae__kernels_create(ctx, &ctx->kernels));
+    CLAE_TRY(clae__gemm_tune(ctx));
     return CLAE_SUCCESS;
 fail:
     return status;

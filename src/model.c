@@ -123,14 +123,20 @@ clae_status clae__workspace_create(clae_model *m, size_t batch,
         CLAE_TRY(clae__buffer(ctx, bytes, "pre-activations", &ws->z[i]));
         CLAE_TRY(clae__buffer(ctx, bytes, "activations", &ws->a[i]));
         CLAE_TRY(clae__buffer(ctx, bytes, "gradients", &ws->g[i]));
-        /* The input offset is 0 here as in training; CLBlast sizes its
-         * scratch by the shapes. */
-        clae_gemm gemms[CLAE_MAX_LAYER_GEMMS];
-        size_t count = l->ops->gemms(m, l, NULL, NULL, 0, batch, gemms);
-        for (size_t g = 0; g < count; g++) {
-            CLAE_TRY(clae__gemm_temp_bytes(ctx, &gemms[g], &need));
-            if (need > temp_bytes) temp_bytes = need;
-        }
+        /* CLBlast's indirect GEMM copies an operand into the scratch when
+         * its rows need padding (a partial batch) or its offset is not 0
+         * (evaluation walks a resident set): size for the worst of both. */
+        const size_t rows[2] = {batch, batch > 1 ? batch - 1 : batch};
+        for (int r = 0; r < 2; r++)
+            for (size_t in_off = 0; in_off < 2; in_off++) {
+                clae_gemm gemms[CLAE_MAX_LAYER_GEMMS];
+                size_t count =
+                    l->ops->gemms(m, l, NULL, NULL, in_off, rows[r], gemms);
+                for (size_t g = 0; g < count; g++) {
+                    CLAE_TRY(clae__gemm_temp_bytes(ctx, &gemms[g], &need));
+                    if (need > temp_bytes) temp_bytes = need;
+                }
+            }
     }
     CLAE_TRY(clae__buffer(ctx, m->param_count * sizeof(float),
                           "parameter gradients", &ws->grads));

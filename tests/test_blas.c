@@ -81,9 +81,21 @@ static void test_gemm_error_is_named(void **state)
     clReleaseMemObject(small);
 }
 
+/* On PoCL's CPU device the built-in GEMM parameters are applied and pass
+ * their start-up check (the tests above then run with them). */
+static void test_builtin_tuning_applied(void **state)
+{
+    clae_context *ctx = test_context(state);
+    if (!strstr(ctx->info.platform_name, "Portable Computing Language") ||
+        strcmp(ctx->info.type, "CPU") != 0)
+        skip();
+    assert_string_equal(ctx->gemm_tuning, "pocl-cpu");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_builtin_tuning_applied),
         cmocka_unit_test(test_gemm_transposes),
         cmocka_unit_test(test_gemm_training_shapes),
         cmocka_unit_test(test_gemm_error_is_named),

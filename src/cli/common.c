@@ -18,7 +18,6 @@ static void print_warning(void *user, clae_log_level level, const char *msg)
 
 int cli_common_option(cli_common *c, int opt, const char *arg)
 {
-    c->context.log = print_warning;
     switch (opt) {
     case OPT_DEVICE:
         c->context.device = arg;
@@ -57,7 +56,9 @@ int cli_fail(const char *command, clae_context *ctx, clae_status status)
 
 int cli_open(const char *command, const cli_common *common, clae_context **ctx)
 {
-    clae_status status = clae_context_create(&common->context, ctx);
+    clae_context_options options = common->context;
+    options.log = print_warning;
+    clae_status status = clae_context_create(&options, ctx);
     if (status == CLAE_SUCCESS) return 0;
     return cli_fail(command, *ctx, status);
 }
