@@ -38,8 +38,11 @@ __kernel void loss_rows(__global const float *out,
         const float v = y[c], tv = t[c];
         float loss, dv;
         if (kind == LOSS_BCE_LOGITS) {
-            loss = fmax(v, 0.0f) - v * tv + log1p(exp(-fabs(v)));
-            dv = 1.0f / (1.0f + exp(-v)) - tv;
+            /* One exp serves both: e = exp(-|v|) never overflows, and
+             * sigmoid(v) is 1 / (1 + e) or e / (1 + e) by the sign of v. */
+            const float e = exp(-fabs(v));
+            loss = fmax(v, 0.0f) - v * tv + log1p(e);
+            dv = (v >= 0.0f ? 1.0f : e) / (1.0f + e) - tv;
         } else if (kind == LOSS_BCE) {
             const float p = clamp(v, EPS, 1.0f - EPS);
             loss = -(tv * log(p) + (1.0f - tv) * log(1.0f - p));
