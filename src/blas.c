@@ -2,7 +2,6 @@
 #include <clblast_c.h>
 
 #include "blas.h"
-#include "gemm_tuning.h"
 
 static CLBlastTranspose transpose(int t)
 {

@@ -24,11 +24,21 @@ clae_status clae__gemm(clae_context *ctx, const clae_gemm *gemm, cl_mem temp);
 clae_status clae__gemm_temp_bytes(clae_context *ctx, const clae_gemm *gemm,
                                   size_t *bytes);
 
+enum { CLAE_TUNING_MAX_PARAMS = 16 };
+
+/* One CLBlast kernel's parameters, as CLBlastOverrideParameters takes
+ * them; every parameter of the kernel must be given. */
+typedef struct {
+    const char *kernel; /* "Xgemm", "GemmRoutine", ... */
+    size_t count;
+    const char *names[CLAE_TUNING_MAX_PARAMS];
+    size_t values[CLAE_TUNING_MAX_PARAMS];
+} clae_kernel_params;
+
 /* Sets one CLBlast kernel's parameters for the context's device (for the
  * whole process: CLBlast keeps them per device). */
-struct clae_kernel_params_;
 clae_status clae__blas_override(clae_context *ctx,
-                                const struct clae_kernel_params_ *params);
+                                const clae_kernel_params *params);
 
 /* Drops CLBlast's process-wide program cache. */
 void clae__blas_clear_cache(void);

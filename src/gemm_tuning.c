@@ -3,7 +3,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "blas.h"
 #include "gemm_tuning.h"
 #include "philox.h"
 
@@ -99,8 +98,10 @@ fail:
     return status;
 }
 
-clae_status clae__gemm_tuning_apply(clae_context *ctx,
-                                    const clae_gemm_tuning *tuning, int *ok)
+/* Applies one entry and checks it: *ok = 0 when the GEMMs compute wrong
+ * results; the status is that of the OpenCL and CLBlast calls. */
+static clae_status apply(clae_context *ctx, const clae_gemm_tuning *tuning,
+                         int *ok)
 {
     clae_status status = CLAE_SUCCESS;
     for (size_t i = 0; i < tuning->count; i++)
@@ -127,12 +128,12 @@ clae_status clae__gemm_tune(clae_context *ctx)
     int ok = 1;
     ctx->gemm_tuning = "";
     if (!entry) return CLAE_SUCCESS;
-    CLAE_TRY(clae__gemm_tuning_apply(ctx, entry, &ok));
+    CLAE_TRY(apply(ctx, entry, &ok));
     if (ok) return CLAE_SUCCESS;
     clae__warn(ctx, "the built-in GEMM parameters '%s' compute wrong results "
                     "on %s; using CLBlast's generic ones (slower)",
                entry->name, ctx->info.name);
-    CLAE_TRY(clae__gemm_tuning_apply(ctx, &generic, &ok));
+    CLAE_TRY(apply(ctx, &generic, &ok));
     if (!ok)
         status = CLAE_FAIL(ctx, CL_INVALID_VALUE, "CLBlast's GEMM computes "
                                                   "wrong results on %s",

@@ -6,18 +6,7 @@
 #ifndef CLAE_GEMM_TUNING_H
 #define CLAE_GEMM_TUNING_H
 
-#include "context.h"
-
-enum { CLAE_TUNING_MAX_PARAMS = 16 };
-
-/* One CLBlast kernel's parameters, as CLBlastOverrideParameters takes
- * them; every parameter of the kernel must be given. */
-typedef struct clae_kernel_params_ {
-    const char *kernel; /* "Xgemm", "GemmRoutine", ... */
-    size_t count;
-    const char *names[CLAE_TUNING_MAX_PARAMS];
-    size_t values[CLAE_TUNING_MAX_PARAMS];
-} clae_kernel_params;
+#include "blas.h"
 
 typedef struct {
     const char *name;              /* shown in messages */
@@ -32,10 +21,5 @@ typedef struct {
  * fails the generic parameters are applied instead, with a warning. Sets
  * ctx->gemm_tuning to the entry's name ("" without one). */
 clae_status clae__gemm_tune(clae_context *ctx);
-
-/* Applies one entry and checks it: *ok = 0 when the GEMMs compute wrong
- * results; the status is that of the OpenCL and CLBlast calls. */
-clae_status clae__gemm_tuning_apply(clae_context *ctx,
-                                    const clae_gemm_tuning *tuning, int *ok);
 
 #endif
