@@ -9,23 +9,25 @@
 #define ACT_SIGMOID 2
 #define ACT_TANH 3
 
-/* z += bias (in place, kept for the loss), a = act(z). Global size (cols, rows). */
+/* z += bias (in place, kept for the loss) and, when store_a, a = act(z).
+ * Global size (ceil(cols / CHUNK), rows). */
 __kernel void bias_act_forward(__global float *z, __global float *a,
                                __global const float *params, uint bias_off,
-                               uint cols, uint act)
+                               uint cols, uint act, uint store_a)
 {
-    const size_t c = get_global_id(0);
-    const size_t i = get_global_id(1) * cols + c;
-    const float v = z[i] + params[bias_off + c];
-    z[i] = v;
-    float y = v;
+    const uint c0 = get_global_id(0) * CHUNK, n = chunk_width(c0, cols);
+    const size_t at = get_global_id(1) * cols + c0;
+    const float8 v = load_chunk(z + at, n) + load_chunk(params + bias_off + c0, n);
+    store_chunk(z + at, v, n);
+    if (!store_a) return;
+    float8 y = v;
     if (act == ACT_RELU) y = fmax(v, 0.0f);
     else if (act == ACT_SIGMOID) y = 1.0f / (1.0f + exp(-v));
     else if (act == ACT_TANH) y = tanh(v);
-    a[i] = y;
+    store_chunk(a + at, y, n);
 }
 
-/* dz = da * act'(z), in place, with the derivative taken from the output a.
+/* dz = da * act'(.), in place, with the derivative taken from the output a.
  * Global size (n). */
 __kernel void act_backward(__global float *dz, __global const float *a,
                            uint act)

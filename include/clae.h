@@ -107,10 +107,35 @@ typedef struct {
 
 typedef enum { CLAE_LOG_INFO = 0, CLAE_LOG_WARNING } clae_log_level;
 
+/* The parts an epoch's time is split into when profiling. */
+typedef enum {
+    CLAE_PROFILE_GEMM = 0,        /* CLBlast SGEMM calls */
+    CLAE_PROFILE_BIAS_ACT,        /* fused bias + activation */
+    CLAE_PROFILE_ACT_BACKWARD,    /* activation gradients */
+    CLAE_PROFILE_LOSS,            /* loss and output gradient */
+    CLAE_PROFILE_BIAS_GRAD,       /* bias gradient reductions */
+    CLAE_PROFILE_GATHER,          /* building each batch */
+    CLAE_PROFILE_OPTIMIZER,       /* the parameter update */
+    CLAE_PROFILE_TRANSFER,        /* host <-> device copies */
+    CLAE_PROFILE_HOST,            /* the rest of the wall time: the device
+                                     waiting for the host */
+    CLAE_PROFILE_PARTS
+} clae_profile_part;
+
+/* "gemm", "bias_act", ... "host". */
+const char *clae_profile_part_name(clae_profile_part part);
+
+typedef struct {
+    double seconds[CLAE_PROFILE_PARTS];
+} clae_profile;
+
 typedef struct {
     const char *device;           /* "P:D"; NULL: $CLAE_DEVICE, else by type */
     clae_device_type device_type; /* used when no P:D is given */
     const char *kernel_dir;       /* NULL: $CLAE_KERNEL_DIR, else embedded */
+    /* Nonzero: time every command with OpenCL profiling events; training
+     * then reports where each epoch's time went (clae_epoch_metrics). */
+    int profile;
     /* Receives what the library has to say while it works (warnings). */
     void (*log)(void *user, clae_log_level level, const char *message);
     void *log_user;
@@ -139,6 +164,8 @@ typedef struct {
     double train_loss; /* mean over all elements of the epoch's batches */
     double val_loss;   /* NaN without a validation set */
     double seconds;    /* the epoch's training wall time */
+    /* Where those seconds went; NULL unless the context profiles. */
+    const clae_profile *profile;
 } clae_epoch_metrics;
 
 typedef struct {

@@ -11,16 +11,19 @@ static CLBlastTranspose transpose(int t)
 clae_status clae__gemm(clae_context *ctx, const clae_gemm *g, cl_mem temp)
 {
     CLBlastStatusCode rc;
+    cl_event *event;
+    clae_status status = clae__profile_gemm(ctx, &event);
+    if (status != CLAE_SUCCESS) return status;
     if (temp)
         rc = CLBlastSgemmWithTempBuffer(
             CLBlastLayoutRowMajor, transpose(g->trans_a), transpose(g->trans_b),
             g->m, g->n, g->k, g->alpha, g->a, g->a_off, g->lda, g->b, g->b_off,
-            g->ldb, g->beta, g->c, g->c_off, g->ldc, &ctx->queue, NULL, temp);
+            g->ldb, g->beta, g->c, g->c_off, g->ldc, &ctx->queue, event, temp);
     else
         rc = CLBlastSgemm(CLBlastLayoutRowMajor, transpose(g->trans_a),
                           transpose(g->trans_b), g->m, g->n, g->k, g->alpha,
                           g->a, g->a_off, g->lda, g->b, g->b_off, g->ldb,
-                          g->beta, g->c, g->c_off, g->ldc, &ctx->queue, NULL);
+                          g->beta, g->c, g->c_off, g->ldc, &ctx->queue, event);
     if (rc != CLBlastSuccess)
         return CLAE_FAIL(ctx, rc, "CLBlastSgemm(%c%c, m=%zu n=%zu k=%zu): %s",
                          g->trans_a ? 'T' : 'N', g->trans_b ? 'T' : 'N', g->m,

@@ -6,6 +6,7 @@
 
 #include "clae.h"
 #include "kernels.h"
+#include "profile.h"
 
 struct clae_context {
     clae_device_info info;
@@ -17,6 +18,8 @@ struct clae_context {
     int driver_caches_builds; /* NVIDIA keeps its own binary cache */
     unsigned source_builds;   /* programs compiled from source, not cache */
     const char *gemm_tuning;  /* the GEMM parameters applied, "" for none */
+    int profiling;            /* the queue records profiling events */
+    clae_profiler profiler;
     char *kernel_dir;         /* NULL: the embedded sources */
     void (*log)(void *user, clae_log_level level, const char *message);
     void *log_user;

@@ -252,7 +252,10 @@ clae_status clae_context_create(const clae_context_options *options,
     cl_int err;
     ctx->cl = clCreateContext(NULL, 1, &ctx->device, NULL, NULL, &err);
     CL_CHECK_ERR(ctx, "clCreateContext", err);
-    ctx->queue = clCreateCommandQueue(ctx->cl, ctx->device, 0, &err);
+    ctx->profiling = options->profile != 0;
+    ctx->queue = clCreateCommandQueue(
+        ctx->cl, ctx->device, ctx->profiling ? CL_QUEUE_PROFILING_ENABLE : 0,
+        &err);
     CL_CHECK_ERR(ctx, "clCreateCommandQueue", err);
     CLAE_TRY(clae__kernels_create(ctx, &ctx->kernels));
     CLAE_TRY(clae__gemm_tune(ctx));
@@ -271,6 +274,7 @@ void clae_context_destroy(clae_context *ctx)
         clae__blas_clear_cache();
         clReleaseCommandQueue(ctx->queue);
     }
+    clae__profile_release(&ctx->profiler);
     if (ctx->cl) clReleaseContext(ctx->cl);
     free(ctx->kernel_dir);
     free(ctx);

@@ -1,6 +1,5 @@
 /* The own-kernel table and its launches. */
 #include <stddef.h>
-#include <stdio.h>
 
 #include "context.h"
 #include "program.h"
@@ -17,7 +16,8 @@ static const struct {
 } kernel_table[] = {
     {0, "bias_act_forward", offsetof(clae_kernels, bias_act_forward)},
     {0, "act_backward", offsetof(clae_kernels, act_backward)},
-    {1, "loss_rows", offsetof(clae_kernels, loss_rows)},
+    {1, "loss_chunks", offsetof(clae_kernels, loss_chunks)},
+    {1, "loss_row_sums", offsetof(clae_kernels, loss_row_sums)},
     {2, "bias_grad", offsetof(clae_kernels, bias_grad)},
     {3, "gather_rows", offsetof(clae_kernels, gather_rows)},
     {4, "adam_update", offsetof(clae_kernels, adam_update)},
@@ -31,24 +31,10 @@ static cl_kernel *kernel_slot(clae_kernels *k, size_t i)
     return (cl_kernel *)((char *)k + kernel_table[i].offset);
 }
 
-/* The loss kernel's work-group: 64 lanes, or the largest power of two the
- * device allows. */
-static size_t loss_work_group(const clae_context *ctx)
-{
-    size_t max_wg = 1;
-    clGetDeviceInfo(ctx->device, CL_DEVICE_MAX_WORK_GROUP_SIZE, sizeof max_wg,
-                    &max_wg, NULL);
-    size_t wg = 64;
-    while (wg > max_wg) wg /= 2;
-    return wg;
-}
-
 clae_status clae__kernels_create(clae_context *ctx, clae_kernels *k)
 {
     clae_status status = CLAE_SUCCESS;
-    char options[128];
-    k->loss_wg = loss_work_group(ctx);
-    snprintf(options, sizeof options, "-cl-std=CL1.2 -DWG=%zu", k->loss_wg);
+    const char *options = "-cl-std=CL1.2";
     for (int p = 0; p < CLAE_PROGRAM_COUNT; p++)
         CLAE_TRY(clae__program_build(ctx, program_names[p], options,
                                      &k->programs[p]));
@@ -82,8 +68,9 @@ struct arg { size_t size; const void *value; };
 
 /* Sets the arguments and enqueues; a zero-sized launch does nothing. */
 static clae_status launch(clae_context *ctx, cl_kernel kernel, const char *name,
-                          const struct arg *args, cl_uint nargs, cl_uint dims,
-                          const size_t *global, const size_t *local)
+                          clae_profile_part part, const struct arg *args,
+                          cl_uint nargs, cl_uint dims, const size_t *global,
+                          const size_t *local)
 {
     clae_status status = CLAE_SUCCESS;
     for (cl_uint d = 0; d < dims; d++)
@@ -95,7 +82,8 @@ static clae_status launch(clae_context *ctx, cl_kernel kernel, const char *name,
                              clae_strerror(rc));
     }
     CL_CHECK(ctx, clEnqueueNDRangeKernel(ctx->queue, kernel, dims, NULL, global,
-                                         local, 0, NULL, NULL));
+                                         local, 0, NULL,
+                                         clae__profile_event(ctx, part)));
 fail:
     return status;
 }
@@ -108,17 +96,21 @@ static int fits_uint(size_t v) { return v <= 0xffffffffu; }
         return CLAE_FAIL(ctx, CLAE_ERR_USAGE, "%s = %zu exceeds 2^32 - 1",   \
                          #v, (size_t)(v))
 
+size_t clae__chunks(size_t cols) { return (cols + CLAE_CHUNK - 1) / CLAE_CHUNK; }
+
 clae_status clae__bias_act_forward(clae_context *ctx, cl_mem z, cl_mem a,
                                    cl_mem params, size_t bias_off, size_t rows,
                                    size_t cols, clae_activation act)
 {
     CHECK_FITS(ctx, bias_off);
     CHECK_FITS(ctx, cols);
-    cl_uint off = (cl_uint)bias_off, c = (cl_uint)cols, a_ = (cl_uint)act;
-    struct arg args[] = {ARG(z), ARG(a), ARG(params), ARG(off), ARG(c), ARG(a_)};
-    size_t global[2] = {cols, rows};
-    return launch(ctx, ctx->kernels.bias_act_forward, "bias_act_forward", args,
-                  6, 2, global, NULL);
+    cl_uint off = (cl_uint)bias_off, c = (cl_uint)cols, a_ = (cl_uint)act,
+            store_a = a ? 1u : 0u;
+    struct arg args[] = {ARG(z),   ARG(a), ARG(params), ARG(off),
+                         ARG(c),   ARG(a_), ARG(store_a)};
+    size_t global[2] = {clae__chunks(cols), rows};
+    return launch(ctx, ctx->kernels.bias_act_forward, "bias_act_forward", CLAE_PROFILE_BIAS_ACT, args,
+                  7, 2, global, NULL);
 }
 
 clae_status clae__act_backward(clae_context *ctx, cl_mem dz, cl_mem a,
@@ -126,28 +118,35 @@ clae_status clae__act_backward(clae_context *ctx, cl_mem dz, cl_mem a,
 {
     cl_uint a_ = (cl_uint)act;
     struct arg args[] = {ARG(dz), ARG(a), ARG(a_)};
-    return launch(ctx, ctx->kernels.act_backward, "act_backward", args, 3, 1,
+    return launch(ctx, ctx->kernels.act_backward, "act_backward", CLAE_PROFILE_ACT_BACKWARD, args, 3, 1,
                   &n, NULL);
 }
 
 clae_status clae__loss_rows(clae_context *ctx, cl_mem out, cl_mem target,
-                            size_t target_off, cl_mem grad, cl_mem sample_loss,
-                            size_t loss_off, size_t rows, size_t cols,
-                            clae_loss_kernel kind, float grad_scale,
-                            int write_grad)
+                            size_t target_off, cl_mem grad, cl_mem partial,
+                            cl_mem sample_loss, size_t loss_off, size_t rows,
+                            size_t cols, clae_loss_kernel kind,
+                            float grad_scale, int write_grad)
 {
+    clae_status status = CLAE_SUCCESS;
     CHECK_FITS(ctx, target_off);
     CHECK_FITS(ctx, loss_off);
     CHECK_FITS(ctx, cols);
     cl_uint t_off = (cl_uint)target_off, l_off = (cl_uint)loss_off,
-            c = (cl_uint)cols, kind_ = (cl_uint)kind,
-            write = write_grad ? 1u : 0u;
-    struct arg args[] = {ARG(out),   ARG(target), ARG(t_off),      ARG(grad),
-                         ARG(sample_loss), ARG(l_off), ARG(c),     ARG(kind_),
-                         ARG(grad_scale),  ARG(write)};
-    size_t local = ctx->kernels.loss_wg, global = rows * local;
-    return launch(ctx, ctx->kernels.loss_rows, "loss_rows", args, 10, 1,
-                  &global, &local);
+            c = (cl_uint)cols, chunks = (cl_uint)clae__chunks(cols),
+            kind_ = (cl_uint)kind, write = write_grad ? 1u : 0u;
+    struct arg chunk_args[] = {ARG(out),  ARG(target),     ARG(t_off),
+                               ARG(grad), ARG(partial),    ARG(c),
+                               ARG(kind_), ARG(grad_scale), ARG(write)};
+    size_t global[2] = {chunks, rows};
+    CLAE_TRY(launch(ctx, ctx->kernels.loss_chunks, "loss_chunks",
+                    CLAE_PROFILE_LOSS, chunk_args, 9, 2, global, NULL));
+    struct arg sum_args[] = {ARG(partial), ARG(chunks), ARG(sample_loss),
+                             ARG(l_off)};
+    CLAE_TRY(launch(ctx, ctx->kernels.loss_row_sums, "loss_row_sums",
+                    CLAE_PROFILE_LOSS, sum_args, 4, 1, &rows, NULL));
+fail:
+    return status;
 }
 
 clae_status clae__bias_grad(clae_context *ctx, cl_mem dz, cl_mem grad,
@@ -158,8 +157,9 @@ clae_status clae__bias_grad(clae_context *ctx, cl_mem dz, cl_mem grad,
     CHECK_FITS(ctx, cols);
     cl_uint off = (cl_uint)grad_off, r = (cl_uint)rows, c = (cl_uint)cols;
     struct arg args[] = {ARG(dz), ARG(grad), ARG(off), ARG(r), ARG(c)};
-    return launch(ctx, ctx->kernels.bias_grad, "bias_grad", args, 5, 1, &cols,
-                  NULL);
+    size_t chunks = clae__chunks(cols);
+    return launch(ctx, ctx->kernels.bias_grad, "bias_grad",
+                  CLAE_PROFILE_BIAS_GRAD, args, 5, 1, &chunks, NULL);
 }
 
 clae_status clae__gather_rows(clae_context *ctx, cl_mem dst, cl_mem src,
@@ -171,7 +171,7 @@ clae_status clae__gather_rows(clae_context *ctx, cl_mem dst, cl_mem src,
     cl_uint off = (cl_uint)index_off, c = (cl_uint)cols;
     struct arg args[] = {ARG(dst), ARG(src), ARG(index), ARG(off), ARG(c)};
     size_t global[2] = {cols, rows};
-    return launch(ctx, ctx->kernels.gather_rows, "gather_rows", args, 5, 2,
+    return launch(ctx, ctx->kernels.gather_rows, "gather_rows", CLAE_PROFILE_GATHER, args, 5, 2,
                   global, NULL);
 }
 
@@ -182,7 +182,7 @@ clae_status clae__adam_update(clae_context *ctx, cl_mem p, cl_mem g, cl_mem m,
     struct arg args[] = {ARG(p),     ARG(g),     ARG(m),   ARG(v),
                          ARG(step_size), ARG(beta1), ARG(beta2), ARG(eps),
                          ARG(v_scale)};
-    return launch(ctx, ctx->kernels.adam_update, "adam_update", args, 9, 1, &n,
+    return launch(ctx, ctx->kernels.adam_update, "adam_update", CLAE_PROFILE_OPTIMIZER, args, 9, 1, &n,
                   NULL);
 }
 
@@ -190,6 +190,6 @@ clae_status clae__sgd_update(clae_context *ctx, cl_mem p, cl_mem g, size_t n,
                              float lr)
 {
     struct arg args[] = {ARG(p), ARG(g), ARG(lr)};
-    return launch(ctx, ctx->kernels.sgd_update, "sgd_update", args, 3, 1, &n,
+    return launch(ctx, ctx->kernels.sgd_update, "sgd_update", CLAE_PROFILE_OPTIMIZER, args, 3, 1, &n,
                   NULL);
 }

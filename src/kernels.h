@@ -12,10 +12,14 @@ enum { CLAE_PROGRAM_COUNT = 5 };
 
 typedef struct {
     cl_program programs[CLAE_PROGRAM_COUNT];
-    cl_kernel bias_act_forward, act_backward, loss_rows, bias_grad,
-        gather_rows, adam_update, sgd_update;
-    size_t loss_wg; /* work-group size loss_rows was built for */
+    cl_kernel bias_act_forward, act_backward, loss_chunks, loss_row_sums,
+        bias_grad, gather_rows, adam_update, sgd_update;
 } clae_kernels;
+
+/* Element-wise kernels take a row CLAE_CHUNK floats at a time (the CHUNK
+ * of cl/common.cl); clae__chunks(cols) is the number of chunks of a row. */
+enum { CLAE_CHUNK = 8 };
+size_t clae__chunks(size_t cols);
 
 /* How the loss kernel reads the output: BCE on logits is used for a sigmoid
  * output layer, where it is stable and its gradient is that of z. */
@@ -28,7 +32,8 @@ typedef enum {
 clae_status clae__kernels_create(clae_context *ctx, clae_kernels *kernels);
 void clae__kernels_release(clae_kernels *kernels);
 
-/* z (rows, cols) += bias (cols at bias_off of params); a = act(z). */
+/* z (rows, cols) += bias (cols at bias_off of params); a = act(z) unless
+ * a is NULL. */
 clae_status clae__bias_act_forward(clae_context *ctx, cl_mem z, cl_mem a,
                                    cl_mem params, size_t bias_off, size_t rows,
                                    size_t cols, clae_activation act);
@@ -39,12 +44,13 @@ clae_status clae__act_backward(clae_context *ctx, cl_mem dz, cl_mem a,
 
 /* For each row r of out (rows, cols) against target (rows, cols, at
  * target_off): sample_loss[loss_off + r] = the row's summed loss, and, when
- * write_grad, grad (rows, cols) = grad_scale * d loss / d out. */
+ * write_grad, grad (rows, cols) = grad_scale * d loss / d out. partial is
+ * scratch of rows * clae__chunks(cols) floats. */
 clae_status clae__loss_rows(clae_context *ctx, cl_mem out, cl_mem target,
-                            size_t target_off, cl_mem grad, cl_mem sample_loss,
-                            size_t loss_off, size_t rows, size_t cols,
-                            clae_loss_kernel kind, float grad_scale,
-                            int write_grad);
+                            size_t target_off, cl_mem grad, cl_mem partial,
+                            cl_mem sample_loss, size_t loss_off, size_t rows,
+                            size_t cols, clae_loss_kernel kind,
+                            float grad_scale, int write_grad);
 
 /* grad[grad_off + c] = sum_r dz[r, c] for dz (rows, cols). */
 clae_status clae__bias_grad(clae_context *ctx, cl_mem dz, cl_mem grad,

@@ -66,7 +66,10 @@ static clae_status dense_forward(clae_model *m, const clae_layer *l,
     clae_gemm g[CLAE_MAX_LAYER_GEMMS];
     dense_gemms(m, l, ws, input, in_off, rows, g);
     CLAE_TRY(clae__gemm(m->ctx, &g[FORWARD], ws->temp));
-    CLAE_TRY(clae__bias_act_forward(m->ctx, ws->z[l->index], ws->a[l->index],
+    /* When the loss reads z (BCE on logits), nothing reads a. */
+    CLAE_TRY(clae__bias_act_forward(m->ctx, ws->z[l->index],
+                                    l->loss_through_activation ? NULL
+                                                               : ws->a[l->index],
                                     m->params, l->param_off + weight_count(l),
                                     rows, l->out, l->activation));
 fail:

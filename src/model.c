@@ -140,6 +140,10 @@ clae_status clae__workspace_create(clae_model *m, size_t batch,
     }
     CLAE_TRY(clae__buffer(ctx, m->param_count * sizeof(float),
                           "parameter gradients", &ws->grads));
+    CLAE_TRY(clae__buffer(ctx,
+                          batch * clae__chunks(m->layers[m->count - 1].out) *
+                              sizeof(float),
+                          "loss partial sums", &ws->loss_partial));
     if (temp_bytes)
         CLAE_TRY(clae__buffer(ctx, temp_bytes, "CLBlast scratch", &ws->temp));
     *out = ws;
@@ -158,6 +162,7 @@ void clae__workspace_destroy(clae_workspace *ws)
         if (ws->g) clae__release_mem(&ws->g[i]);
     }
     clae__release_mem(&ws->grads);
+    clae__release_mem(&ws->loss_partial);
     clae__release_mem(&ws->temp);
     free(ws->z);
     free(ws->a);
@@ -186,8 +191,9 @@ clae_status clae__model_loss(clae_model *m, clae_workspace *ws, cl_mem target,
     cl_mem out = m->loss_kernel == CLAE_LOSS_KERNEL_BCE_LOGITS ? ws->z[last]
                                                                : ws->a[last];
     return clae__loss_rows(m->ctx, out, target, target_off, ws->g[last],
-                           sample_loss, loss_off, rows, cols, m->loss_kernel,
-                           1.0f / (float)(rows * cols), write_grad);
+                           ws->loss_partial, sample_loss, loss_off, rows, cols,
+                           m->loss_kernel, 1.0f / (float)(rows * cols),
+                           write_grad);
 }
 
 clae_status clae__model_backward(clae_model *m, clae_workspace *ws,

@@ -39,6 +39,28 @@ static clae_status load_source(clae_context *ctx, const char *name,
     return CLAE_FAIL(ctx, CLAE_ERR_INPUT, "no embedded kernel source %s", name);
 }
 
+/* common.cl, then cl/<name> from its first line (so build logs cite the
+ * file's own line numbers). */
+static clae_status program_source(clae_context *ctx, const char *name,
+                                  char **text)
+{
+    clae_status status = CLAE_SUCCESS;
+    char *common = NULL, *own = NULL;
+    *text = NULL;
+    CLAE_TRY(load_source(ctx, CLAE_COMMON_SOURCE, &common));
+    CLAE_TRY(load_source(ctx, name, &own));
+    size_t size = strlen(common) + strlen(own) + strlen(name) + 32;
+    if (!(*text = malloc(size))) {
+        status = CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of memory");
+        goto fail;
+    }
+    snprintf(*text, size, "%s\n#line 1 \"%s\"\n%s", common, name, own);
+fail:
+    free(common);
+    free(own);
+    return status;
+}
+
 static uint64_t fnv1a(uint64_t h, const char *s)
 {
     for (; *s; s++) h = (h ^ (unsigned char)*s) * 0x100000001b3ULL;
@@ -157,7 +179,7 @@ clae_status clae__program_build(clae_context *ctx, const char *name,
     cl_program program = NULL;
     char path[4096];
     *out = NULL;
-    CLAE_TRY(load_source(ctx, name, &source));
+    CLAE_TRY(program_source(ctx, name, &source));
 
     int cached = cache_enabled(ctx) &&
                  cache_path(ctx, source, options, path, sizeof path);

@@ -4,8 +4,11 @@
 
 #include "context.h"
 
-/* Builds cl/<name> (e.g. "loss.cl") for the context's device with the given
- * options. On a build failure the last error holds the full build log. */
+/* The helpers every program is built with, in front of its own file. */
+#define CLAE_COMMON_SOURCE "common.cl"
+
+/* Builds cl/<name> (e.g. "loss.cl"), after cl/common.cl, for the context's
+ * device with the given options. On a build failure the last error holds the full build log. */
 clae_status clae__program_build(clae_context *ctx, const char *name,
                                 const char *options, cl_program *program);
 

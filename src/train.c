@@ -69,8 +69,10 @@ static clae_status mean_loss(clae_context *ctx, cl_mem sample_loss, float *host,
                              size_t n, size_t d, double *mean)
 {
     clae_status status = CLAE_SUCCESS;
-    CL_CHECK(ctx, clEnqueueReadBuffer(ctx->queue, sample_loss, CL_TRUE, 0,
-                                      n * sizeof(float), host, 0, NULL, NULL));
+    CL_CHECK(ctx, clEnqueueReadBuffer(
+                      ctx->queue, sample_loss, CL_TRUE, 0, n * sizeof(float),
+                      host, 0, NULL,
+                      clae__profile_event(ctx, CLAE_PROFILE_TRANSFER)));
     double sum = 0.0;
     for (size_t i = 0; i < n; i++) sum += host[i];
     *mean = sum / ((double)n * (double)d);
@@ -158,9 +160,10 @@ static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
     size_t d = m->spec.input, b = o->batch_size;
     clae__random_permutation(t->perm_host, n, o->seed, CLAE_STREAM_SHUFFLE,
                              m->epoch);
-    CL_CHECK(ctx, clEnqueueWriteBuffer(ctx->queue, t->perm, CL_TRUE, 0,
-                                       n * sizeof(uint32_t), t->perm_host, 0,
-                                       NULL, NULL));
+    CL_CHECK(ctx, clEnqueueWriteBuffer(
+                      ctx->queue, t->perm, CL_TRUE, 0, n * sizeof(uint32_t),
+                      t->perm_host, 0, NULL,
+                      clae__profile_event(ctx, CLAE_PROFILE_TRANSFER)));
     for (size_t start = 0; start < n; start += b) {
         size_t rows = n - start < b ? n - start : b;
         CLAE_TRY(clae__gather_rows(ctx, t->batch, t->x, t->perm, start, rows, d));
@@ -173,6 +176,15 @@ static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
     CLAE_TRY(mean_loss(ctx, t->train_loss, t->loss_host, n, d, loss));
 fail:
     return status;
+}
+
+/* The host part is what the device parts leave of the wall time. */
+static void split_host_time(clae_profile *p, double wall_seconds)
+{
+    double device = 0.0;
+    for (int i = 0; i < CLAE_PROFILE_PARTS; i++) device += p->seconds[i];
+    p->seconds[CLAE_PROFILE_HOST] =
+        wall_seconds > device ? wall_seconds - device : 0.0;
 }
 
 static clae_status check_options(clae_context *ctx, const clae_train_options *o)
@@ -198,9 +210,16 @@ clae_status clae_train(clae_model *m, const clae_data *train,
 
     for (unsigned e = 0; e < o->epochs; e++) {
         clae_epoch_metrics metrics = {.epoch = m->epoch + 1, .val_loss = NAN};
+        clae_profile profile = {{0}};
         double start = now_seconds();
+        clae__profile_start(ctx);
         CLAE_TRY(train_epoch(&t, m, train->n, o, &metrics.train_loss));
         metrics.seconds = now_seconds() - start;
+        if (ctx->profiling) {
+            CLAE_TRY(clae__profile_collect(ctx, &profile));
+            split_host_time(&profile, metrics.seconds);
+            metrics.profile = &profile;
+        }
         m->epoch++;
         if (!isfinite(metrics.train_loss)) {
             status = CLAE_FAIL(ctx, CLAE_ERR_DIVERGED,
@@ -215,6 +234,7 @@ clae_status clae_train(clae_model *m, const clae_data *train,
         if (o->on_epoch && o->on_epoch(o->user, &metrics)) break;
     }
 fail:
+    clae__profile_release_events(&ctx->profiler);
     trainer_release(&t);
     return status;
 }

@@ -40,6 +40,19 @@ static void test_bias_act_forward(void **state)
         clReleaseMemObject(da);
         clReleaseMemObject(dp);
     }
+    /* Without a (the loss reads z), only the bias is added. */
+    cl_mem dz = test_upload(ctx, z, n * 4);
+    cl_mem dp = test_upload(ctx, params, (bias_off + cols_) * 4);
+    assert_int_equal(clae__bias_act_forward(ctx, dz, NULL, dp, bias_off, rows_,
+                                            cols_, CLAE_ACT_SIGMOID),
+                     CLAE_SUCCESS);
+    memcpy(zr, z, n * 4);
+    ref_bias_act_forward(zr, ar, params + bias_off, rows_, cols_,
+                         CLAE_ACT_SIGMOID);
+    test_download(ctx, dz, got, n * 4);
+    test_assert_close("z without a", got, zr, n, ATOL, RTOL);
+    clReleaseMemObject(dz);
+    clReleaseMemObject(dp);
     free(z); free(params); free(zr); free(ar); free(got);
 }
 
@@ -90,8 +103,10 @@ static void test_loss_rows(void **state)
         cl_mem d_t = test_upload(ctx, target, (t_off + n) * 4);
         cl_mem d_g = test_upload(ctx, NULL, n * 4);
         cl_mem d_l = test_upload(ctx, NULL, (l_off + rows_) * 4);
-        assert_int_equal(clae__loss_rows(ctx, d_out, d_t, t_off, d_g, d_l, l_off,
-                                         rows_, cols_, cases[k].kind, scale, 1),
+        cl_mem d_p = test_upload(ctx, NULL, rows_ * clae__chunks(cols_) * 4);
+        assert_int_equal(clae__loss_rows(ctx, d_out, d_t, t_off, d_g, d_p, d_l,
+                                         l_off, rows_, cols_, cases[k].kind,
+                                         scale, 1),
                          CLAE_SUCCESS);
         ref_loss_rows(out, target + t_off, rows_, cols_, cases[k].kind, scale,
                       grad, loss);
@@ -106,8 +121,9 @@ static void test_loss_rows(void **state)
         float sentinel = 123.0f;
         assert_int_equal(clEnqueueFillBuffer(ctx->queue, d_g, &sentinel, 4, 0,
                                              n * 4, 0, NULL, NULL), CL_SUCCESS);
-        assert_int_equal(clae__loss_rows(ctx, d_out, d_t, t_off, d_g, d_l, l_off,
-                                         rows_, cols_, cases[k].kind, scale, 0),
+        assert_int_equal(clae__loss_rows(ctx, d_out, d_t, t_off, d_g, d_p, d_l,
+                                         l_off, rows_, cols_, cases[k].kind,
+                                         scale, 0),
                          CLAE_SUCCESS);
         test_download(ctx, d_g, got, n * 4);
         for (size_t i = 0; i < n; i++) assert_float_equal(got[i], 123.0f, 0.0f);
@@ -115,6 +131,7 @@ static void test_loss_rows(void **state)
         clReleaseMemObject(d_t);
         clReleaseMemObject(d_g);
         clReleaseMemObject(d_l);
+        clReleaseMemObject(d_p);
     }
     free(out); free(target); free(grad); free(loss); free(got); free(got_loss);
 }

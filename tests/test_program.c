@@ -93,13 +93,15 @@ static void test_build_failure_reports_log(void **state)
     char dir[512], path[600];
     assert_int_equal(test_make_temp_dir(dir, sizeof dir, "kernels"), 0);
     const char *names[] = {"activation.cl", "loss.cl", "reduce.cl",
-                           "gather.cl", "optim.cl"};
-    for (int i = 0; i < 5; i++) {
+                           "gather.cl", "optim.cl", "common.cl"};
+    for (int i = 0; i < 6; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, names[i]);
         FILE *f = fopen(path, "w");
         assert_non_null(f);
-        fputs(i == 2 ? "__kernel void bias_grad(__global float *x) { x[0] = y; }\n"
-                     : "__kernel void unused(void) {}\n", f);
+        fputs(i == 2   ? "__kernel void bias_grad(__global float *x) { x[0] = y; }\n"
+              : i == 5 ? "/* common.cl: no helpers */\n"
+                       : "__kernel void unused(void) {}\n",
+              f);
         fclose(f);
     }
     clae_context_options options = {.kernel_dir = dir};

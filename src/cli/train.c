@@ -34,13 +34,15 @@ static const char help[] =
     "output:\n"
     "  --metrics F.csv       epoch,train_loss,val_loss,seconds per epoch\n"
     "  --save F              the trained model (safetensors)\n"
+    "  --profile             after each epoch, where its time went: CLBlast\n"
+    "                        GEMMs, each own kernel family, transfers, host\n"
     COMMON_HELP;
 
 enum {
     OPT_DATA = OPT_FIRST_COMMAND_OPTION, OPT_VAL, OPT_VAL_SPLIT, OPT_ARCH,
     OPT_MODEL, OPT_HIDDEN, OPT_ACTIVATION, OPT_OUTPUT_ACTIVATION, OPT_LOSS,
     OPT_OPTIMIZER, OPT_LR, OPT_BATCH, OPT_EPOCHS, OPT_SEED, OPT_METRICS,
-    OPT_SAVE,
+    OPT_SAVE, OPT_PROFILE,
 };
 
 static const struct option options[] = {
@@ -60,6 +62,7 @@ static const struct option options[] = {
     {"seed", required_argument, NULL, OPT_SEED},
     {"metrics", required_argument, NULL, OPT_METRICS},
     {"save", required_argument, NULL, OPT_SAVE},
+    {"profile", no_argument, NULL, OPT_PROFILE},
     COMMON_OPTIONS,
     {NULL, 0, NULL, 0},
 };
@@ -161,6 +164,7 @@ static int parse_option(train_args *a, int opt, const char *arg)
         break;
     case OPT_METRICS: a->metrics = arg; break;
     case OPT_SAVE: a->save = arg; break;
+    case OPT_PROFILE: a->common.context.profile = 1; break;
     default: return cli_common_option(&a->common, opt, arg);
     }
     return 0;
@@ -251,6 +255,25 @@ static void csv_append(reporter *r, const char *line)
     r->csv_len += n;
 }
 
+/* "  profile  gemm 1.85 s 51 %  loss 0.20 s 6 % ...", largest first. */
+static void print_profile(const clae_profile *p, double seconds)
+{
+    int order[CLAE_PROFILE_PARTS];
+    for (int i = 0; i < CLAE_PROFILE_PARTS; i++) {
+        int j = i;
+        for (; j > 0 && p->seconds[order[j - 1]] < p->seconds[i]; j--)
+            order[j] = order[j - 1];
+        order[j] = i;
+    }
+    printf("  profile");
+    for (int i = 0; i < CLAE_PROFILE_PARTS; i++) {
+        double s = p->seconds[order[i]];
+        printf("  %s %.3f s %.0f %%", clae_profile_part_name(order[i]), s,
+               seconds > 0.0 ? 100.0 * s / seconds : 0.0);
+    }
+    printf("\n");
+}
+
 static int on_epoch(void *user, const clae_epoch_metrics *m)
 {
     reporter *r = user;
@@ -258,6 +281,7 @@ static int on_epoch(void *user, const clae_epoch_metrics *m)
     if (!isnan(m->val_loss)) snprintf(val, sizeof val, "%.6g", m->val_loss);
     printf("epoch %u/%u  train_loss %.6g  val_loss %s  seconds %.2f\n", m->epoch,
            r->epochs, m->train_loss, *val ? val : "-", m->seconds);
+    if (m->profile) print_profile(m->profile, m->seconds);
     fflush(stdout);
     if (!r->metrics_path) return 0;
     snprintf(line, sizeof line, "%u,%.6g,%s,%.3f\n", m->epoch, m->train_loss,
