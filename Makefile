@@ -20,12 +20,14 @@ CLI_OBJ = $(CLI_SRC:%.c=$(B)/%.o)
 TESTS = $(TEST_SRC:tests/%.c=$(B)/tests/%)
 REF_OBJ = $(patsubst %.c,$(B)/%.o,$(wildcard tests/ref/*.c))
 
-# Debian packages that `make deps` installs when missing.
+# Debian packages that `make deps` installs when missing; `make bench` adds
+# the PyTorch side.
 DEBIAN_PACKAGES = gcc make pkg-config ocl-icd-opencl-dev opencl-headers \
 	pocl-opencl-icd libclblast-dev libcmocka-dev zlib1g-dev libcjson-dev \
 	dataset-fashion-mnist clinfo oclgrind
+BENCH_PACKAGES = python3-torch python3-numpy libopenblas0-pthread
 
-.PHONY: all deps run test check clean
+.PHONY: all deps run test check bench clean
 # Keep the objects of the chained test rules (no rebuilds every run).
 .SECONDARY:
 all: $(B)/libclae.a $(B)/clae $(B)/clae-devices
@@ -41,8 +43,14 @@ run: deps
 test: deps
 	@$(MAKE) --no-print-directory check
 
-check: all $(B)/bench-step $(TESTS)
+check: all $(B)/bench-gemm $(TESTS)
 	@sh tests/run.sh $(TESTS)
+
+# clae against PyTorch on this machine; prints the report for BENCHMARKS.md.
+bench: deps
+	@sh tools/deps.sh $(BENCH_PACKAGES)
+	@$(MAKE) --no-print-directory all $(B)/bench-gemm
+	/usr/bin/python3 tools/bench.py
 
 $(B)/%.o: %.c $(wildcard include/*.h src/*.h tests/ref/*.h)
 	@mkdir -p $(dir $@)
@@ -64,7 +72,7 @@ $(B)/clae: $(CLI_OBJ) $(B)/libclae.a
 $(B)/clae-devices: $(B)/tools/clae-devices.o $(B)/libclae.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
-$(B)/bench-step: $(B)/tools/bench-step.o $(B)/libclae.a
+$(B)/bench-gemm: $(B)/tools/bench-gemm.o $(B)/libclae.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
 
 $(B)/tests/%: $(B)/tests/%.o $(REF_OBJ) $(B)/libclae.a

@@ -27,16 +27,16 @@ __kernel void bias_act_forward(__global float *z, __global float *a,
     store_chunk(a + at, y, n);
 }
 
-/* dz = da * act'(.), in place, with the derivative taken from the output a.
- * Global size (n). */
-__kernel void act_backward(__global float *dz, __global const float *a,
+/* dz = da * act'(.), in place, with the derivative taken from the output a;
+ * both are (n) flat. Global size (ceil(n / CHUNK)). */
+__kernel void act_backward(__global float *dz, __global const float *a, uint n,
                            uint act)
 {
-    const size_t i = get_global_id(0);
-    const float y = a[i];
-    float d = 1.0f;
-    if (act == ACT_RELU) d = y > 0.0f ? 1.0f : 0.0f;
+    const uint i = get_global_id(0) * CHUNK, w = chunk_width(i, n);
+    const float8 y = load_chunk(a + i, w);
+    float8 d = 1.0f;
+    if (act == ACT_RELU) d = select((float8)0.0f, (float8)1.0f, y > 0.0f);
     else if (act == ACT_SIGMOID) d = y * (1.0f - y);
     else if (act == ACT_TANH) d = 1.0f - y * y;
-    dz[i] *= d;
+    store_chunk(dz + i, load_chunk(dz + i, w) * d, w);
 }

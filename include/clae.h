@@ -207,6 +207,10 @@ void clae_context_destroy(clae_context *context); /* NULL-safe */
 const char *clae_last_error(const clae_context *context);
 const clae_device_info *clae_context_device(const clae_context *context);
 
+/* The most bytes clae's own device buffers (data, parameters, workspace,
+ * optimizer state, CLBlast's scratch) have held at once in this context. */
+uint64_t clae_device_memory_peak(const clae_context *context);
+
 /* ===== Data ============================================================= */
 
 /* Reads an IDX file (plain or gzip) of uint8 images, scaled to [0, 1]. */

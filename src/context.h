@@ -3,6 +3,7 @@
 #define CLAE_CONTEXT_H
 
 #include <CL/cl.h>
+#include <stdatomic.h>
 
 #include "clae.h"
 #include "kernels.h"
@@ -19,6 +20,10 @@ struct clae_context {
     unsigned source_builds;   /* programs compiled from source, not cache */
     const char *gemm_tuning;  /* the GEMM parameters applied, "" for none */
     int profiling;            /* the queue records profiling events */
+    /* Bytes of clae's buffers on the device now (the driver's destructor
+     * callbacks subtract, from any thread) and at most so far. */
+    _Atomic uint64_t device_bytes;
+    uint64_t device_bytes_peak;
     clae_profiler profiler;
     char *kernel_dir;         /* NULL: the embedded sources */
     void (*log)(void *user, clae_log_level level, const char *message);

@@ -285,16 +285,38 @@ const clae_device_info *clae_context_device(const clae_context *ctx)
     return &ctx->info;
 }
 
+/* Runs when the driver frees a buffer clae made (on any thread). */
+static void CL_CALLBACK buffer_freed(cl_mem mem, void *user)
+{
+    size_t bytes = 0;
+    clGetMemObjectInfo(mem, CL_MEM_SIZE, sizeof bytes, &bytes, NULL);
+    atomic_fetch_sub((_Atomic uint64_t *)user, (uint64_t)bytes);
+}
+
 clae_status clae__buffer(clae_context *ctx, size_t bytes, const char *what,
                          cl_mem *out)
 {
     cl_int err;
-    *out = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, bytes ? bytes : 1, NULL,
-                          &err);
+    if (!bytes) bytes = 1;
+    *out = clCreateBuffer(ctx->cl, CL_MEM_READ_WRITE, bytes, NULL, &err);
     if (err != CL_SUCCESS)
         return CLAE_FAIL(ctx, err, "clCreateBuffer(%s, %zu bytes): %s", what,
                          bytes, clae_strerror(err));
+    err = clSetMemObjectDestructorCallback(*out, buffer_freed,
+                                           (void *)&ctx->device_bytes);
+    if (err != CL_SUCCESS) {
+        clae__release_mem(out);
+        return CLAE_FAIL(ctx, err, "clSetMemObjectDestructorCallback: %s",
+                         clae_strerror(err));
+    }
+    uint64_t held = atomic_fetch_add(&ctx->device_bytes, (uint64_t)bytes) + bytes;
+    if (held > ctx->device_bytes_peak) ctx->device_bytes_peak = held;
     return CLAE_SUCCESS;
+}
+
+uint64_t clae_device_memory_peak(const clae_context *ctx)
+{
+    return ctx->device_bytes_peak;
 }
 
 void clae__release_mem(cl_mem *mem)

@@ -12,6 +12,9 @@ typedef struct {
     const char *name;              /* shown in messages */
     const char *platform_contains; /* matched against the platform name */
     const char *type;              /* "CPU", "GPU", ... */
+    /* Any of these in the device name (PoCL names its CPU devices after
+     * LLVM's CPU target: "pthread-skylake-avx512-..."); NULL: any device. */
+    const char *const *device_contains;
     size_t count;
     clae_kernel_params kernels[2];
 } clae_gemm_tuning;

@@ -116,10 +116,12 @@ clae_status clae__bias_act_forward(clae_context *ctx, cl_mem z, cl_mem a,
 clae_status clae__act_backward(clae_context *ctx, cl_mem dz, cl_mem a,
                                size_t n, clae_activation act)
 {
-    cl_uint a_ = (cl_uint)act;
-    struct arg args[] = {ARG(dz), ARG(a), ARG(a_)};
-    return launch(ctx, ctx->kernels.act_backward, "act_backward", CLAE_PROFILE_ACT_BACKWARD, args, 3, 1,
-                  &n, NULL);
+    CHECK_FITS(ctx, n);
+    cl_uint n_ = (cl_uint)n, a_ = (cl_uint)act;
+    struct arg args[] = {ARG(dz), ARG(a), ARG(n_), ARG(a_)};
+    size_t chunks = clae__chunks(n);
+    return launch(ctx, ctx->kernels.act_backward, "act_backward",
+                  CLAE_PROFILE_ACT_BACKWARD, args, 4, 1, &chunks, NULL);
 }
 
 clae_status clae__loss_rows(clae_context *ctx, cl_mem out, cl_mem target,
@@ -170,26 +172,32 @@ clae_status clae__gather_rows(clae_context *ctx, cl_mem dst, cl_mem src,
     CHECK_FITS(ctx, cols);
     cl_uint off = (cl_uint)index_off, c = (cl_uint)cols;
     struct arg args[] = {ARG(dst), ARG(src), ARG(index), ARG(off), ARG(c)};
-    size_t global[2] = {cols, rows};
-    return launch(ctx, ctx->kernels.gather_rows, "gather_rows", CLAE_PROFILE_GATHER, args, 5, 2,
-                  global, NULL);
+    size_t global[2] = {clae__chunks(cols), rows};
+    return launch(ctx, ctx->kernels.gather_rows, "gather_rows",
+                  CLAE_PROFILE_GATHER, args, 5, 2, global, NULL);
 }
 
 clae_status clae__adam_update(clae_context *ctx, cl_mem p, cl_mem g, cl_mem m,
                               cl_mem v, size_t n, float step_size, float beta1,
                               float beta2, float eps, float v_scale)
 {
-    struct arg args[] = {ARG(p),     ARG(g),     ARG(m),   ARG(v),
-                         ARG(step_size), ARG(beta1), ARG(beta2), ARG(eps),
-                         ARG(v_scale)};
-    return launch(ctx, ctx->kernels.adam_update, "adam_update", CLAE_PROFILE_OPTIMIZER, args, 9, 1, &n,
-                  NULL);
+    CHECK_FITS(ctx, n);
+    cl_uint n_ = (cl_uint)n;
+    struct arg args[] = {ARG(p),         ARG(g),     ARG(m),     ARG(v),
+                         ARG(n_),        ARG(step_size), ARG(beta1),
+                         ARG(beta2),     ARG(eps),   ARG(v_scale)};
+    size_t chunks = clae__chunks(n);
+    return launch(ctx, ctx->kernels.adam_update, "adam_update",
+                  CLAE_PROFILE_OPTIMIZER, args, 10, 1, &chunks, NULL);
 }
 
 clae_status clae__sgd_update(clae_context *ctx, cl_mem p, cl_mem g, size_t n,
                              float lr)
 {
-    struct arg args[] = {ARG(p), ARG(g), ARG(lr)};
-    return launch(ctx, ctx->kernels.sgd_update, "sgd_update", CLAE_PROFILE_OPTIMIZER, args, 3, 1, &n,
-                  NULL);
+    CHECK_FITS(ctx, n);
+    cl_uint n_ = (cl_uint)n;
+    struct arg args[] = {ARG(p), ARG(g), ARG(n_), ARG(lr)};
+    size_t chunks = clae__chunks(n);
+    return launch(ctx, ctx->kernels.sgd_update, "sgd_update",
+                  CLAE_PROFILE_OPTIMIZER, args, 4, 1, &chunks, NULL);
 }

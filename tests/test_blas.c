@@ -81,15 +81,16 @@ static void test_gemm_error_is_named(void **state)
     clReleaseMemObject(small);
 }
 
-/* On PoCL's CPU device the built-in GEMM parameters are applied and pass
- * their start-up check (the tests above then run with them). */
+/* On PoCL's CPU device one of the built-in GEMM entries (pocl-cpu, or
+ * pocl-cpu-avx512 by the CPU) is applied and passes its start-up check
+ * (the tests below then run with it). */
 static void test_builtin_tuning_applied(void **state)
 {
     clae_context *ctx = test_context(state);
     if (!strstr(ctx->info.platform_name, "Portable Computing Language") ||
         strcmp(ctx->info.type, "CPU") != 0)
         skip();
-    assert_string_equal(ctx->gemm_tuning, "pocl-cpu");
+    assert_true(strncmp(ctx->gemm_tuning, "pocl-cpu", 8) == 0);
 }
 
 int main(void)

@@ -343,6 +343,9 @@ int cmd_train(int argc, char **argv)
     status = clae_train(model, train, val, &a.train);
     if (status == CLAE_SUCCESS) status = r.write_status;
     if (status) goto fail;
+    if (a.common.context.profile)
+        printf("device memory: peak %.1f MiB in clae's buffers\n",
+               (double)clae_device_memory_peak(ctx) / (1024.0 * 1024.0));
     if (a.save) {
         if ((status = clae_model_save(model, a.save))) goto fail;
         printf("saved %s\n", a.save);

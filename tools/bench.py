@@ -1,0 +1,223 @@
+#!/usr/bin/python3
+"""make bench: clae against PyTorch on the same machine, side by side.
+
+1. Epoch time of the reference job (784-128-784, BCE, Adam, batch 256,
+   Fashion-MNIST 60k): clae and PyTorch (tools/torch_reference.py, the same
+   model, init, optimizer and data) run in turns, ROUNDS times; each run
+   trains EPOCHS epochs and its first epoch is dropped as warm-up. PyTorch
+   runs in the configurations that are fastest on a CPU (one torch thread,
+   OpenBLAS with one thread or with every core, OpenBLAS free to pick its
+   kernels); the ratio is taken against the fastest of them.
+2. Peak resident memory (RSS) of each process, and clae's device memory.
+3. The profile of clae's step (clae train --profile): shares of the epoch.
+4. GFLOPS of each GEMM shape of the training step: clae's CLBlast path
+   (build/bench-gemm) against numpy/OpenBLAS on the same cores.
+
+Prints a Markdown report (for BENCHMARKS.md) on stdout.
+Usage: /usr/bin/python3 tools/bench.py [--rounds R] [--epochs E]
+"""
+import argparse
+import csv
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+import numpy as np
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+CLAE = os.path.join(ROOT, "build", "clae")
+BENCH_GEMM = os.path.join(ROOT, "build", "bench-gemm")
+TORCH = os.path.join(ROOT, "tools", "torch_reference.py")
+
+
+def openblas_free_env(blas_threads):
+    """The environment of a user's shell: OpenBLAS picks its own kernels."""
+    env = dict(os.environ)
+    env.pop("OPENBLAS_CORETYPE", None)
+    env.pop("OPENBLAS_L2_SIZE", None)
+    env["OPENBLAS_NUM_THREADS"] = str(blas_threads)
+    return env
+
+
+def run(cmd, env=None):
+    """Runs cmd; returns (stdout, peak RSS in MiB)."""
+    with tempfile.TemporaryFile() as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE,
+                                env=env, cwd=ROOT)
+        _, status, usage = os.wait4(proc.pid, 0)
+        err = proc.stderr.read().decode()
+        proc.stderr.close()
+        out.seek(0)
+        text = out.read().decode()
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"bench: {' '.join(cmd)} failed:\n{text}{err}")
+    return text, usage.ru_maxrss / 1024.0
+
+
+def clae_epochs(epochs):
+    """Per-epoch seconds of one clae run, its peak RSS and device memory."""
+    with tempfile.TemporaryDirectory() as tmp:
+        metrics = os.path.join(tmp, "m.csv")
+        text, rss = run([CLAE, "train", "--epochs", str(epochs),
+                         "--metrics", metrics])
+        with open(metrics) as f:
+            seconds = [float(row["seconds"]) for row in csv.DictReader(f)]
+    return seconds, rss
+
+
+def torch_epochs(epochs, blas_threads):
+    text, rss = run(["/usr/bin/python3", TORCH, "--epochs", str(epochs),
+                     "--threads", "1"], env=openblas_free_env(blas_threads))
+    seconds = [float(s) for s in re.findall(r"seconds (\S+)", text)]
+    return seconds, rss
+
+
+def clae_profile(epochs):
+    """Mean seconds per part over the epochs after the first."""
+    text, _ = run([CLAE, "train", "--epochs", str(epochs), "--profile"])
+    parts, walls, epoch, device_mib = {}, [], 0, float("nan")
+    for line in text.splitlines():
+        m = re.match(r"epoch (\d+)/\d+ .* seconds (\S+)", line)
+        if m:
+            epoch = int(m.group(1))
+            if epoch > 1:
+                walls.append(float(m.group(2)))
+            continue
+        if line.startswith("  profile") and epoch > 1:
+            for name, sec in re.findall(r"(\w+) (\S+) s", line):
+                parts.setdefault(name, []).append(float(sec))
+        m = re.match(r"device memory: peak (\S+) MiB", line)
+        if m:
+            device_mib = float(m.group(1))
+    wall = statistics.mean(walls)
+    return {k: statistics.mean(v) for k, v in parts.items()}, wall, device_mib
+
+
+def numpy_gflops(op, m, n, k, seconds=1.0):
+    """GFLOPS of C = op(A) op(B) in float32 through numpy's BLAS."""
+    rng = np.random.default_rng(0)
+    a = rng.random((k, m) if op[0] == "T" else (m, k), dtype=np.float32)
+    b = rng.random((n, k) if op[1] == "T" else (k, n), dtype=np.float32)
+    a = a.T if op[0] == "T" else a
+    b = b.T if op[1] == "T" else b
+    c = np.empty((m, n), dtype=np.float32)
+    for _ in range(3):
+        np.matmul(a, b, out=c)
+    runs, start = 0, time.perf_counter()
+    while time.perf_counter() - start < seconds:
+        for _ in range(10):
+            np.matmul(a, b, out=c)
+        runs += 10
+    return 2.0 * m * n * k * runs / (time.perf_counter() - start) * 1e-9
+
+
+def gemm_table():
+    text, _ = run([BENCH_GEMM])
+    rows = []
+    for line in text.splitlines():
+        if not line.startswith("gemm "):
+            continue
+        f = dict(kv.split("=") for kv in line.split()[1:])
+        rows.append(f)
+    return text.splitlines()[0], rows
+
+
+def numpy_worker():
+    """Runs in a child with OpenBLAS free to pick kernels and threads."""
+    for line in sys.stdin:
+        op, m, n, k = line.split()
+        print(f"{numpy_gflops(op, int(m), int(n), int(k)):.1f}", flush=True)
+
+
+def machine():
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    flags = open("/proc/cpuinfo").read()
+    simd = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "SSE"
+    import torch
+    return (f"{os.cpu_count()} cores of {cpu} ({simd}), {platform.platform()}; "
+            f"PyTorch {torch.__version__}, numpy {np.__version__}")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--epochs", type=int, default=4)
+    p.add_argument("--numpy-worker", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.numpy_worker:
+        return numpy_worker()
+
+    cores = os.cpu_count()
+    runners = {"clae": lambda: clae_epochs(args.epochs)}
+    torch_names = []
+    for blas in sorted({1, cores}):
+        name = f"pytorch (1 thread, OpenBLAS {blas})"
+        torch_names.append(name)
+        runners[name] = lambda blas=blas: torch_epochs(args.epochs, blas)
+    epochs = {name: [] for name in runners}
+    rss = {name: 0.0 for name in runners}
+    for r in range(args.rounds):
+        for name, runner in runners.items():
+            seconds, peak = runner()
+            epochs[name] += seconds[1:]  # the first epoch is warm-up
+            rss[name] = max(rss[name], peak)
+            print(f"round {r + 1}: {name}: {' '.join(f'{s:.3f}' for s in seconds)}",
+                  file=sys.stderr, flush=True)
+    median = {name: statistics.median(v) for name, v in epochs.items()}
+    best_torch = min(torch_names, key=lambda n: median[n])
+
+    parts, wall, device_mib = clae_profile(3)
+    device, shapes = gemm_table()
+    worker = subprocess.Popen(["/usr/bin/python3", __file__, "--numpy-worker"],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True, env=openblas_free_env(cores))
+    for s in shapes:
+        worker.stdin.write(f"{s['op']} {s['m']} {s['n']} {s['k']}\n")
+        worker.stdin.flush()
+        s["numpy"] = float(worker.stdout.readline())
+    worker.stdin.close()
+    worker.wait()
+
+    print(f"Machine: {machine()}.\n")
+    print(f"## Reference job: epoch time ({args.rounds} interleaved rounds of "
+          f"{args.epochs} epochs, first epoch of each run dropped)\n")
+    print("| trainer | median epoch (s) | epochs timed | peak RSS (MiB) |")
+    print("|---|---|---|---|")
+    for name in runners:
+        print(f"| {name} | {median[name]:.3f} | {len(epochs[name])} | "
+              f"{rss[name]:.0f} |")
+    print(f"\nclae / fastest PyTorch ({best_torch}): "
+          f"**{median['clae'] / median[best_torch]:.2f}**\n")
+    print(f"clae's device buffers: {device_mib:.1f} MiB at peak "
+          "(on a CPU device they are part of its RSS).\n")
+    print(f"## clae's step, profiled (`clae train --profile`, mean of epochs 2-3, "
+          f"{wall:.3f} s per epoch)\n")
+    print("| part | seconds | share |")
+    print("|---|---|---|")
+    for name, sec in sorted(parts.items(), key=lambda kv: -kv[1]):
+        print(f"| {name} | {sec:.3f} | {100 * sec / wall:.1f} % |")
+    own = sum(v for k, v in parts.items() if k not in ("gemm",))
+    print(f"\nOwn kernels, transfers and host together: {100 * own / wall:.1f} % "
+          "of the epoch.\n")
+    print(f"## GEMMs of the training step ({device})\n")
+    print("| layer | role | op | m | n | k | clae GFLOPS | numpy GFLOPS | ratio |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for s in shapes:
+        print(f"| {s['layer']} | {s['role']} | {s['op']} | {s['m']} | {s['n']} | "
+              f"{s['k']} | {s['gflops']} | {s['numpy']:.1f} | "
+              f"{float(s['gflops']) / s['numpy']:.2f} |")
+
+
+if __name__ == "__main__":
+    main()
