@@ -270,6 +270,38 @@ void clae_train_options_default(clae_train_options *options);
 clae_status clae_train(clae_model *model, const clae_data *train,
                        const clae_data *val, const clae_train_options *options);
 
+/* ===== GEMM tuning ====================================================== */
+
+typedef struct {
+    double max_seconds; /* the search's time budget; 0: 600 */
+    /* After each candidate: its parameters as text and the milliseconds of
+     * one step's GEMMs, negative when it computed wrong results. A nonzero
+     * return ends the search. */
+    int (*on_candidate)(void *user, const char *params, double ms);
+    void *user;
+} clae_tune_options;
+
+typedef struct {
+    char shape_class[64]; /* "128-256-1024": what the entry serves */
+    double baseline_ms;   /* one step's GEMMs with the built-in parameters */
+    double best_ms;       /* ... with the best candidate */
+    char best[512];       /* its parameters as text */
+    char path[4096];      /* where it was stored; "" when none beat the
+                             built-in parameters */
+    unsigned tried, wrong;
+} clae_tune_result;
+
+/* Searches CLBlast GEMM parameters for the context's device at the GEMMs
+ * of one training step of model at batch_size, checking each candidate's
+ * results against a host GEMM, and stores the fastest (when it beats the
+ * built-in parameters) in $XDG_CACHE_HOME/clae/gemm-tuning.json for this
+ * device, driver version and shape class. Training and evaluation apply it
+ * from then on, in every process. PoCL compiles each candidate on first use
+ * (seconds each): options->max_seconds bounds the search. */
+clae_status clae_tune_gemm(clae_model *model, size_t batch_size,
+                           const clae_tune_options *options,
+                           clae_tune_result *result);
+
 /* Mean loss of the model over all elements of data. */
 clae_status clae_evaluate(clae_model *model, const clae_data *data,
                           size_t batch_size, double *mean_loss);

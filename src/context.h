@@ -19,6 +19,8 @@ struct clae_context {
     int driver_caches_builds; /* NVIDIA keeps its own binary cache */
     unsigned source_builds;   /* programs compiled from source, not cache */
     const char *gemm_tuning;  /* the GEMM parameters applied, "" for none */
+    char gemm_class[64];      /* the shape class stored entries were sought
+                                 for, "" before the first workspace */
     int profiling;            /* the queue records profiling events */
     /* Bytes of clae's buffers on the device now (the driver's destructor
      * callbacks subtract, from any thread) and at most so far. */

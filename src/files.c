@@ -1,5 +1,7 @@
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -25,6 +27,19 @@ char *clae__read_file(const char *path, size_t *size)
     }
     fclose(f);
     return text;
+}
+
+int clae__cache_dir(char *dir, size_t size)
+{
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (xdg && *xdg) snprintf(dir, size, "%s/clae", xdg);
+    else if (home && *home) snprintf(dir, size, "%s/.cache/clae", home);
+    else return 0;
+    char parent[4096];
+    snprintf(parent, sizeof parent, "%s", dir);
+    *strrchr(parent, '/') = '\0';
+    mkdir(parent, 0755);
+    return mkdir(dir, 0755) == 0 || errno == EEXIST;
 }
 
 clae_status clae__atomic_begin(clae_context *ctx, const char *path,

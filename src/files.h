@@ -11,6 +11,10 @@
 /* The whole file, malloc'ed and NUL-terminated; NULL with errno set. */
 char *clae__read_file(const char *path, size_t *size);
 
+/* clae's cache directory, $XDG_CACHE_HOME/clae (default ~/.cache/clae),
+ * created when missing; 0 when there is no home to put it in. */
+int clae__cache_dir(char *dir, size_t size);
+
 typedef struct {
     FILE *f;
     char path[4096];

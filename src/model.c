@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "gemm_tuning.h"
 #include "model.h"
 
 static const clae_layer_ops *const layer_ops[] = {
@@ -106,8 +107,10 @@ clae_status clae__workspace_create(clae_model *m, size_t batch,
 {
     clae_status status = CLAE_SUCCESS;
     clae_context *ctx = m->ctx;
-    clae_workspace *ws = calloc(1, sizeof *ws);
     *out = NULL;
+    status = clae__gemm_use_stored(m, batch);
+    if (status != CLAE_SUCCESS) return status;
+    clae_workspace *ws = calloc(1, sizeof *ws);
     if (!ws || !(ws->z = calloc(m->count, sizeof(cl_mem))) ||
         !(ws->a = calloc(m->count, sizeof(cl_mem))) ||
         !(ws->g = calloc(m->count, sizeof(cl_mem)))) {

@@ -78,16 +78,8 @@ static int cache_enabled(const clae_context *ctx)
 static int cache_path(const clae_context *ctx, const char *source,
                       const char *options, char *path, size_t size)
 {
-    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     char dir[3072];
-    if (xdg && *xdg) snprintf(dir, sizeof dir, "%s/clae", xdg);
-    else if (home && *home) snprintf(dir, sizeof dir, "%s/.cache/clae", home);
-    else return 0;
-    char parent[3072];
-    snprintf(parent, sizeof parent, "%s", dir);
-    *strrchr(parent, '/') = '\0';
-    mkdir(parent, 0755);
-    if (mkdir(dir, 0755) != 0 && errno != EEXIST) return 0;
+    if (!clae__cache_dir(dir, sizeof dir)) return 0;
     uint64_t h = 0xcbf29ce484222325ULL;
     h = fnv1a(h, ctx->info.name);
     h = fnv1a(h, ctx->info.driver_version);

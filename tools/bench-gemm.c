@@ -67,21 +67,24 @@ int main(int argc, char **argv)
     clae_context *ctx = NULL;
     clae_model *model = NULL;
     clae_workspace *ws = NULL;
+    cl_mem input = NULL;
     char *spec = NULL;
     clae_status status;
     if ((status = clae_context_create(&options, &ctx)) ||
         (status = clae_arch_spec(ctx, arch, 784, &spec)) ||
         (status = clae_model_create(ctx, spec, 0, &model)) ||
-        (status = clae__workspace_create(model, batch, &ws)))
+        (status = clae__workspace_create(model, batch, &ws)) ||
+        (status = clae__buffer(ctx, batch * model->spec.input * sizeof(float),
+                               "input", &input)))
         return fail(ctx, status);
     printf("device %s, gemm parameters %s\n", clae_context_device(ctx)->name,
            *ctx->gemm_tuning ? ctx->gemm_tuning : "CLBlast's own");
     for (size_t i = 0; i < model->count; i++) {
         const clae_layer *l = &model->layers[i];
         clae_gemm g[CLAE_MAX_LAYER_GEMMS];
-        /* The first layer reads the batch; any (batch, in) buffer will do. */
-        size_t count = l->ops->gemms(model, l, ws, i ? ws->a[i - 1] : ws->g[1],
-                                     0, batch, g);
+        /* The first layer reads a batch: any values will do for timing. */
+        size_t count = l->ops->gemms(model, l, ws, i ? ws->a[i - 1] : input, 0,
+                                     batch, g);
         for (size_t k = 0; k < count; k++) {
             double gflops = 0.0;
             if ((status = time_gemm(ctx, &g[k], ws->temp, &gflops)))
@@ -93,6 +96,7 @@ int main(int argc, char **argv)
             fflush(stdout);
         }
     }
+    clae__release_mem(&input);
     clae__workspace_destroy(ws);
     clae_model_destroy(model);
     free(spec);

@@ -62,5 +62,6 @@ int cli_unknown_option(const char *command, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_arch(int argc, char **argv);
+int cmd_tune(int argc, char **argv);
 
 #endif

@@ -13,6 +13,8 @@ static const struct {
                          "Fashion-MNIST)"},
     {"eval", cmd_eval, "mean loss of a saved model on a data set"},
     {"arch", cmd_arch, "list the preset models, or print one as a spec"},
+    {"tune", cmd_tune, "find faster GEMM parameters for the device and "
+                       "store them"},
 };
 
 #define COMMAND_COUNT (sizeof commands / sizeof *commands)
