@@ -33,12 +33,13 @@ void store_chunk(__global float *p, float8 v, uint n)
     for (uint i = 0; i < n; i++) p[i] = t[i];
 }
 
-/* The sum of the first n lanes, in a fixed order. */
+/* The sum of the first n lanes, in a fixed order. (Written this way
+ * because Oclgrind 21.10 crashes on a select over a lane mask, and on a
+ * vstore8 to a private array, here.) */
 float chunk_sum(float8 v, uint n)
 {
-    const int8 lane = (int8)(0, 1, 2, 3, 4, 5, 6, 7);
-    const float8 kept = select((float8)0.0f, v, lane < (int8)(int)n);
-    const float4 s4 = kept.lo + kept.hi;
-    const float2 s2 = s4.lo + s4.hi;
-    return s2.x + s2.y;
+    const float lanes[CHUNK] = {v.s0, v.s1, v.s2, v.s3, v.s4, v.s5, v.s6, v.s7};
+    float sum = 0.0f;
+    for (uint i = 0; i < n; i++) sum += lanes[i];
+    return sum;
 }
