@@ -63,7 +63,7 @@ def clae_epochs(epochs):
     """Per-epoch seconds of one clae run, its peak RSS and device memory."""
     with tempfile.TemporaryDirectory() as tmp:
         metrics = os.path.join(tmp, "m.csv")
-        text, rss = run([CLAE, "train", "--epochs", str(epochs),
+        _, rss = run([CLAE, "train", "--epochs", str(epochs),
                          "--metrics", metrics])
         with open(metrics) as f:
             seconds = [float(row["seconds"]) for row in csv.DictReader(f)]
