@@ -15,6 +15,8 @@ struct clae_context {
     cl_device_id device;
     cl_context cl;
     cl_command_queue queue;
+    cl_command_queue uploads; /* streamed data chunks, beside the kernels */
+    uint64_t device_memory;   /* the data budget asked for; 0: default */
     clae_kernels kernels;
     int driver_caches_builds; /* NVIDIA keeps its own binary cache */
     unsigned source_builds;   /* programs compiled from source, not cache */
@@ -73,6 +75,8 @@ clae_status clae__fail(clae_context *ctx, clae_status status, const char *file,
     } while (0)
 
 void clae__warn(clae_context *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void clae__inform(clae_context *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
 /* Creates a device buffer of `bytes` (at least 1) or fails with its name. */

@@ -257,6 +257,11 @@ clae_status clae_context_create(const clae_context_options *options,
         ctx->cl, ctx->device, ctx->profiling ? CL_QUEUE_PROFILING_ENABLE : 0,
         &err);
     CL_CHECK_ERR(ctx, "clCreateCommandQueue", err);
+    ctx->uploads = clCreateCommandQueue(
+        ctx->cl, ctx->device, ctx->profiling ? CL_QUEUE_PROFILING_ENABLE : 0,
+        &err);
+    CL_CHECK_ERR(ctx, "clCreateCommandQueue(uploads)", err);
+    ctx->device_memory = options->device_memory;
     CLAE_TRY(clae__kernels_create(ctx, &ctx->kernels));
     CLAE_TRY(clae__gemm_tune(ctx));
     return CLAE_SUCCESS;
@@ -273,6 +278,10 @@ void clae_context_destroy(clae_context *ctx)
         /* CLBlast keeps programs per context; drop them before it goes. */
         clae__blas_clear_cache();
         clReleaseCommandQueue(ctx->queue);
+    }
+    if (ctx->uploads) {
+        clFinish(ctx->uploads);
+        clReleaseCommandQueue(ctx->uploads);
     }
     clae__profile_release(&ctx->profiler);
     if (ctx->cl) clReleaseContext(ctx->cl);

@@ -144,15 +144,29 @@ clae_status clae__fail(clae_context *ctx, clae_status status, const char *file,
     return status;
 }
 
-void clae__warn(clae_context *ctx, const char *fmt, ...)
+static void log_message(clae_context *ctx, clae_log_level level,
+                        const char *fmt, va_list ap)
 {
     if (!ctx || !ctx->log) return;
     char message[1024];
+    vsnprintf(message, sizeof message, fmt, ap);
+    ctx->log(ctx->log_user, level, message);
+}
+
+void clae__warn(clae_context *ctx, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(message, sizeof message, fmt, ap);
+    log_message(ctx, CLAE_LOG_WARNING, fmt, ap);
     va_end(ap);
-    ctx->log(ctx->log_user, CLAE_LOG_WARNING, message);
+}
+
+void clae__inform(clae_context *ctx, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    log_message(ctx, CLAE_LOG_INFO, fmt, ap);
+    va_end(ap);
 }
 
 const char *clae_last_error(const clae_context *ctx)

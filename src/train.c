@@ -1,12 +1,13 @@
-/* The training loop and evaluation. Data sets live on the device; per batch
- * only kernels and GEMMs are enqueued; the per-sample losses are read back
- * once per epoch. */
+/* The training loop and evaluation. Batches come from feeds (resident or
+ * streamed data sets); per batch only kernels and GEMMs are enqueued; the
+ * per-sample losses are read back once per epoch. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "feed.h"
 #include "optim.h"
 #include "philox.h"
 
@@ -47,23 +48,6 @@ static clae_status check_width(clae_model *m, const clae_data *data,
     return CLAE_SUCCESS;
 }
 
-/* Copies a data set to the device, once. */
-static clae_status upload(clae_context *ctx, const clae_data *data, cl_mem *out)
-{
-    clae_status status = CLAE_SUCCESS;
-    size_t bytes = data->n * data->d * sizeof(float);
-    if (bytes > ctx->info.max_alloc_bytes)
-        return CLAE_FAIL(ctx, CL_INVALID_BUFFER_SIZE,
-                         "the data set (%zu bytes) exceeds the device's largest "
-                         "buffer (%llu bytes)", bytes,
-                         (unsigned long long)ctx->info.max_alloc_bytes);
-    CLAE_TRY(clae__buffer(ctx, bytes, "data set", out));
-    CL_CHECK(ctx, clEnqueueWriteBuffer(ctx->queue, *out, CL_TRUE, 0, bytes,
-                                       data->x, 0, NULL, NULL));
-fail:
-    return status;
-}
-
 /* Reads n per-sample losses and returns their mean per element. */
 static clae_status mean_loss(clae_context *ctx, cl_mem sample_loss, float *host,
                              size_t n, size_t d, double *mean)
@@ -80,20 +64,23 @@ fail:
     return status;
 }
 
-/* The mean loss over a resident data set, in contiguous batches. */
-static clae_status evaluate_resident(clae_model *m, clae_workspace *ws,
-                                     cl_mem x, size_t n, cl_mem sample_loss,
-                                     float *host_loss, double *mean)
+/* The mean loss over one ordered pass of a feed. */
+static clae_status evaluate_feed(clae_model *m, clae_workspace *ws,
+                                 clae__feed *feed, cl_mem sample_loss,
+                                 float *host_loss, double *mean)
 {
     clae_status status = CLAE_SUCCESS;
-    size_t d = m->spec.input;
+    size_t n = feed->data->n;
+    CLAE_TRY(clae__feed_begin(feed, NULL));
     for (size_t start = 0; start < n; start += ws->batch) {
         size_t rows = n - start < ws->batch ? n - start : ws->batch;
-        CLAE_TRY(clae__model_forward(m, ws, x, start * d, rows));
-        CLAE_TRY(clae__model_loss(m, ws, x, start * d, rows, sample_loss, start,
-                                  0));
+        cl_mem x;
+        size_t off;
+        CLAE_TRY(clae__feed_batch(feed, start, rows, &x, &off));
+        CLAE_TRY(clae__model_forward(m, ws, x, off, rows));
+        CLAE_TRY(clae__model_loss(m, ws, x, off, rows, sample_loss, start, 0));
     }
-    CLAE_TRY(mean_loss(m->ctx, sample_loss, host_loss, n, d, mean));
+    CLAE_TRY(mean_loss(m->ctx, sample_loss, host_loss, n, feed->data->d, mean));
 fail:
     return status;
 }
@@ -102,23 +89,64 @@ fail:
 typedef struct {
     clae_workspace *ws;
     clae_optim optim;
-    cl_mem x, val_x, batch, perm, train_loss, val_loss;
+    clae__feed train, val;
+    cl_mem train_loss, val_loss;
     uint32_t *perm_host;
     float *loss_host; /* room for max(n, val n) per-sample losses */
 } trainer;
 
 static void trainer_release(trainer *t)
 {
+    clae__feed_release(&t->train);
+    clae__feed_release(&t->val);
     clae__workspace_destroy(t->ws);
     clae__optim_release(&t->optim);
-    clae__release_mem(&t->x);
-    clae__release_mem(&t->val_x);
-    clae__release_mem(&t->batch);
-    clae__release_mem(&t->perm);
     clae__release_mem(&t->train_loss);
     clae__release_mem(&t->val_loss);
     free(t->perm_host);
     free(t->loss_host);
+}
+
+static uint64_t data_bytes(const clae_data *data)
+{
+    return data ? (uint64_t)data->n * data->d * sizeof(float) : 0;
+}
+
+/* Says when a data set is streamed, and how. */
+static void report_feed(clae_context *ctx, const clae__feed *feed,
+                        uint64_t budget)
+{
+    if (feed->resident) return;
+    const clae_data *data = feed->data;
+    clae__inform(ctx,
+                 "streaming %s (%.1f MiB) in chunks of %zu rows: it does not "
+                 "fit the %.1f MiB of device memory it may use",
+                 data->source ? data->source : "the data",
+                 data_bytes(data) / 1048576.0, feed->chunk_rows,
+                 budget / 1048576.0);
+}
+
+/* Both sets stay resident when they fit the budget together; else the
+ * training set gets half of it (all without validation) and the
+ * validation set what the training set leaves. */
+static clae_status create_feeds(trainer *t, clae_context *ctx,
+                                const clae_data *train, const clae_data *val,
+                                size_t batch)
+{
+    clae_status status = CLAE_SUCCESS;
+    uint64_t budget = clae__data_budget(ctx);
+    uint64_t both = data_bytes(train) + data_bytes(val);
+    uint64_t train_budget = both <= budget || !val ? budget : budget / 2;
+    CLAE_TRY(clae__feed_create(ctx, train, batch, train_budget, 1, &t->train));
+    report_feed(ctx, &t->train, train_budget);
+    if (val) {
+        uint64_t used = clae__feed_bytes(&t->train);
+        uint64_t val_budget = used < budget ? budget - used : 0;
+        CLAE_TRY(clae__feed_create(ctx, val, batch, val_budget, 0, &t->val));
+        report_feed(ctx, &t->val, val_budget);
+    }
+fail:
+    return status;
 }
 
 static clae_status trainer_init(trainer *t, clae_model *m,
@@ -134,46 +162,40 @@ static clae_status trainer_init(trainer *t, clae_model *m,
         return CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
     CLAE_TRY(clae__workspace_create(m, o->batch_size, &t->ws));
     CLAE_TRY(clae__optim_create(m, o, &t->optim));
-    CLAE_TRY(upload(ctx, train, &t->x));
-    CLAE_TRY(clae__buffer(ctx, o->batch_size * train->d * sizeof(float),
-                          "batch", &t->batch));
-    CLAE_TRY(clae__buffer(ctx, train->n * sizeof(uint32_t), "permutation",
-                          &t->perm));
+    CLAE_TRY(create_feeds(t, ctx, train, val, o->batch_size));
     CLAE_TRY(clae__buffer(ctx, train->n * sizeof(float), "sample losses",
                           &t->train_loss));
-    if (val) {
-        CLAE_TRY(upload(ctx, val, &t->val_x));
+    if (val)
         CLAE_TRY(clae__buffer(ctx, val->n * sizeof(float),
                               "validation losses", &t->val_loss));
-    }
 fail:
     return status;
 }
 
-/* One epoch over a fresh permutation: gather, forward, loss, backward,
- * update per batch; nothing waits until the losses are read at the end. */
+/* One epoch over a fresh permutation: batch, forward, loss, backward,
+ * update per batch; nothing waits until the losses are read at the end
+ * (except, for a streamed set, on the upload of each chunk). */
 static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
                                const clae_train_options *o, double *loss)
 {
     clae_status status = CLAE_SUCCESS;
-    clae_context *ctx = m->ctx;
-    size_t d = m->spec.input, b = o->batch_size;
+    size_t b = o->batch_size;
     clae__random_permutation(t->perm_host, n, o->seed, CLAE_STREAM_SHUFFLE,
                              m->epoch);
-    CL_CHECK(ctx, clEnqueueWriteBuffer(
-                      ctx->queue, t->perm, CL_TRUE, 0, n * sizeof(uint32_t),
-                      t->perm_host, 0, NULL,
-                      clae__profile_event(ctx, CLAE_PROFILE_TRANSFER)));
+    CLAE_TRY(clae__feed_begin(&t->train, t->perm_host));
     for (size_t start = 0; start < n; start += b) {
         size_t rows = n - start < b ? n - start : b;
-        CLAE_TRY(clae__gather_rows(ctx, t->batch, t->x, t->perm, start, rows, d));
-        CLAE_TRY(clae__model_forward(m, t->ws, t->batch, 0, rows));
-        CLAE_TRY(clae__model_loss(m, t->ws, t->batch, 0, rows, t->train_loss,
+        cl_mem x;
+        size_t off;
+        CLAE_TRY(clae__feed_batch(&t->train, start, rows, &x, &off));
+        CLAE_TRY(clae__model_forward(m, t->ws, x, off, rows));
+        CLAE_TRY(clae__model_loss(m, t->ws, x, off, rows, t->train_loss,
                                   start, 1));
-        CLAE_TRY(clae__model_backward(m, t->ws, t->batch, 0, rows));
+        CLAE_TRY(clae__model_backward(m, t->ws, x, off, rows));
         CLAE_TRY(clae__optim_step(m, &t->optim, t->ws->grads));
     }
-    CLAE_TRY(mean_loss(ctx, t->train_loss, t->loss_host, n, d, loss));
+    CLAE_TRY(mean_loss(m->ctx, t->train_loss, t->loss_host, n, m->spec.input,
+                       loss));
 fail:
     return status;
 }
@@ -229,8 +251,8 @@ clae_status clae_train(clae_model *m, const clae_data *train,
             goto fail;
         }
         if (val)
-            CLAE_TRY(evaluate_resident(m, t.ws, t.val_x, val->n, t.val_loss,
-                                       t.loss_host, &metrics.val_loss));
+            CLAE_TRY(evaluate_feed(m, t.ws, &t.val, t.val_loss, t.loss_host,
+                                   &metrics.val_loss));
         if (o->on_epoch && o->on_epoch(o->user, &metrics)) break;
     }
 fail:
@@ -245,7 +267,8 @@ clae_status clae_evaluate(clae_model *m, const clae_data *data,
     clae_status status = CLAE_SUCCESS;
     clae_context *ctx = m->ctx;
     clae_workspace *ws = NULL;
-    cl_mem x = NULL, sample_loss = NULL;
+    clae__feed feed = {0};
+    cl_mem sample_loss = NULL;
     float *host = NULL;
     if (batch_size == 0)
         return CLAE_FAIL(ctx, CLAE_ERR_USAGE, "batch size must be positive");
@@ -255,14 +278,16 @@ clae_status clae_evaluate(clae_model *m, const clae_data *data,
         goto fail;
     }
     CLAE_TRY(clae__workspace_create(m, batch_size, &ws));
-    CLAE_TRY(upload(ctx, data, &x));
+    uint64_t budget = clae__data_budget(ctx);
+    CLAE_TRY(clae__feed_create(ctx, data, batch_size, budget, 0, &feed));
+    report_feed(ctx, &feed, budget);
     CLAE_TRY(clae__buffer(ctx, data->n * sizeof(float), "sample losses",
                           &sample_loss));
-    CLAE_TRY(evaluate_resident(m, ws, x, data->n, sample_loss, host, loss));
+    CLAE_TRY(evaluate_feed(m, ws, &feed, sample_loss, host, loss));
 fail:
     free(host);
     clae__release_mem(&sample_loss);
-    clae__release_mem(&x);
+    clae__feed_release(&feed);
     clae__workspace_destroy(ws);
     return status;
 }

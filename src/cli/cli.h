@@ -14,7 +14,13 @@ enum { EXIT_OK = 0, EXIT_RUNTIME = 1, EXIT_USAGE = 2 };
 #define FASHION_TEST FASHION_DIR "/t10k-images-idx3-ubyte.gz"
 
 /* Options every command takes; their getopt values start at 1000. */
-enum { OPT_DEVICE = 1000, OPT_DEVICE_TYPE, OPT_HELP, OPT_FIRST_COMMAND_OPTION };
+enum {
+    OPT_DEVICE = 1000,
+    OPT_DEVICE_TYPE,
+    OPT_HELP,
+    OPT_DEVICE_MEMORY,
+    OPT_FIRST_COMMAND_OPTION
+};
 #define COMMON_OPTIONS                                                       \
     {"device", required_argument, NULL, OPT_DEVICE},                         \
     {"device-type", required_argument, NULL, OPT_DEVICE_TYPE},               \
@@ -26,6 +32,15 @@ enum { OPT_DEVICE = 1000, OPT_DEVICE_TYPE, OPT_HELP, OPT_FIRST_COMMAND_OPTION };
     "  --device-type T       gpu, cpu or any when no P:D is given\n"         \
     "                        (default: the first GPU, else the first device)\n" \
     "  --help                this text\n"
+
+/* The commands that read data sets also take --device-memory. */
+#define DATA_OPTIONS                                                         \
+    {"device-memory", required_argument, NULL, OPT_DEVICE_MEMORY}
+
+#define DATA_HELP                                                            \
+    "  --device-memory SIZE  device memory the data sets may take (e.g. 512M,\n" \
+    "                        2G); a larger set is streamed in chunks\n"      \
+    "                        (default: half the device's global memory)\n"
 
 typedef struct {
     clae_context_options context;
@@ -54,6 +69,8 @@ int cli_check_output(const char *command, const char *flag, const char *path);
 int cli_parse_size(const char *text, size_t *out);
 int cli_parse_float(const char *text, float *out);
 int cli_parse_u64(const char *text, uint64_t *out);
+/* A byte count with an optional K, M or G (powers of 1024) suffix. */
+int cli_parse_bytes(const char *text, uint64_t *out);
 
 /* After getopt_long returned '?' (with opterr = 0): names the option that
  * is unknown or lacks its value. Returns EXIT_USAGE. */

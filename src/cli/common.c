@@ -31,6 +31,12 @@ int cli_common_option(cli_common *c, int opt, const char *arg)
     case OPT_HELP:
         c->help = 1;
         return 0;
+    case OPT_DEVICE_MEMORY:
+        if (!cli_parse_bytes(arg, &c->context.device_memory) ||
+            c->context.device_memory == 0)
+            return cli_usage_error("", "--device-memory: '%s' is not a size "
+                                   "such as 512M or 2G", arg);
+        return 0;
     }
     return EXIT_USAGE;
 }
@@ -79,6 +85,21 @@ int cli_parse_u64(const char *text, uint64_t *out)
     size_t v;
     if (!cli_parse_size(text, &v)) return 0;
     *out = v;
+    return 1;
+}
+
+int cli_parse_bytes(const char *text, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!text || *text < '0' || *text > '9') return 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    const char *units = "KMG";
+    const char *unit = *end ? strchr(units, *end) : NULL;
+    int shift = unit ? 10 * (int)(unit - units + 1) : 0;
+    if (errno || (*end && (!unit || end[1])) || v > (UINT64_MAX >> shift))
+        return 0;
+    *out = (uint64_t)v << shift;
     return 1;
 }
 

@@ -11,6 +11,7 @@ static const char help[] =
     "  --load F              a model saved by clae train --save\n"
     "  --data F              an IDX file (.gz or plain)\n"
     "  --batch-size B        rows per pass (default 256)\n"
+    DATA_HELP
     COMMON_HELP;
 
 enum { OPT_LOAD = OPT_FIRST_COMMAND_OPTION, OPT_DATA, OPT_BATCH };
@@ -19,6 +20,7 @@ static const struct option options[] = {
     {"load", required_argument, NULL, OPT_LOAD},
     {"data", required_argument, NULL, OPT_DATA},
     {"batch-size", required_argument, NULL, OPT_BATCH},
+    DATA_OPTIONS,
     COMMON_OPTIONS,
     {NULL, 0, NULL, 0},
 };

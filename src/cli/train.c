@@ -36,6 +36,7 @@ static const char help[] =
     "  --save F              the trained model (safetensors)\n"
     "  --profile             after each epoch, where its time went: CLBlast\n"
     "                        GEMMs, each own kernel family, transfers, host\n"
+    DATA_HELP
     COMMON_HELP;
 
 enum {
@@ -63,6 +64,7 @@ static const struct option options[] = {
     {"metrics", required_argument, NULL, OPT_METRICS},
     {"save", required_argument, NULL, OPT_SAVE},
     {"profile", no_argument, NULL, OPT_PROFILE},
+    DATA_OPTIONS,
     COMMON_OPTIONS,
     {NULL, 0, NULL, 0},
 };
