@@ -530,6 +530,17 @@ static void test_flag_batch_size(void **state)
     expect_bad_train_flag("--batch-size", "");
 }
 
+/* --device-memory takes a positive byte count with an optional K/M/G. */
+static void test_flag_device_memory(void **state)
+{
+    (void)state;
+    expect_bad_train_flag("--device-memory", "0");
+    expect_bad_train_flag("--device-memory", "12X");
+    expect_bad_train_flag("--device-memory", "5MB");
+    expect_bad_train_flag("--device-memory", "-1G");
+    expect_bad_train_flag("--device-memory", "99999999999G");
+}
+
 /* --epochs must be a positive integer. */
 static void test_flag_epochs(void **state)
 {
@@ -761,6 +772,16 @@ static void test_eval_matches_val_loss(void **state)
     const char *at = strstr(r->out, "loss ");
     if (!at) fail_msg("no 'loss ' in eval's output:\n%s", r->out);
     char printed[64] = "";
+    assert_int_equal(sscanf(at + 5, "%63s", printed), 1);
+    assert_string_equal(printed, last_val_loss);
+
+    /* Streamed through a budget of 1 KiB, the same loss, and a note why. */
+    r = RUN(CLAE, "eval", "--load", tmp_path("m.safetensors"), "--data",
+            tmp_path("small_val.idx"), "--device-memory", "1K");
+    expect_exit(r, 0);
+    expect_contains(r->err, "streaming");
+    at = strstr(r->out, "loss ");
+    if (!at) fail_msg("no 'loss ' in eval's output:\n%s", r->out);
     assert_int_equal(sscanf(at + 5, "%63s", printed), 1);
     assert_string_equal(printed, last_val_loss);
 }
@@ -996,6 +1017,7 @@ int main(void)
         cmocka_unit_test(test_validation_width_mismatch),
         cmocka_unit_test(test_kernel_build_failure),
         cmocka_unit_test(test_flag_batch_size),
+        cmocka_unit_test(test_flag_device_memory),
         cmocka_unit_test(test_flag_epochs),
         cmocka_unit_test(test_flag_lr),
         cmocka_unit_test(test_flag_names),
