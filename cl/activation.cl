@@ -1,5 +1,5 @@
 /* Activations: the fused bias + activation of a dense layer's forward pass
- * and the activation's backward pass.
+ * and its fused backward pass (activation gradient and bias gradient).
  * Shapes: z, a, dz are (rows, cols) row-major; bias is (cols) at bias_off in
  * the flat parameter buffer. act: 0 linear, 1 relu, 2 sigmoid, 3 tanh
  * (clae_activation). */
@@ -27,16 +27,34 @@ __kernel void bias_act_forward(__global float *z, __global float *a,
     store_chunk(a + at, y, n);
 }
 
-/* dz = da * act'(.), in place, with the derivative taken from the output a;
- * both are (n) flat. Global size (ceil(n / CHUNK)). */
-__kernel void act_backward(__global float *dz, __global const float *a, uint n,
-                           uint act)
+/* act'(.) taken from the activation's output y. */
+float8 act_derivative(uint act, float8 y)
 {
-    const uint i = get_global_id(0) * CHUNK, w = chunk_width(i, n);
-    const float8 y = load_chunk(a + i, w);
-    float8 d = 1.0f;
-    if (act == ACT_RELU) d = select((float8)0.0f, (float8)1.0f, y > 0.0f);
-    else if (act == ACT_SIGMOID) d = y * (1.0f - y);
-    else if (act == ACT_TANH) d = 1.0f - y * y;
-    store_chunk(dz + i, load_chunk(dz + i, w) * d, w);
+    if (act == ACT_RELU) return select((float8)0.0f, (float8)1.0f, y > 0.0f);
+    if (act == ACT_SIGMOID) return y * (1.0f - y);
+    if (act == ACT_TANH) return 1.0f - y * y;
+    return 1.0f;
+}
+
+/* The backward pass through activation and bias, fused: dz *= act'(.) in
+ * place, from the output a (a is not read for linear), and grad[grad_off +
+ * c] = the sum of column c of dz over the rows, in order, so the result is
+ * the same on every run. One item per chunk of columns, so the dz it scales
+ * is still in cache when it sums it. Global size (ceil(cols / CHUNK)). */
+__kernel void bias_act_backward(__global float *dz, __global const float *a,
+                                __global float *grad, uint grad_off,
+                                uint rows, uint cols, uint act)
+{
+    const uint c0 = get_global_id(0) * CHUNK, n = chunk_width(c0, cols);
+    float8 sum = 0.0f;
+    for (uint r = 0; r < rows; r++) {
+        const size_t at = (size_t)r * cols + c0;
+        float8 d = load_chunk(dz + at, n);
+        if (act != ACT_LINEAR) {
+            d *= act_derivative(act, load_chunk(a + at, n));
+            store_chunk(dz + at, d, n);
+        }
+        sum += d;
+    }
+    store_chunk(grad + grad_off + c0, sum, n);
 }

@@ -111,9 +111,8 @@ typedef enum { CLAE_LOG_INFO = 0, CLAE_LOG_WARNING } clae_log_level;
 typedef enum {
     CLAE_PROFILE_GEMM = 0,        /* CLBlast SGEMM calls */
     CLAE_PROFILE_BIAS_ACT,        /* fused bias + activation */
-    CLAE_PROFILE_ACT_BACKWARD,    /* activation gradients */
     CLAE_PROFILE_LOSS,            /* loss and output gradient */
-    CLAE_PROFILE_BIAS_GRAD,       /* bias gradient reductions */
+    CLAE_PROFILE_BIAS_ACT_BACKWARD, /* activation and bias gradients */
     CLAE_PROFILE_GATHER,          /* building each batch */
     CLAE_PROFILE_OPTIMIZER,       /* the parameter update */
     CLAE_PROFILE_TRANSFER,        /* host <-> device copies */
@@ -122,7 +121,7 @@ typedef enum {
     CLAE_PROFILE_PARTS
 } clae_profile_part;
 
-/* "gemm", "bias_act", ... "host". */
+/* "gemm", "bias_act", "loss", "bias_act_backward", ... "host". */
 const char *clae_profile_part_name(clae_profile_part part);
 
 typedef struct {
@@ -136,6 +135,10 @@ typedef struct {
     /* Nonzero: time every command with OpenCL profiling events; training
      * then reports where each epoch's time went (clae_epoch_metrics). */
     int profile;
+    /* Bytes data sets may take on the device; a larger set is streamed in
+     * chunks, its upload overlapping training. 0: half the device's global
+     * memory. */
+    uint64_t device_memory;
     /* Receives what the library has to say while it works (warnings). */
     void (*log)(void *user, clae_log_level level, const char *message);
     void *log_user;

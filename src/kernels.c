@@ -1,11 +1,12 @@
 /* The own-kernel table and its launches. */
 #include <stddef.h>
+#include <string.h>
 
 #include "context.h"
 #include "program.h"
 
 static const char *const program_names[CLAE_PROGRAM_COUNT] = {
-    "activation.cl", "loss.cl", "reduce.cl", "gather.cl", "optim.cl",
+    "activation.cl", "loss.cl", "gather.cl", "optim.cl",
 };
 
 /* Which program holds each kernel, and where its handle lives. */
@@ -15,13 +16,11 @@ static const struct {
     size_t offset;
 } kernel_table[] = {
     {0, "bias_act_forward", offsetof(clae_kernels, bias_act_forward)},
-    {0, "act_backward", offsetof(clae_kernels, act_backward)},
-    {1, "loss_chunks", offsetof(clae_kernels, loss_chunks)},
-    {1, "loss_row_sums", offsetof(clae_kernels, loss_row_sums)},
-    {2, "bias_grad", offsetof(clae_kernels, bias_grad)},
-    {3, "gather_rows", offsetof(clae_kernels, gather_rows)},
-    {4, "adam_update", offsetof(clae_kernels, adam_update)},
-    {4, "sgd_update", offsetof(clae_kernels, sgd_update)},
+    {0, "bias_act_backward", offsetof(clae_kernels, bias_act_backward)},
+    {1, "loss_rows", offsetof(clae_kernels, loss_rows)},
+    {2, "gather_rows", offsetof(clae_kernels, gather_rows)},
+    {3, "adam_update", offsetof(clae_kernels, adam_update)},
+    {3, "sgd_update", offsetof(clae_kernels, sgd_update)},
 };
 
 #define KERNEL_COUNT (sizeof kernel_table / sizeof *kernel_table)
@@ -29,6 +28,22 @@ static const struct {
 static cl_kernel *kernel_slot(clae_kernels *k, size_t i)
 {
     return (cl_kernel *)((char *)k + kernel_table[i].offset);
+}
+
+/* A CPU runs one item per row fastest (its items are loop iterations);
+ * other devices get up to 64 items sharing a row. */
+static clae_status choose_loss_group(clae_context *ctx, clae_kernels *k)
+{
+    clae_status status = CLAE_SUCCESS;
+    size_t most = 1;
+    k->loss_group = 1;
+    if (strcmp(ctx->info.type, "CPU") == 0) return CLAE_SUCCESS;
+    CL_CHECK(ctx, clGetKernelWorkGroupInfo(k->loss_rows, ctx->device,
+                                           CL_KERNEL_WORK_GROUP_SIZE,
+                                           sizeof most, &most, NULL));
+    while (k->loss_group * 2 <= most && k->loss_group < 64) k->loss_group *= 2;
+fail:
+    return status;
 }
 
 clae_status clae__kernels_create(clae_context *ctx, clae_kernels *k)
@@ -44,6 +59,7 @@ clae_status clae__kernels_create(clae_context *ctx, clae_kernels *k)
             k->programs[kernel_table[i].program], kernel_table[i].name, &err);
         CL_CHECK_ERR(ctx, kernel_table[i].name, err);
     }
+    CLAE_TRY(choose_loss_group(ctx, k));
     return CLAE_SUCCESS;
 fail:
     clae__kernels_release(k);
@@ -113,55 +129,42 @@ clae_status clae__bias_act_forward(clae_context *ctx, cl_mem z, cl_mem a,
                   7, 2, global, NULL);
 }
 
-clae_status clae__act_backward(clae_context *ctx, cl_mem dz, cl_mem a,
-                               size_t n, clae_activation act)
-{
-    CHECK_FITS(ctx, n);
-    cl_uint n_ = (cl_uint)n, a_ = (cl_uint)act;
-    struct arg args[] = {ARG(dz), ARG(a), ARG(n_), ARG(a_)};
-    size_t chunks = clae__chunks(n);
-    return launch(ctx, ctx->kernels.act_backward, "act_backward",
-                  CLAE_PROFILE_ACT_BACKWARD, args, 4, 1, &chunks, NULL);
-}
-
-clae_status clae__loss_rows(clae_context *ctx, cl_mem out, cl_mem target,
-                            size_t target_off, cl_mem grad, cl_mem partial,
-                            cl_mem sample_loss, size_t loss_off, size_t rows,
-                            size_t cols, clae_loss_kernel kind,
-                            float grad_scale, int write_grad)
-{
-    clae_status status = CLAE_SUCCESS;
-    CHECK_FITS(ctx, target_off);
-    CHECK_FITS(ctx, loss_off);
-    CHECK_FITS(ctx, cols);
-    cl_uint t_off = (cl_uint)target_off, l_off = (cl_uint)loss_off,
-            c = (cl_uint)cols, chunks = (cl_uint)clae__chunks(cols),
-            kind_ = (cl_uint)kind, write = write_grad ? 1u : 0u;
-    struct arg chunk_args[] = {ARG(out),  ARG(target),     ARG(t_off),
-                               ARG(grad), ARG(partial),    ARG(c),
-                               ARG(kind_), ARG(grad_scale), ARG(write)};
-    size_t global[2] = {chunks, rows};
-    CLAE_TRY(launch(ctx, ctx->kernels.loss_chunks, "loss_chunks",
-                    CLAE_PROFILE_LOSS, chunk_args, 9, 2, global, NULL));
-    struct arg sum_args[] = {ARG(partial), ARG(chunks), ARG(sample_loss),
-                             ARG(l_off)};
-    CLAE_TRY(launch(ctx, ctx->kernels.loss_row_sums, "loss_row_sums",
-                    CLAE_PROFILE_LOSS, sum_args, 4, 1, &rows, NULL));
-fail:
-    return status;
-}
-
-clae_status clae__bias_grad(clae_context *ctx, cl_mem dz, cl_mem grad,
-                            size_t grad_off, size_t rows, size_t cols)
+clae_status clae__bias_act_backward(clae_context *ctx, cl_mem dz, cl_mem a,
+                                    cl_mem grad, size_t grad_off, size_t rows,
+                                    size_t cols, clae_activation act)
 {
     CHECK_FITS(ctx, grad_off);
     CHECK_FITS(ctx, rows);
     CHECK_FITS(ctx, cols);
-    cl_uint off = (cl_uint)grad_off, r = (cl_uint)rows, c = (cl_uint)cols;
-    struct arg args[] = {ARG(dz), ARG(grad), ARG(off), ARG(r), ARG(c)};
+    cl_uint off = (cl_uint)grad_off, r = (cl_uint)rows, c = (cl_uint)cols,
+            a_ = (cl_uint)act;
+    struct arg args[] = {ARG(dz), ARG(a), ARG(grad), ARG(off),
+                         ARG(r),  ARG(c), ARG(a_)};
     size_t chunks = clae__chunks(cols);
-    return launch(ctx, ctx->kernels.bias_grad, "bias_grad",
-                  CLAE_PROFILE_BIAS_GRAD, args, 5, 1, &chunks, NULL);
+    return launch(ctx, ctx->kernels.bias_act_backward, "bias_act_backward",
+                  CLAE_PROFILE_BIAS_ACT_BACKWARD, args, 7, 1, &chunks, NULL);
+}
+
+clae_status clae__loss_rows(clae_context *ctx, const clae_loss_launch *l)
+{
+    CHECK_FITS(ctx, l->bias_off);
+    CHECK_FITS(ctx, l->target_off);
+    CHECK_FITS(ctx, l->loss_off);
+    CHECK_FITS(ctx, l->cols);
+    cl_uint bias_off = (cl_uint)l->bias_off, add_bias = l->bias ? 1u : 0u,
+            t_off = (cl_uint)l->target_off, write_grad = l->grad ? 1u : 0u,
+            loss_off = (cl_uint)l->loss_off, cols = (cl_uint)l->cols,
+            kind = (cl_uint)l->kind;
+    size_t group = ctx->kernels.loss_group;
+    struct arg args[] = {
+        ARG(l->out),         ARG(l->bias),   ARG(bias_off), ARG(add_bias),
+        ARG(l->target),      ARG(t_off),     ARG(l->grad),  ARG(write_grad),
+        ARG(l->sample_loss), ARG(loss_off),  ARG(cols),     ARG(kind),
+        ARG(l->grad_scale),  {group * sizeof(float), NULL},
+    };
+    size_t global[2] = {group, l->rows}, local[2] = {group, 1};
+    return launch(ctx, ctx->kernels.loss_rows, "loss_rows", CLAE_PROFILE_LOSS,
+                  args, 14, 2, global, local);
 }
 
 clae_status clae__gather_rows(clae_context *ctx, cl_mem dst, cl_mem src,

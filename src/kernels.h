@@ -8,12 +8,13 @@
 
 #include "clae.h"
 
-enum { CLAE_PROGRAM_COUNT = 5 };
+enum { CLAE_PROGRAM_COUNT = 4 };
 
 typedef struct {
     cl_program programs[CLAE_PROGRAM_COUNT];
-    cl_kernel bias_act_forward, act_backward, loss_chunks, loss_row_sums,
-        bias_grad, gather_rows, adam_update, sgd_update;
+    cl_kernel bias_act_forward, bias_act_backward, loss_rows, gather_rows,
+        adam_update, sgd_update;
+    size_t loss_group; /* work items per row of loss_rows */
 } clae_kernels;
 
 /* Element-wise kernels take a row CLAE_CHUNK floats at a time (the CHUNK
@@ -38,23 +39,26 @@ clae_status clae__bias_act_forward(clae_context *ctx, cl_mem z, cl_mem a,
                                    cl_mem params, size_t bias_off, size_t rows,
                                    size_t cols, clae_activation act);
 
-/* dz (n) *= act'(.), taken from the activation output a (n). */
-clae_status clae__act_backward(clae_context *ctx, cl_mem dz, cl_mem a,
-                               size_t n, clae_activation act);
+/* dz (rows, cols) *= act'(.), taken from the activation output a (not read
+ * for linear); grad[grad_off + c] = the sum of column c of dz. */
+clae_status clae__bias_act_backward(clae_context *ctx, cl_mem dz, cl_mem a,
+                                    cl_mem grad, size_t grad_off, size_t rows,
+                                    size_t cols, clae_activation act);
 
-/* For each row r of out (rows, cols) against target (rows, cols, at
- * target_off): sample_loss[loss_off + r] = the row's summed loss, and, when
- * write_grad, grad (rows, cols) = grad_scale * d loss / d out. partial is
- * scratch of rows * clae__chunks(cols) floats. */
-clae_status clae__loss_rows(clae_context *ctx, cl_mem out, cl_mem target,
-                            size_t target_off, cl_mem grad, cl_mem partial,
-                            cl_mem sample_loss, size_t loss_off, size_t rows,
-                            size_t cols, clae_loss_kernel kind,
-                            float grad_scale, int write_grad);
+/* One launch of the loss kernel: for each row r of out (rows, cols), plus
+ * bias (cols at bias_off) when bias is not NULL, against target (rows,
+ * cols at target_off): sample_loss[loss_off + r] = the row's summed loss,
+ * and, when grad is not NULL, grad (rows, cols) = grad_scale * d loss /
+ * d out. */
+typedef struct {
+    cl_mem out, bias, target, grad, sample_loss;
+    size_t bias_off, target_off, loss_off;
+    size_t rows, cols;
+    clae_loss_kernel kind;
+    float grad_scale;
+} clae_loss_launch;
 
-/* grad[grad_off + c] = sum_r dz[r, c] for dz (rows, cols). */
-clae_status clae__bias_grad(clae_context *ctx, cl_mem dz, cl_mem grad,
-                            size_t grad_off, size_t rows, size_t cols);
+clae_status clae__loss_rows(clae_context *ctx, const clae_loss_launch *l);
 
 /* dst (rows, cols) row r = src row index[index_off + r]. */
 clae_status clae__gather_rows(clae_context *ctx, cl_mem dst, cl_mem src,

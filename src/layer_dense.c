@@ -66,12 +66,13 @@ static clae_status dense_forward(clae_model *m, const clae_layer *l,
     clae_gemm g[CLAE_MAX_LAYER_GEMMS];
     dense_gemms(m, l, ws, input, in_off, rows, g);
     CLAE_TRY(clae__gemm(m->ctx, &g[FORWARD], ws->temp));
-    /* When the loss reads z (BCE on logits), nothing reads a. */
-    CLAE_TRY(clae__bias_act_forward(m->ctx, ws->z[l->index],
-                                    l->loss_through_activation ? NULL
-                                                               : ws->a[l->index],
-                                    m->params, l->param_off + weight_count(l),
-                                    rows, l->out, l->activation));
+    /* When the loss reads z (BCE on logits), it adds the bias itself and
+     * nothing reads a. */
+    if (!l->loss_through_activation)
+        CLAE_TRY(clae__bias_act_forward(m->ctx, ws->z[l->index],
+                                        ws->a[l->index], m->params,
+                                        l->param_off + weight_count(l), rows,
+                                        l->out, l->activation));
 fail:
     return status;
 }
@@ -83,12 +84,12 @@ static clae_status dense_backward(clae_model *m, const clae_layer *l,
     clae_status status = CLAE_SUCCESS;
     clae_gemm g[CLAE_MAX_LAYER_GEMMS];
     size_t count = dense_gemms(m, l, ws, input, in_off, rows, g);
-    if (!l->loss_through_activation)
-        CLAE_TRY(clae__act_backward(m->ctx, ws->g[l->index], ws->a[l->index],
-                                    rows * l->out, l->activation));
+    /* A gradient from the loss is already that of z. */
+    CLAE_TRY(clae__bias_act_backward(
+        m->ctx, ws->g[l->index], ws->a[l->index], ws->grads,
+        l->param_off + weight_count(l), rows, l->out,
+        l->loss_through_activation ? CLAE_ACT_LINEAR : l->activation));
     CLAE_TRY(clae__gemm(m->ctx, &g[WEIGHT_GRAD], ws->temp));
-    CLAE_TRY(clae__bias_grad(m->ctx, ws->g[l->index], ws->grads,
-                             l->param_off + weight_count(l), rows, l->out));
     if (count > INPUT_GRAD)
         CLAE_TRY(clae__gemm(m->ctx, &g[INPUT_GRAD], ws->temp));
 fail:

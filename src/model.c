@@ -143,10 +143,6 @@ clae_status clae__workspace_create(clae_model *m, size_t batch,
     }
     CLAE_TRY(clae__buffer(ctx, m->param_count * sizeof(float),
                           "parameter gradients", &ws->grads));
-    CLAE_TRY(clae__buffer(ctx,
-                          batch * clae__chunks(m->layers[m->count - 1].out) *
-                              sizeof(float),
-                          "loss partial sums", &ws->loss_partial));
     if (temp_bytes)
         CLAE_TRY(clae__buffer(ctx, temp_bytes, "CLBlast scratch", &ws->temp));
     *out = ws;
@@ -165,7 +161,6 @@ void clae__workspace_destroy(clae_workspace *ws)
         if (ws->g) clae__release_mem(&ws->g[i]);
     }
     clae__release_mem(&ws->grads);
-    clae__release_mem(&ws->loss_partial);
     clae__release_mem(&ws->temp);
     free(ws->z);
     free(ws->a);
@@ -190,13 +185,22 @@ clae_status clae__model_loss(clae_model *m, clae_workspace *ws, cl_mem target,
                              size_t target_off, size_t rows, cl_mem sample_loss,
                              size_t loss_off, int write_grad)
 {
-    size_t last = m->count - 1, cols = m->layers[last].out;
-    cl_mem out = m->loss_kernel == CLAE_LOSS_KERNEL_BCE_LOGITS ? ws->z[last]
-                                                               : ws->a[last];
-    return clae__loss_rows(m->ctx, out, target, target_off, ws->g[last],
-                           ws->loss_partial, sample_loss, loss_off, rows, cols,
-                           m->loss_kernel, 1.0f / (float)(rows * cols),
-                           write_grad);
+    size_t last = m->count - 1;
+    const clae_layer *l = &m->layers[last];
+    clae_loss_launch launch = {
+        .out = ws->a[last], .target = target, .target_off = target_off,
+        .grad = write_grad ? ws->g[last] : NULL,
+        .sample_loss = sample_loss, .loss_off = loss_off,
+        .rows = rows, .cols = l->out, .kind = m->loss_kernel,
+        .grad_scale = 1.0f / (float)(rows * l->out),
+    };
+    if (l->loss_through_activation) {
+        /* z still lacks the bias, which ends the layer's parameters. */
+        launch.out = ws->z[last];
+        launch.bias = m->params;
+        launch.bias_off = l->param_off + l->ops->param_count(l) - l->out;
+    }
+    return clae__loss_rows(m->ctx, &launch);
 }
 
 clae_status clae__model_backward(clae_model *m, clae_workspace *ws,

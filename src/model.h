@@ -66,14 +66,13 @@ struct clae_model {
 /* Buffers of one (model, batch size), made once and reused every batch:
  * per layer the pre-activation z, the output a and the gradient g, all
  * (batch, O) (a layer whose loss reads z, loss_through_activation, leaves
- * its a unwritten); the parameter gradients; the loss kernel's and
- * CLBlast's scratch. */
+ * its a unwritten and its z without the bias, which the loss kernel adds);
+ * the parameter gradients; CLBlast's scratch. */
 struct clae_workspace {
     size_t batch;
     size_t count;
     cl_mem *z, *a, *g;
     cl_mem grads;
-    cl_mem loss_partial;
     cl_mem temp;
 };
 

@@ -5,8 +5,8 @@
 #include "profile.h"
 
 static const char *const part_names[CLAE_PROFILE_PARTS] = {
-    "gemm",   "bias_act", "act_backward", "loss", "bias_grad",
-    "gather", "optimizer", "transfer",    "host",
+    "gemm",   "bias_act",  "loss",     "bias_act_backward",
+    "gather", "optimizer", "transfer", "host",
 };
 
 const char *clae_profile_part_name(clae_profile_part part)
