@@ -1,13 +1,7 @@
 /* Activations: the fused bias + activation of a dense layer's forward pass
  * and its fused backward pass (activation gradient and bias gradient).
  * Shapes: z, a, dz are (rows, cols) row-major; bias is (cols) at bias_off in
- * the flat parameter buffer. act: 0 linear, 1 relu, 2 sigmoid, 3 tanh
- * (clae_activation). */
-
-#define ACT_LINEAR 0
-#define ACT_RELU 1
-#define ACT_SIGMOID 2
-#define ACT_TANH 3
+ * the flat parameter buffer. act is one of the ACT_ values of common.cl. */
 
 /* z += bias (in place, kept for the loss) and, when store_a, a = act(z).
  * Global size (ceil(cols / CHUNK), rows). */
@@ -25,15 +19,6 @@ __kernel void bias_act_forward(__global float *z, __global float *a,
     else if (act == ACT_SIGMOID) y = 1.0f / (1.0f + exp(-v));
     else if (act == ACT_TANH) y = tanh(v);
     store_chunk(a + at, y, n);
-}
-
-/* act'(.) taken from the activation's output y. */
-float8 act_derivative(uint act, float8 y)
-{
-    if (act == ACT_RELU) return select((float8)0.0f, (float8)1.0f, y > 0.0f);
-    if (act == ACT_SIGMOID) return y * (1.0f - y);
-    if (act == ACT_TANH) return 1.0f - y * y;
-    return 1.0f;
 }
 
 /* The backward pass through activation and bias, fused: dz *= act'(.) in

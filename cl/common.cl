@@ -43,3 +43,18 @@ float chunk_sum(float8 v, uint n)
     for (uint i = 0; i < n; i++) sum += lanes[i];
     return sum;
 }
+
+/* Activations, as clae_activation numbers them. */
+#define ACT_LINEAR 0
+#define ACT_RELU 1
+#define ACT_SIGMOID 2
+#define ACT_TANH 3
+
+/* act'(.) taken from the activation's output y. */
+float8 act_derivative(uint act, float8 y)
+{
+    if (act == ACT_RELU) return select((float8)0.0f, (float8)1.0f, y > 0.0f);
+    if (act == ACT_SIGMOID) return y * (1.0f - y);
+    if (act == ACT_TANH) return 1.0f - y * y;
+    return 1.0f;
+}

@@ -1,5 +1,6 @@
-/* Losses: per-sample loss sums and the gradient of the mean loss.
- * Shapes: out, target, grad are (rows, cols) row-major.
+/* Losses: per-sample sums for evaluation; for training, the loss sums and
+ * the output layer's gradients. Shapes: out, target, grad are (rows, cols)
+ * row-major.
  * kind: 0 bce on probabilities, 1 mse, 2 bce on logits (out is the
  * pre-sigmoid z of a sigmoid output layer, which is stable for any z). */
 
@@ -43,11 +44,9 @@ float8 loss8(uint kind, float8 v, float8 t, float8 *dv)
     return d * d;
 }
 
-/* For each row of out (rows, cols), plus the bias (cols at bias_off of
- * params) when add_bias: sample_loss[loss_off + row] = the row's summed loss
- * against target (at target_off), and, when write_grad, grad = grad_scale *
- * d loss / d out (grad_scale is 1 / (rows * cols): the mean over all
- * elements).
+/* Evaluation: for each row of out (rows, cols), plus the bias (cols at
+ * bias_off of params) when add_bias, sample_loss[loss_off + row] = the
+ * row's summed loss against target (at target_off).
  * Global size (group, rows), local size (group, 1): the group's items share
  * a row, item i taking chunks i, i + group, ...; item 0 then adds their
  * sums in order, so the result is the same on every run of a device (group
@@ -56,9 +55,8 @@ float8 loss8(uint kind, float8 v, float8 t, float8 *dv)
 __kernel void loss_rows(__global const float *out,
                         __global const float *params, uint bias_off,
                         uint add_bias, __global const float *target,
-                        uint target_off, __global float *grad,
-                        uint write_grad, __global float *sample_loss,
-                        uint loss_off, uint cols, uint kind, float grad_scale,
+                        uint target_off, __global float *sample_loss,
+                        uint loss_off, uint cols, uint kind,
                         __local float *sums)
 {
     const uint item = get_local_id(0), group = get_local_size(0);
@@ -71,7 +69,6 @@ __kernel void loss_rows(__global const float *out,
         if (add_bias) v += load_chunk(params + bias_off + c0, n);
         const float8 loss =
             loss8(kind, v, load_chunk(target + target_off + base + c0, n), &dv);
-        if (write_grad) store_chunk(grad + base + c0, dv * grad_scale, n);
         if (n == CHUNK) whole += loss;
         else tail = chunk_sum(loss, n);
     }
@@ -81,4 +78,42 @@ __kernel void loss_rows(__global const float *out,
     float sum = 0.0f;
     for (uint i = 0; i < group; i++) sum += sums[i];
     sample_loss[loss_off + row] = sum;
+}
+
+/* Training: the loss and the output layer's backward pass through its
+ * activation and bias, in one pass down the rows (in order, so the result
+ * is the same on every run) per chunk of columns:
+ *   grad (rows, cols) = dz = grad_scale * d loss / d z, through act'(.)
+ *     taken from out (out is the activation's output a; act is linear when
+ *     the loss reads z, which is out plus the bias when add_bias);
+ *   grads[bias_grad_off + c] = the sum of column c of dz (the bias's
+ *     gradient; grad_scale is 1 / (rows * cols), the mean over elements);
+ *   chunk_loss[loss_off + chunk] = the chunk's loss summed over the rows.
+ * Global size (ceil(cols / CHUNK)). */
+__kernel void loss_backward(__global const float *out,
+                            __global const float *params, uint bias_off,
+                            uint add_bias, uint act,
+                            __global const float *target, uint target_off,
+                            __global float *chunk_loss, uint loss_off,
+                            __global float *grad, __global float *grads,
+                            uint bias_grad_off, uint rows, uint cols,
+                            uint kind, float grad_scale)
+{
+    const uint chunk = get_global_id(0), c0 = chunk * CHUNK;
+    const uint n = chunk_width(c0, cols);
+    const float8 bias =
+        add_bias ? load_chunk(params + bias_off + c0, n) : (float8)0.0f;
+    float8 loss = 0.0f, bias_grad = 0.0f;
+    for (uint r = 0; r < rows; r++) {
+        const size_t at = (size_t)r * cols + c0;
+        const float8 v = load_chunk(out + at, n) + bias;
+        float8 dv;
+        loss += loss8(kind, v, load_chunk(target + target_off + at, n), &dv);
+        if (act != ACT_LINEAR) dv *= act_derivative(act, v);
+        dv *= grad_scale;
+        store_chunk(grad + at, dv, n);
+        bias_grad += dv;
+    }
+    store_chunk(grads + bias_grad_off + c0, bias_grad, n);
+    chunk_loss[loss_off + chunk] = chunk_sum(loss, n);
 }

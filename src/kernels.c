@@ -18,6 +18,7 @@ static const struct {
     {0, "bias_act_forward", offsetof(clae_kernels, bias_act_forward)},
     {0, "bias_act_backward", offsetof(clae_kernels, bias_act_backward)},
     {1, "loss_rows", offsetof(clae_kernels, loss_rows)},
+    {1, "loss_backward", offsetof(clae_kernels, loss_backward)},
     {2, "gather_rows", offsetof(clae_kernels, gather_rows)},
     {3, "adam_update", offsetof(clae_kernels, adam_update)},
     {3, "sgd_update", offsetof(clae_kernels, sgd_update)},
@@ -112,6 +113,15 @@ static int fits_uint(size_t v) { return v <= 0xffffffffu; }
         return CLAE_FAIL(ctx, CLAE_ERR_USAGE, "%s = %zu exceeds 2^32 - 1",   \
                          #v, (size_t)(v))
 
+/* Kernels with one item per chunk of columns have few items (16 for 128
+ * columns): CPU drivers left to choose put them all in one work-group, on
+ * one core, so each item is a group of its own there. */
+static const size_t *column_local(const clae_context *ctx)
+{
+    static const size_t one = 1;
+    return strcmp(ctx->info.type, "CPU") == 0 ? &one : NULL;
+}
+
 size_t clae__chunks(size_t cols) { return (cols + CLAE_CHUNK - 1) / CLAE_CHUNK; }
 
 clae_status clae__bias_act_forward(clae_context *ctx, cl_mem z, cl_mem a,
@@ -142,7 +152,8 @@ clae_status clae__bias_act_backward(clae_context *ctx, cl_mem dz, cl_mem a,
                          ARG(r),  ARG(c), ARG(a_)};
     size_t chunks = clae__chunks(cols);
     return launch(ctx, ctx->kernels.bias_act_backward, "bias_act_backward",
-                  CLAE_PROFILE_BIAS_ACT_BACKWARD, args, 7, 1, &chunks, NULL);
+                  CLAE_PROFILE_BIAS_ACT_BACKWARD, args, 7, 1, &chunks,
+                  column_local(ctx));
 }
 
 clae_status clae__loss_rows(clae_context *ctx, const clae_loss_launch *l)
@@ -152,19 +163,43 @@ clae_status clae__loss_rows(clae_context *ctx, const clae_loss_launch *l)
     CHECK_FITS(ctx, l->loss_off);
     CHECK_FITS(ctx, l->cols);
     cl_uint bias_off = (cl_uint)l->bias_off, add_bias = l->bias ? 1u : 0u,
-            t_off = (cl_uint)l->target_off, write_grad = l->grad ? 1u : 0u,
-            loss_off = (cl_uint)l->loss_off, cols = (cl_uint)l->cols,
-            kind = (cl_uint)l->kind;
+            t_off = (cl_uint)l->target_off, loss_off = (cl_uint)l->loss_off,
+            cols = (cl_uint)l->cols, kind = (cl_uint)l->kind;
     size_t group = ctx->kernels.loss_group;
     struct arg args[] = {
-        ARG(l->out),         ARG(l->bias),   ARG(bias_off), ARG(add_bias),
-        ARG(l->target),      ARG(t_off),     ARG(l->grad),  ARG(write_grad),
-        ARG(l->sample_loss), ARG(loss_off),  ARG(cols),     ARG(kind),
-        ARG(l->grad_scale),  {group * sizeof(float), NULL},
+        ARG(l->out),  ARG(l->bias), ARG(bias_off), ARG(add_bias),
+        ARG(l->target), ARG(t_off), ARG(l->loss),  ARG(loss_off),
+        ARG(cols),    ARG(kind),    {group * sizeof(float), NULL},
     };
     size_t global[2] = {group, l->rows}, local[2] = {group, 1};
     return launch(ctx, ctx->kernels.loss_rows, "loss_rows", CLAE_PROFILE_LOSS,
-                  args, 14, 2, global, local);
+                  args, 11, 2, global, local);
+}
+
+clae_status clae__loss_backward(clae_context *ctx, const clae_loss_launch *l)
+{
+    CHECK_FITS(ctx, l->bias_off);
+    CHECK_FITS(ctx, l->target_off);
+    CHECK_FITS(ctx, l->loss_off);
+    CHECK_FITS(ctx, l->bias_grad_off);
+    CHECK_FITS(ctx, l->rows);
+    CHECK_FITS(ctx, l->cols);
+    cl_uint bias_off = (cl_uint)l->bias_off, add_bias = l->bias ? 1u : 0u,
+            act = (cl_uint)l->act, t_off = (cl_uint)l->target_off,
+            loss_off = (cl_uint)l->loss_off,
+            bias_grad_off = (cl_uint)l->bias_grad_off,
+            rows = (cl_uint)l->rows, cols = (cl_uint)l->cols,
+            kind = (cl_uint)l->kind;
+    struct arg args[] = {
+        ARG(l->out),       ARG(l->bias),   ARG(bias_off),      ARG(add_bias),
+        ARG(act),          ARG(l->target), ARG(t_off),         ARG(l->loss),
+        ARG(loss_off),     ARG(l->grad),   ARG(l->bias_grad),  ARG(bias_grad_off),
+        ARG(rows),         ARG(cols),      ARG(kind),          ARG(l->grad_scale),
+    };
+    size_t chunks = clae__chunks(l->cols);
+    return launch(ctx, ctx->kernels.loss_backward, "loss_backward",
+                  CLAE_PROFILE_LOSS, args, 16, 1, &chunks,
+                  column_local(ctx));
 }
 
 clae_status clae__gather_rows(clae_context *ctx, cl_mem dst, cl_mem src,

@@ -12,8 +12,8 @@ enum { CLAE_PROGRAM_COUNT = 4 };
 
 typedef struct {
     cl_program programs[CLAE_PROGRAM_COUNT];
-    cl_kernel bias_act_forward, bias_act_backward, loss_rows, gather_rows,
-        adam_update, sgd_update;
+    cl_kernel bias_act_forward, bias_act_backward, loss_rows, loss_backward,
+        gather_rows, adam_update, sgd_update;
     size_t loss_group; /* work items per row of loss_rows */
 } clae_kernels;
 
@@ -45,20 +45,34 @@ clae_status clae__bias_act_backward(clae_context *ctx, cl_mem dz, cl_mem a,
                                     cl_mem grad, size_t grad_off, size_t rows,
                                     size_t cols, clae_activation act);
 
-/* One launch of the loss kernel: for each row r of out (rows, cols), plus
- * bias (cols at bias_off) when bias is not NULL, against target (rows,
- * cols at target_off): sample_loss[loss_off + r] = the row's summed loss,
- * and, when grad is not NULL, grad (rows, cols) = grad_scale * d loss /
- * d out. */
+/* A launch of a loss kernel over out (rows, cols), plus bias (cols at
+ * bias_off) when bias is not NULL, against target (rows, cols at
+ * target_off). */
 typedef struct {
-    cl_mem out, bias, target, grad, sample_loss;
-    size_t bias_off, target_off, loss_off;
+    cl_mem out, bias, target;
+    size_t bias_off, target_off;
     size_t rows, cols;
     clae_loss_kernel kind;
+    /* loss_rows: one sum per row; loss_backward: one per chunk of columns
+     * (clae__chunks(cols) of them). */
+    cl_mem loss;
+    size_t loss_off;
+    /* loss_backward only: grad (rows, cols) = dz = grad_scale * d loss /
+     * d z, through act'(.) from out unless act is linear; the column sums
+     * of dz into bias_grad at bias_grad_off. */
+    clae_activation act;
+    cl_mem grad, bias_grad;
+    size_t bias_grad_off;
     float grad_scale;
 } clae_loss_launch;
 
+/* loss[loss_off + r] = row r's summed loss (evaluation). */
 clae_status clae__loss_rows(clae_context *ctx, const clae_loss_launch *l);
+
+/* The loss sums per chunk of columns, dz and the bias gradient (training:
+ * the loss kernel and the output layer's backward pass through activation
+ * and bias in one). */
+clae_status clae__loss_backward(clae_context *ctx, const clae_loss_launch *l);
 
 /* dst (rows, cols) row r = src row index[index_off + r]. */
 clae_status clae__gather_rows(clae_context *ctx, cl_mem dst, cl_mem src,

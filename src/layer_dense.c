@@ -84,11 +84,12 @@ static clae_status dense_backward(clae_model *m, const clae_layer *l,
     clae_status status = CLAE_SUCCESS;
     clae_gemm g[CLAE_MAX_LAYER_GEMMS];
     size_t count = dense_gemms(m, l, ws, input, in_off, rows, g);
-    /* A gradient from the loss is already that of z. */
-    CLAE_TRY(clae__bias_act_backward(
-        m->ctx, ws->g[l->index], ws->a[l->index], ws->grads,
-        l->param_off + weight_count(l), rows, l->out,
-        l->loss_through_activation ? CLAE_ACT_LINEAR : l->activation));
+    /* The loss kernel has done the last layer's activation and bias. */
+    if (l->index + 1 < m->count)
+        CLAE_TRY(clae__bias_act_backward(m->ctx, ws->g[l->index],
+                                         ws->a[l->index], ws->grads,
+                                         l->param_off + weight_count(l), rows,
+                                         l->out, l->activation));
     CLAE_TRY(clae__gemm(m->ctx, &g[WEIGHT_GRAD], ws->temp));
     if (count > INPUT_GRAD)
         CLAE_TRY(clae__gemm(m->ctx, &g[INPUT_GRAD], ws->temp));

@@ -181,26 +181,52 @@ fail:
     return status;
 }
 
-clae_status clae__model_loss(clae_model *m, clae_workspace *ws, cl_mem target,
-                             size_t target_off, size_t rows, cl_mem sample_loss,
-                             size_t loss_off, int write_grad)
+/* The loss kernels' view of the output layer: z plus its bias (which ends
+ * the layer's parameters) when the loss goes through the activation, else
+ * a, whose activation the gradient then goes through. */
+static clae_loss_launch output_launch(const clae_model *m,
+                                      const clae_workspace *ws, cl_mem target,
+                                      size_t target_off, size_t rows)
 {
     size_t last = m->count - 1;
     const clae_layer *l = &m->layers[last];
+    size_t bias_off = l->param_off + l->ops->param_count(l) - l->out;
     clae_loss_launch launch = {
         .out = ws->a[last], .target = target, .target_off = target_off,
-        .grad = write_grad ? ws->g[last] : NULL,
-        .sample_loss = sample_loss, .loss_off = loss_off,
         .rows = rows, .cols = l->out, .kind = m->loss_kernel,
-        .grad_scale = 1.0f / (float)(rows * l->out),
+        .act = l->activation, .bias_grad_off = bias_off,
     };
     if (l->loss_through_activation) {
-        /* z still lacks the bias, which ends the layer's parameters. */
         launch.out = ws->z[last];
         launch.bias = m->params;
-        launch.bias_off = l->param_off + l->ops->param_count(l) - l->out;
+        launch.bias_off = bias_off;
+        launch.act = CLAE_ACT_LINEAR;
     }
+    return launch;
+}
+
+clae_status clae__model_loss(clae_model *m, clae_workspace *ws, cl_mem target,
+                             size_t target_off, size_t rows, cl_mem sample_loss,
+                             size_t loss_off)
+{
+    clae_loss_launch launch = output_launch(m, ws, target, target_off, rows);
+    launch.loss = sample_loss;
+    launch.loss_off = loss_off;
     return clae__loss_rows(m->ctx, &launch);
+}
+
+clae_status clae__model_loss_backward(clae_model *m, clae_workspace *ws,
+                                      cl_mem target, size_t target_off,
+                                      size_t rows, cl_mem chunk_loss,
+                                      size_t loss_off)
+{
+    clae_loss_launch launch = output_launch(m, ws, target, target_off, rows);
+    launch.loss = chunk_loss;
+    launch.loss_off = loss_off;
+    launch.grad = ws->g[m->count - 1];
+    launch.bias_grad = ws->grads;
+    launch.grad_scale = 1.0f / (float)(rows * launch.cols);
+    return clae__loss_backward(m->ctx, &launch);
 }
 
 clae_status clae__model_backward(clae_model *m, clae_workspace *ws,

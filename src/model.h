@@ -26,10 +26,11 @@ typedef struct {
     clae_status (*forward)(clae_model *model, const clae_layer *layer,
                            clae_workspace *ws, cl_mem input, size_t in_off,
                            size_t rows);
-    /* Given ws->g[index] = dLoss/d(output) (or d(pre-activation) when the
-     * loss kernel already went through the activation), writes the
-     * parameter gradients into ws->grads and, unless index is 0,
-     * dLoss/d(input) into ws->g[index - 1]. */
+    /* Given ws->g[index] = dLoss/d(output), writes the parameter gradients
+     * into ws->grads and, unless index is 0, dLoss/d(input) into
+     * ws->g[index - 1]. For the last layer the loss kernel has already gone
+     * back through activation and bias: ws->g holds dLoss/dz and the bias
+     * gradient is written. */
     clae_status (*backward)(clae_model *model, const clae_layer *layer,
                             clae_workspace *ws, cl_mem input, size_t in_off,
                             size_t rows);
@@ -47,7 +48,7 @@ struct clae_layer {
     size_t in, out;
     clae_activation activation;
     size_t param_off;
-    int loss_through_activation; /* the loss kernel yields d(pre-activation) */
+    int loss_through_activation; /* the loss reads z (BCE on logits) */
 };
 
 struct clae_model {
@@ -86,14 +87,22 @@ void clae__workspace_destroy(clae_workspace *ws);
 clae_status clae__model_forward(clae_model *model, clae_workspace *ws,
                                 cl_mem input, size_t in_off, size_t rows);
 
-/* Per-row losses into sample_loss[loss_off ..], and, when write_grad, the
- * gradient of the batch's mean loss into ws->g of the last layer. */
+/* Evaluation: per-row losses into sample_loss[loss_off ..]. */
 clae_status clae__model_loss(clae_model *model, clae_workspace *ws,
                              cl_mem target, size_t target_off, size_t rows,
-                             cl_mem sample_loss, size_t loss_off,
-                             int write_grad);
+                             cl_mem sample_loss, size_t loss_off);
 
-/* All parameter gradients into ws->grads (after forward and loss). */
+/* Training: the loss summed per chunk of output columns into
+ * chunk_loss[loss_off ..] (clae__chunks(D) floats), and the last layer's
+ * backward pass through its activation and bias: dLoss/dz of the batch's
+ * mean loss into its ws->g, and its bias gradient into ws->grads. */
+clae_status clae__model_loss_backward(clae_model *model, clae_workspace *ws,
+                                      cl_mem target, size_t target_off,
+                                      size_t rows, cl_mem chunk_loss,
+                                      size_t loss_off);
+
+/* The other parameter gradients into ws->grads (after
+ * clae__model_loss_backward). */
 clae_status clae__model_backward(clae_model *model, clae_workspace *ws,
                                  cl_mem input, size_t in_off, size_t rows);
 

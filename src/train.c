@@ -48,17 +48,18 @@ static clae_status check_width(clae_model *m, const clae_data *data,
     return CLAE_SUCCESS;
 }
 
-/* Reads n per-sample losses and returns their mean per element. */
-static clae_status mean_loss(clae_context *ctx, cl_mem sample_loss, float *host,
-                             size_t n, size_t d, double *mean)
+/* Reads count loss sums (per sample, or per batch and chunk of columns)
+ * and returns the mean per element of n samples of d features. */
+static clae_status mean_loss(clae_context *ctx, cl_mem sums, float *host,
+                             size_t count, size_t n, size_t d, double *mean)
 {
     clae_status status = CLAE_SUCCESS;
     CL_CHECK(ctx, clEnqueueReadBuffer(
-                      ctx->queue, sample_loss, CL_TRUE, 0, n * sizeof(float),
+                      ctx->queue, sums, CL_TRUE, 0, count * sizeof(float),
                       host, 0, NULL,
                       clae__profile_event(ctx, CLAE_PROFILE_TRANSFER)));
     double sum = 0.0;
-    for (size_t i = 0; i < n; i++) sum += host[i];
+    for (size_t i = 0; i < count; i++) sum += host[i];
     *mean = sum / ((double)n * (double)d);
 fail:
     return status;
@@ -78,9 +79,10 @@ static clae_status evaluate_feed(clae_model *m, clae_workspace *ws,
         size_t off;
         CLAE_TRY(clae__feed_batch(feed, start, rows, &x, &off));
         CLAE_TRY(clae__model_forward(m, ws, x, off, rows));
-        CLAE_TRY(clae__model_loss(m, ws, x, off, rows, sample_loss, start, 0));
+        CLAE_TRY(clae__model_loss(m, ws, x, off, rows, sample_loss, start));
     }
-    CLAE_TRY(mean_loss(m->ctx, sample_loss, host_loss, n, feed->data->d, mean));
+    CLAE_TRY(mean_loss(m->ctx, sample_loss, host_loss, n, n, feed->data->d,
+                       mean));
 fail:
     return status;
 }
@@ -90,9 +92,11 @@ typedef struct {
     clae_workspace *ws;
     clae_optim optim;
     clae__feed train, val;
-    cl_mem train_loss, val_loss;
+    cl_mem train_loss; /* per batch, the loss per chunk of columns */
+    cl_mem val_loss;   /* per sample */
+    size_t train_loss_count;
     uint32_t *perm_host;
-    float *loss_host; /* room for max(n, val n) per-sample losses */
+    float *loss_host; /* room for either set of losses */
 } trainer;
 
 static void trainer_release(trainer *t)
@@ -155,7 +159,10 @@ static clae_status trainer_init(trainer *t, clae_model *m,
 {
     clae_status status = CLAE_SUCCESS;
     clae_context *ctx = m->ctx;
-    size_t most = val && val->n > train->n ? val->n : train->n;
+    size_t batches = (train->n + o->batch_size - 1) / o->batch_size;
+    t->train_loss_count = batches * clae__chunks(train->d);
+    size_t most = val && val->n > t->train_loss_count ? val->n
+                                                      : t->train_loss_count;
     t->perm_host = malloc(train->n * sizeof *t->perm_host);
     t->loss_host = malloc(most * sizeof *t->loss_host);
     if (!t->perm_host || !t->loss_host)
@@ -163,8 +170,8 @@ static clae_status trainer_init(trainer *t, clae_model *m,
     CLAE_TRY(clae__workspace_create(m, o->batch_size, &t->ws));
     CLAE_TRY(clae__optim_create(m, o, &t->optim));
     CLAE_TRY(create_feeds(t, ctx, train, val, o->batch_size));
-    CLAE_TRY(clae__buffer(ctx, train->n * sizeof(float), "sample losses",
-                          &t->train_loss));
+    CLAE_TRY(clae__buffer(ctx, t->train_loss_count * sizeof(float),
+                          "training losses", &t->train_loss));
     if (val)
         CLAE_TRY(clae__buffer(ctx, val->n * sizeof(float),
                               "validation losses", &t->val_loss));
@@ -179,7 +186,7 @@ static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
                                const clae_train_options *o, double *loss)
 {
     clae_status status = CLAE_SUCCESS;
-    size_t b = o->batch_size;
+    size_t b = o->batch_size, d = m->spec.input;
     clae__random_permutation(t->perm_host, n, o->seed, CLAE_STREAM_SHUFFLE,
                              m->epoch);
     CLAE_TRY(clae__feed_begin(&t->train, t->perm_host));
@@ -189,13 +196,14 @@ static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
         size_t off;
         CLAE_TRY(clae__feed_batch(&t->train, start, rows, &x, &off));
         CLAE_TRY(clae__model_forward(m, t->ws, x, off, rows));
-        CLAE_TRY(clae__model_loss(m, t->ws, x, off, rows, t->train_loss,
-                                  start, 1));
+        CLAE_TRY(clae__model_loss_backward(m, t->ws, x, off, rows,
+                                           t->train_loss,
+                                           start / b * clae__chunks(d)));
         CLAE_TRY(clae__model_backward(m, t->ws, x, off, rows));
         CLAE_TRY(clae__optim_step(m, &t->optim, t->ws->grads));
     }
-    CLAE_TRY(mean_loss(m->ctx, t->train_loss, t->loss_host, n, m->spec.input,
-                       loss));
+    CLAE_TRY(mean_loss(m->ctx, t->train_loss, t->loss_host,
+                       t->train_loss_count, n, d, loss));
 fail:
     return status;
 }
