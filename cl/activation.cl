@@ -3,17 +3,16 @@
  * Shapes: z, a, dz are (rows, cols) row-major; bias is (cols) at bias_off in
  * the flat parameter buffer. act is one of the ACT_ values of common.cl. */
 
-/* z += bias (in place, kept for the loss) and, when store_a, a = act(z).
+/* z += bias (in place, kept for the backward pass) and a = act(z).
  * Global size (ceil(cols / CHUNK), rows). */
 __kernel void bias_act_forward(__global float *z, __global float *a,
                                __global const float *params, uint bias_off,
-                               uint cols, uint act, uint store_a)
+                               uint cols, uint act)
 {
     const uint c0 = get_global_id(0) * CHUNK, n = chunk_width(c0, cols);
     const size_t at = get_global_id(1) * cols + c0;
     const float8 v = load_chunk(z + at, n) + load_chunk(params + bias_off + c0, n);
     store_chunk(z + at, v, n);
-    if (!store_a) return;
     float8 y = v;
     if (act == ACT_RELU) y = fmax(v, 0.0f);
     else if (act == ACT_SIGMOID) y = 1.0f / (1.0f + exp(-v));

@@ -130,13 +130,12 @@ clae_status clae__bias_act_forward(clae_context *ctx, cl_mem z, cl_mem a,
 {
     CHECK_FITS(ctx, bias_off);
     CHECK_FITS(ctx, cols);
-    cl_uint off = (cl_uint)bias_off, c = (cl_uint)cols, a_ = (cl_uint)act,
-            store_a = a ? 1u : 0u;
-    struct arg args[] = {ARG(z),   ARG(a), ARG(params), ARG(off),
-                         ARG(c),   ARG(a_), ARG(store_a)};
+    cl_uint off = (cl_uint)bias_off, c = (cl_uint)cols, a_ = (cl_uint)act;
+    struct arg args[] = {ARG(z), ARG(a), ARG(params), ARG(off), ARG(c),
+                         ARG(a_)};
     size_t global[2] = {clae__chunks(cols), rows};
-    return launch(ctx, ctx->kernels.bias_act_forward, "bias_act_forward", CLAE_PROFILE_BIAS_ACT, args,
-                  7, 2, global, NULL);
+    return launch(ctx, ctx->kernels.bias_act_forward, "bias_act_forward",
+                  CLAE_PROFILE_BIAS_ACT, args, 6, 2, global, NULL);
 }
 
 clae_status clae__bias_act_backward(clae_context *ctx, cl_mem dz, cl_mem a,

@@ -33,8 +33,7 @@ typedef enum {
 clae_status clae__kernels_create(clae_context *ctx, clae_kernels *kernels);
 void clae__kernels_release(clae_kernels *kernels);
 
-/* z (rows, cols) += bias (cols at bias_off of params); a = act(z) unless
- * a is NULL. */
+/* z (rows, cols) += bias (cols at bias_off of params); a = act(z). */
 clae_status clae__bias_act_forward(clae_context *ctx, cl_mem z, cl_mem a,
                                    cl_mem params, size_t bias_off, size_t rows,
                                    size_t cols, clae_activation act);

@@ -40,120 +40,174 @@ static void test_bias_act_forward(void **state)
         clReleaseMemObject(da);
         clReleaseMemObject(dp);
     }
-    /* Without a (the loss reads z), only the bias is added. */
-    cl_mem dz = test_upload(ctx, z, n * 4);
-    cl_mem dp = test_upload(ctx, params, (bias_off + cols_) * 4);
-    assert_int_equal(clae__bias_act_forward(ctx, dz, NULL, dp, bias_off, rows_,
-                                            cols_, CLAE_ACT_SIGMOID),
-                     CLAE_SUCCESS);
-    memcpy(zr, z, n * 4);
-    ref_bias_act_forward(zr, ar, params + bias_off, rows_, cols_,
-                         CLAE_ACT_SIGMOID);
-    test_download(ctx, dz, got, n * 4);
-    test_assert_close("z without a", got, zr, n, ATOL, RTOL);
-    clReleaseMemObject(dz);
-    clReleaseMemObject(dp);
     free(z); free(params); free(zr); free(ar); free(got);
 }
 
-/* act_backward multiplies by each activation's derivative from its output. */
-static void test_act_backward(void **state)
+/* bias_act_backward multiplies by each activation's derivative from its
+ * output (linear: a is not read) and sums the columns into the offset
+ * slice. */
+static void test_bias_act_backward(void **state)
 {
     clae_context *ctx = test_context(state);
-    size_t n = rows_ * cols_;
+    size_t n = rows_ * cols_, off = 9;
     float *g = malloc(n * 4), *z = malloc(n * 4), *a = malloc(n * 4);
     float *want = malloc(n * 4), *got = malloc(n * 4);
+    float *want_bias = malloc(cols_ * 4), *got_bias = malloc((off + cols_) * 4);
     test_fill(g, n, 21, -1.0f, 1.0f);
     test_fill(z, n, 22, -3.0f, 3.0f);
     for (size_t k = 0; k < 4; k++) {
         clae_activation act = all_activations[k];
         for (size_t i = 0; i < n; i++) a[i] = ref_activate(act, z[i]);
-        cl_mem dg = test_upload(ctx, g, n * 4), da = test_upload(ctx, a, n * 4);
-        assert_int_equal(clae__act_backward(ctx, dg, da, n, act), CLAE_SUCCESS);
+        cl_mem dg = test_upload(ctx, g, n * 4);
+        cl_mem da = act == CLAE_ACT_LINEAR ? NULL : test_upload(ctx, a, n * 4);
+        cl_mem db = test_upload(ctx, NULL, (off + cols_) * 4);
+        assert_int_equal(clae__bias_act_backward(ctx, dg, da, db, off, rows_,
+                                                 cols_, act),
+                         CLAE_SUCCESS);
         memcpy(want, g, n * 4);
-        ref_act_backward(want, a, n, act);
+        ref_bias_act_backward(want, a, rows_, cols_, act, want_bias);
         test_download(ctx, dg, got, n * 4);
         test_assert_close(clae_activation_name(act), got, want, n, ATOL, RTOL);
+        test_download(ctx, db, got_bias, (off + cols_) * 4);
+        /* A column sums rows_ terms in float. */
+        test_assert_close("bias grad", got_bias + off, want_bias, cols_, 1e-5f,
+                          1e-5f);
         clReleaseMemObject(dg);
-        clReleaseMemObject(da);
+        if (da) clReleaseMemObject(da);
+        clReleaseMemObject(db);
     }
-    free(g); free(z); free(a); free(want); free(got);
+    free(g); free(z); free(a); free(want); free(got); free(want_bias);
+    free(got_bias);
 }
 
-/* loss_rows: per-row sums and gradients of every loss kind, with a target
- * offset and a loss offset; and no gradient write when write_grad is 0. */
+/* The loss kinds, each over the outputs it is used with. */
+static const struct {
+    clae_loss_kernel kind;
+    float lo, hi;
+    clae_activation act; /* of the output the backward pass goes through */
+} loss_cases[] = {
+    {CLAE_LOSS_KERNEL_BCE_LOGITS, -30.0f, 30.0f, CLAE_ACT_LINEAR}, /* large |z| */
+    {CLAE_LOSS_KERNEL_BCE, 0.0f, 1.0f, CLAE_ACT_SIGMOID},
+    {CLAE_LOSS_KERNEL_MSE, -1.0f, 1.0f, CLAE_ACT_TANH},
+    {CLAE_LOSS_KERNEL_MSE, -2.0f, 2.0f, CLAE_ACT_LINEAR},
+};
+#define LOSS_CASES (sizeof loss_cases / sizeof *loss_cases)
+
+/* Device buffers of one loss case: out, a bias at an offset (BCE on logits
+ * only), a target at an offset. */
+typedef struct {
+    float *out, *params, *target;
+    cl_mem d_out, d_params, d_target;
+    ref_loss_input in;
+    size_t bias_off, target_off;
+} loss_case;
+
+static loss_case loss_case_make(clae_context *ctx, size_t k)
+{
+    loss_case c = {.bias_off = 5, .target_off = 3 * cols_};
+    size_t n = rows_ * cols_;
+    c.out = malloc(n * 4);
+    c.params = malloc((c.bias_off + cols_) * 4);
+    c.target = malloc((c.target_off + n) * 4);
+    test_fill(c.out, n, 32 + (uint32_t)k, loss_cases[k].lo, loss_cases[k].hi);
+    if (loss_cases[k].kind == CLAE_LOSS_KERNEL_BCE) c.out[0] = 0.0f; /* clipped */
+    test_fill(c.params, c.bias_off + cols_, 33, -1.0f, 1.0f);
+    test_fill(c.target, c.target_off + n, 31, 0.0f, 1.0f);
+    c.d_out = test_upload(ctx, c.out, n * 4);
+    c.d_params = test_upload(ctx, c.params, (c.bias_off + cols_) * 4);
+    c.d_target = test_upload(ctx, c.target, (c.target_off + n) * 4);
+    int biased = loss_cases[k].kind == CLAE_LOSS_KERNEL_BCE_LOGITS;
+    c.in = (ref_loss_input){.out = c.out,
+                            .bias = biased ? c.params + c.bias_off : NULL,
+                            .target = c.target + c.target_off,
+                            .rows = rows_, .cols = cols_,
+                            .kind = loss_cases[k].kind};
+    return c;
+}
+
+static clae_loss_launch loss_case_launch(const loss_case *c)
+{
+    return (clae_loss_launch){
+        .out = c->d_out, .bias = c->in.bias ? c->d_params : NULL,
+        .bias_off = c->bias_off, .target = c->d_target,
+        .target_off = c->target_off, .rows = rows_, .cols = cols_,
+        .kind = c->in.kind};
+}
+
+static void loss_case_free(loss_case *c)
+{
+    clReleaseMemObject(c->d_out);
+    clReleaseMemObject(c->d_params);
+    clReleaseMemObject(c->d_target);
+    free(c->out); free(c->params); free(c->target);
+}
+
+/* loss_rows: per-row sums of every loss kind at an offset, with one item
+ * per row (CPUs) and with several sharing a row (other devices). */
 static void test_loss_rows(void **state)
 {
     clae_context *ctx = test_context(state);
-    size_t n = rows_ * cols_, t_off = 3 * cols_, l_off = 5;
-    float *out = malloc(n * 4), *target = malloc((t_off + n) * 4);
-    float *grad = malloc(n * 4), *loss = malloc(rows_ * 4);
-    float *got = malloc(n * 4), *got_loss = malloc((l_off + rows_) * 4);
-    test_fill(target, t_off + n, 31, 0.0f, 1.0f);
-    const struct { clae_loss_kernel kind; float lo, hi; } cases[] = {
-        {CLAE_LOSS_KERNEL_BCE_LOGITS, -30.0f, 30.0f}, /* stable at large |z| */
-        {CLAE_LOSS_KERNEL_BCE, 0.0f, 1.0f},
-        {CLAE_LOSS_KERNEL_MSE, -2.0f, 2.0f},
-    };
-    float scale = 1.0f / (float)n;
-    for (size_t k = 0; k < 3; k++) {
-        test_fill(out, n, 32 + (uint32_t)k, cases[k].lo, cases[k].hi);
-        if (cases[k].kind == CLAE_LOSS_KERNEL_BCE) out[0] = 0.0f; /* clipped */
-        cl_mem d_out = test_upload(ctx, out, n * 4);
-        cl_mem d_t = test_upload(ctx, target, (t_off + n) * 4);
-        cl_mem d_g = test_upload(ctx, NULL, n * 4);
-        cl_mem d_l = test_upload(ctx, NULL, (l_off + rows_) * 4);
-        cl_mem d_p = test_upload(ctx, NULL, rows_ * clae__chunks(cols_) * 4);
-        assert_int_equal(clae__loss_rows(ctx, d_out, d_t, t_off, d_g, d_p, d_l,
-                                         l_off, rows_, cols_, cases[k].kind,
-                                         scale, 1),
-                         CLAE_SUCCESS);
-        ref_loss_rows(out, target + t_off, rows_, cols_, cases[k].kind, scale,
-                      grad, loss);
-        test_download(ctx, d_g, got, n * 4);
-        test_assert_close("grad", got, grad, n, 1e-9f, RTOL);
-        test_download(ctx, d_l, got_loss, (l_off + rows_) * 4);
-        /* A row sums cols_ terms in float: relative error grows with cols. */
-        test_assert_close("sample_loss", got_loss + l_off, loss, rows_, 1e-5f,
-                          1e-5f);
-
-        /* Evaluation mode leaves the gradient buffer alone. */
-        float sentinel = 123.0f;
-        assert_int_equal(clEnqueueFillBuffer(ctx->queue, d_g, &sentinel, 4, 0,
-                                             n * 4, 0, NULL, NULL), CL_SUCCESS);
-        assert_int_equal(clae__loss_rows(ctx, d_out, d_t, t_off, d_g, d_p, d_l,
-                                         l_off, rows_, cols_, cases[k].kind,
-                                         scale, 0),
-                         CLAE_SUCCESS);
-        test_download(ctx, d_g, got, n * 4);
-        for (size_t i = 0; i < n; i++) assert_float_equal(got[i], 123.0f, 0.0f);
-        clReleaseMemObject(d_out);
-        clReleaseMemObject(d_t);
-        clReleaseMemObject(d_g);
-        clReleaseMemObject(d_l);
-        clReleaseMemObject(d_p);
-    }
-    free(out); free(target); free(grad); free(loss); free(got); free(got_loss);
+    size_t l_off = 5, saved_group = ctx->kernels.loss_group;
+    float *want = malloc(rows_ * 4), *got = malloc((l_off + rows_) * 4);
+    for (size_t k = 0; k < LOSS_CASES; k++)
+        for (size_t group = 1; group <= 4; group *= 4) {
+            loss_case c = loss_case_make(ctx, k);
+            clae_loss_launch l = loss_case_launch(&c);
+            l.loss = test_upload(ctx, NULL, (l_off + rows_) * 4);
+            l.loss_off = l_off;
+            ctx->kernels.loss_group = group;
+            assert_int_equal(clae__loss_rows(ctx, &l), CLAE_SUCCESS);
+            ctx->kernels.loss_group = saved_group;
+            ref_loss_rows(&c.in, want);
+            test_download(ctx, l.loss, got, (l_off + rows_) * 4);
+            /* A row sums cols_ terms in float. */
+            test_assert_close("sample_loss", got + l_off, want, rows_, 1e-5f,
+                              1e-5f);
+            clReleaseMemObject(l.loss);
+            loss_case_free(&c);
+        }
+    free(want); free(got);
 }
 
-/* bias_grad sums each column over the rows into the offset slice. */
-static void test_bias_grad(void **state)
+/* loss_backward: dz through the output's activation, the bias gradient at
+ * an offset and the loss per chunk of columns at an offset. */
+static void test_loss_backward(void **state)
 {
     clae_context *ctx = test_context(state);
-    size_t n = rows_ * cols_, off = 9;
-    float *dz = malloc(n * 4), *want = malloc(cols_ * 4);
-    float *got = malloc((off + cols_) * 4);
-    test_fill(dz, n, 41, -1.0f, 1.0f);
-    cl_mem d_dz = test_upload(ctx, dz, n * 4);
-    cl_mem d_g = test_upload(ctx, NULL, (off + cols_) * 4);
-    assert_int_equal(clae__bias_grad(ctx, d_dz, d_g, off, rows_, cols_),
-                     CLAE_SUCCESS);
-    ref_bias_grad(dz, rows_, cols_, want);
-    test_download(ctx, d_g, got, (off + cols_) * 4);
-    test_assert_close("bias grad", got + off, want, cols_, 1e-5f, 1e-5f);
-    clReleaseMemObject(d_dz);
-    clReleaseMemObject(d_g);
-    free(dz); free(want); free(got);
+    size_t n = rows_ * cols_, chunks = clae__chunks(cols_), l_off = 7,
+           g_off = 11;
+    float *grad = malloc(n * 4), *bias_grad = malloc(cols_ * 4),
+          *chunk_loss = malloc(chunks * 4), *got = malloc(n * 4),
+          *got_bias = malloc((g_off + cols_) * 4),
+          *got_loss = malloc((l_off + chunks) * 4);
+    float scale = 1.0f / (float)n;
+    for (size_t k = 0; k < LOSS_CASES; k++) {
+        loss_case c = loss_case_make(ctx, k);
+        clae_loss_launch l = loss_case_launch(&c);
+        l.act = loss_cases[k].act;
+        l.loss = test_upload(ctx, NULL, (l_off + chunks) * 4);
+        l.loss_off = l_off;
+        l.grad = test_upload(ctx, NULL, n * 4);
+        l.bias_grad = test_upload(ctx, NULL, (g_off + cols_) * 4);
+        l.bias_grad_off = g_off;
+        l.grad_scale = scale;
+        assert_int_equal(clae__loss_backward(ctx, &l), CLAE_SUCCESS);
+        ref_loss_backward(&c.in, l.act, scale, grad, bias_grad, chunk_loss);
+        test_download(ctx, l.grad, got, n * 4);
+        test_assert_close("grad", got, grad, n, 1e-9f, RTOL);
+        test_download(ctx, l.bias_grad, got_bias, (g_off + cols_) * 4);
+        test_assert_close("bias grad", got_bias + g_off, bias_grad, cols_,
+                          1e-9f, 1e-5f);
+        test_download(ctx, l.loss, got_loss, (l_off + chunks) * 4);
+        test_assert_close("chunk loss", got_loss + l_off, chunk_loss, chunks,
+                          1e-5f, 1e-5f);
+        clReleaseMemObject(l.loss);
+        clReleaseMemObject(l.grad);
+        clReleaseMemObject(l.bias_grad);
+        loss_case_free(&c);
+    }
+    free(grad); free(bias_grad); free(chunk_loss); free(got); free(got_bias);
+    free(got_loss);
 }
 
 /* gather_rows copies the indexed rows of a larger data set, in order. */
@@ -238,9 +292,9 @@ int main(void)
     cols_ = small ? 37 : 301;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bias_act_forward),
-        cmocka_unit_test(test_act_backward),
+        cmocka_unit_test(test_bias_act_backward),
         cmocka_unit_test(test_loss_rows),
-        cmocka_unit_test(test_bias_grad),
+        cmocka_unit_test(test_loss_backward),
         cmocka_unit_test(test_gather_rows),
         cmocka_unit_test(test_adam_update),
         cmocka_unit_test(test_sgd_update),

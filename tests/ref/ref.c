@@ -50,10 +50,19 @@ void ref_bias_act_forward(float *z, float *a, const float *bias, size_t rows,
         }
 }
 
-void ref_act_backward(float *dz, const float *a, size_t n, clae_activation act)
+void ref_bias_act_backward(float *dz, const float *a, size_t rows, size_t cols,
+                           clae_activation act, float *grad)
 {
-    for (size_t i = 0; i < n; i++)
-        dz[i] = (float)(dz[i] * derivative_from_output(act, a[i]));
+    for (size_t c = 0; c < cols; c++) {
+        double sum = 0.0;
+        for (size_t r = 0; r < rows; r++) {
+            size_t i = r * cols + c;
+            if (act != CLAE_ACT_LINEAR)
+                dz[i] = (float)(dz[i] * derivative_from_output(act, a[i]));
+            sum += dz[i];
+        }
+        grad[c] = (float)sum;
+    }
 }
 
 /* Loss of one element and its derivative with respect to the output. */
@@ -75,28 +84,42 @@ static double element_loss(clae_loss_kernel kind, double y, double t,
     return (y - t) * (y - t);
 }
 
-void ref_loss_rows(const float *out, const float *target, size_t rows,
-                   size_t cols, clae_loss_kernel kind, float grad_scale,
-                   float *grad, float *sample_loss)
+/* The loss kernels' output value at (r, c). */
+static float loss_input(const ref_loss_input *in, size_t r, size_t c)
 {
-    for (size_t r = 0; r < rows; r++) {
-        double sum = 0.0;
-        for (size_t c = 0; c < cols; c++) {
-            double dy;
-            size_t i = r * cols + c;
-            sum += element_loss(kind, out[i], target[i], &dy);
-            if (grad) grad[i] = (float)(dy * grad_scale);
-        }
+    float v = in->out[r * in->cols + c];
+    return in->bias ? v + in->bias[c] : v;
+}
+
+void ref_loss_rows(const ref_loss_input *in, float *sample_loss)
+{
+    for (size_t r = 0; r < in->rows; r++) {
+        double sum = 0.0, dy;
+        for (size_t c = 0; c < in->cols; c++)
+            sum += element_loss(in->kind, loss_input(in, r, c),
+                                in->target[r * in->cols + c], &dy);
         sample_loss[r] = (float)sum;
     }
 }
 
-void ref_bias_grad(const float *dz, size_t rows, size_t cols, float *grad)
+void ref_loss_backward(const ref_loss_input *in, clae_activation act,
+                       float grad_scale, float *grad, float *bias_grad,
+                       float *chunk_loss)
 {
-    for (size_t c = 0; c < cols; c++) {
-        double sum = 0.0;
-        for (size_t r = 0; r < rows; r++) sum += dz[r * cols + c];
-        grad[c] = (float)sum;
+    size_t chunks = (in->cols + CLAE_CHUNK - 1) / CLAE_CHUNK;
+    for (size_t k = 0; k < chunks; k++) chunk_loss[k] = 0.0f;
+    for (size_t c = 0; c < in->cols; c++) {
+        double loss = 0.0, column = 0.0;
+        for (size_t r = 0; r < in->rows; r++) {
+            size_t i = r * in->cols + c;
+            double y = loss_input(in, r, c), dy;
+            loss += element_loss(in->kind, y, in->target[i], &dy);
+            dy *= derivative_from_output(act, y) * grad_scale;
+            grad[i] = (float)dy;
+            column += dy;
+        }
+        bias_grad[c] = (float)column;
+        chunk_loss[c / CLAE_CHUNK] += (float)loss;
     }
 }
 

@@ -19,15 +19,27 @@ float ref_activate(clae_activation act, float z);
 void ref_bias_act_forward(float *z, float *a, const float *bias, size_t rows,
                           size_t cols, clae_activation act);
 
-/* dz *= act'(from a). */
-void ref_act_backward(float *dz, const float *a, size_t n, clae_activation act);
+/* dz (rows, cols) *= act'(from a); grad (cols) = the column sums of dz. */
+void ref_bias_act_backward(float *dz, const float *a, size_t rows, size_t cols,
+                           clae_activation act, float *grad);
 
-/* Per-row loss sums and the scaled gradient, as cl/loss.cl defines them. */
-void ref_loss_rows(const float *out, const float *target, size_t rows,
-                   size_t cols, clae_loss_kernel kind, float grad_scale,
-                   float *grad, float *sample_loss);
+/* The loss kernels' input: out (rows, cols) plus bias (cols, or NULL),
+ * against target (rows, cols). */
+typedef struct {
+    const float *out, *bias, *target;
+    size_t rows, cols;
+    clae_loss_kernel kind;
+} ref_loss_input;
 
-void ref_bias_grad(const float *dz, size_t rows, size_t cols, float *grad);
+/* Per-row loss sums (cl/loss.cl loss_rows). */
+void ref_loss_rows(const ref_loss_input *in, float *sample_loss);
+
+/* cl/loss.cl loss_backward: grad = dz (through act' from out), bias_grad
+ * (cols) its column sums, chunk_loss (ceil(cols / 8)) the loss of each
+ * chunk of 8 columns summed over the rows. */
+void ref_loss_backward(const ref_loss_input *in, clae_activation act,
+                       float grad_scale, float *grad, float *bias_grad,
+                       float *chunk_loss);
 
 void ref_gather_rows(float *dst, const float *src, const unsigned *index,
                      size_t rows, size_t cols);
