@@ -122,12 +122,14 @@ static void report_feed(clae_context *ctx, const clae__feed *feed,
 {
     if (feed->resident) return;
     const clae_data *data = feed->data;
+    uint64_t chunk = (uint64_t)feed->chunk_rows * data->d * sizeof(float);
     clae__inform(ctx,
-                 "streaming %s (%.1f MiB) in chunks of %zu rows: it does not "
-                 "fit the %.1f MiB of device memory it may use",
+                 "streaming %s (%.1f MiB) in chunks of %zu rows (%.1f MiB): "
+                 "it does not fit the %.1f MiB of the device-memory budget "
+                 "left for it",
                  data->source ? data->source : "the data",
                  data_bytes(data) / 1048576.0, feed->chunk_rows,
-                 budget / 1048576.0);
+                 chunk / 1048576.0, budget / 1048576.0);
 }
 
 /* Both sets stay resident when they fit the budget together; else the
