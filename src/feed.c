@@ -16,6 +16,12 @@ static size_t row_bytes(const clae__feed *f)
     return f->data->d * sizeof(float);
 }
 
+/* Rows each chunk buffer holds: a chunk, or the whole set if smaller. */
+static size_t chunk_buffer_rows(const clae__feed *f)
+{
+    return f->chunk_rows < f->data->n ? f->chunk_rows : f->data->n;
+}
+
 static clae_status create_resident(clae__feed *f, int shuffled)
 {
     clae_status status = CLAE_SUCCESS;
@@ -44,7 +50,16 @@ static clae_status create_streamed(clae__feed *f, uint64_t budget,
         chunk_bytes = ctx->info.max_alloc_bytes;
     size_t batches = (size_t)(chunk_bytes / (f->batch * row_bytes(f)));
     f->chunk_rows = (batches ? batches : 1) * f->batch;
-    size_t rows = f->chunk_rows < f->data->n ? f->chunk_rows : f->data->n;
+    size_t rows = chunk_buffer_rows(f);
+    const clae_data *data = f->data;
+    clae__inform(ctx,
+                 "streaming %s (%.1f MiB) in chunks of %zu rows (%.1f MiB): "
+                 "it does not fit the %.1f MiB of the device-memory budget "
+                 "left for it",
+                 data->source ? data->source : "the data",
+                 (double)data->n * row_bytes(f) / 1048576.0, f->chunk_rows,
+                 (double)f->chunk_rows * row_bytes(f) / 1048576.0,
+                 budget / 1048576.0);
     for (int i = 0; i < 2; i++) {
         CLAE_TRY(clae__buffer(ctx, rows * row_bytes(f), "data chunk",
                               &f->chunk[i]));
@@ -76,8 +91,7 @@ uint64_t clae__feed_bytes(const clae__feed *f)
         return (uint64_t)f->data->n * row_bytes(f) +
                (f->order ? f->data->n * sizeof(uint32_t) : 0) +
                (f->gathered ? f->batch * row_bytes(f) : 0);
-    size_t rows = f->chunk_rows < f->data->n ? f->chunk_rows : f->data->n;
-    return 2 * (uint64_t)rows * row_bytes(f);
+    return 2 * (uint64_t)chunk_buffer_rows(f) * row_bytes(f);
 }
 
 static void release_event(cl_event *e)

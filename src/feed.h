@@ -38,8 +38,9 @@ uint64_t clae__data_budget(const clae_context *ctx);
 
 /* Makes the feed for `data`, resident when it fits `budget` bytes and the
  * device's largest buffer, else streamed through two chunks of at most
- * budget / 2 bytes each (at least one batch). `shuffled` passes take an
- * order (training); others read the set in file order. */
+ * budget / 2 bytes each (at least one batch), which it tells the context's
+ * log. `shuffled` passes take an order (training); others read the set in
+ * file order. */
 clae_status clae__feed_create(clae_context *ctx, const clae_data *data,
                               size_t batch, uint64_t budget, int shuffled,
                               clae__feed *feed);

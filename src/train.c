@@ -116,22 +116,6 @@ static uint64_t data_bytes(const clae_data *data)
     return data ? (uint64_t)data->n * data->d * sizeof(float) : 0;
 }
 
-/* Says when a data set is streamed, and how. */
-static void report_feed(clae_context *ctx, const clae__feed *feed,
-                        uint64_t budget)
-{
-    if (feed->resident) return;
-    const clae_data *data = feed->data;
-    uint64_t chunk = (uint64_t)feed->chunk_rows * data->d * sizeof(float);
-    clae__inform(ctx,
-                 "streaming %s (%.1f MiB) in chunks of %zu rows (%.1f MiB): "
-                 "it does not fit the %.1f MiB of the device-memory budget "
-                 "left for it",
-                 data->source ? data->source : "the data",
-                 data_bytes(data) / 1048576.0, feed->chunk_rows,
-                 chunk / 1048576.0, budget / 1048576.0);
-}
-
 /* Both sets stay resident when they fit the budget together; else the
  * training set gets half of it (all without validation) and the
  * validation set what the training set leaves. */
@@ -144,12 +128,10 @@ static clae_status create_feeds(trainer *t, clae_context *ctx,
     uint64_t both = data_bytes(train) + data_bytes(val);
     uint64_t train_budget = both <= budget || !val ? budget : budget / 2;
     CLAE_TRY(clae__feed_create(ctx, train, batch, train_budget, 1, &t->train));
-    report_feed(ctx, &t->train, train_budget);
     if (val) {
         uint64_t used = clae__feed_bytes(&t->train);
         uint64_t val_budget = used < budget ? budget - used : 0;
         CLAE_TRY(clae__feed_create(ctx, val, batch, val_budget, 0, &t->val));
-        report_feed(ctx, &t->val, val_budget);
     }
 fail:
     return status;
@@ -288,9 +270,8 @@ clae_status clae_evaluate(clae_model *m, const clae_data *data,
         goto fail;
     }
     CLAE_TRY(clae__workspace_create(m, batch_size, &ws));
-    uint64_t budget = clae__data_budget(ctx);
-    CLAE_TRY(clae__feed_create(ctx, data, batch_size, budget, 0, &feed));
-    report_feed(ctx, &feed, budget);
+    CLAE_TRY(clae__feed_create(ctx, data, batch_size, clae__data_budget(ctx),
+                               0, &feed));
     CLAE_TRY(clae__buffer(ctx, data->n * sizeof(float), "sample losses",
                           &sample_loss));
     CLAE_TRY(evaluate_feed(m, ws, &feed, sample_loss, host, loss));
