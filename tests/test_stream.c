@@ -5,7 +5,6 @@
  * 4 MiB budget) and the last batch (64 rows) both come out partial. */
 #include "test_util.h"
 
-#define FASHION "/usr/share/datasets/fashion-mnist/"
 #define TRAIN_N 4000
 #define VAL_N 1000
 #define BATCH 96
@@ -14,22 +13,13 @@
 
 static clae_data *train_set, *val_set;
 
-static clae_data *load_prefix(const char *path, size_t n)
-{
-    clae_data *data = NULL;
-    if (clae_data_load_idx(NULL, path, &data) != CLAE_SUCCESS)
-        fail_msg("cannot read %s (make deps installs dataset-fashion-mnist)",
-                 path);
-    assert_true(data->n >= n);
-    data->n = n;
-    return data;
-}
-
 static int setup(void **state)
 {
     (void)state;
-    train_set = load_prefix(FASHION "train-images-idx3-ubyte.gz", TRAIN_N);
-    val_set = load_prefix(FASHION "t10k-images-idx3-ubyte.gz", VAL_N);
+    train_set = test_load_prefix(NULL, TEST_FASHION "train-images-idx3-ubyte.gz",
+                                 TRAIN_N);
+    val_set = test_load_prefix(NULL, TEST_FASHION "t10k-images-idx3-ubyte.gz",
+                               VAL_N);
     return 0;
 }
 
@@ -89,12 +79,7 @@ static run train_with_budget(uint64_t budget)
 {
     run r = {0};
     clae_context *ctx = open_with_budget(budget, &r.notes);
-    char *spec = NULL;
-    clae_model *model = NULL;
-    assert_int_equal(clae_arch_spec(ctx, "reference", train_set->d, &spec),
-                     CLAE_SUCCESS);
-    assert_int_equal(clae_model_create(ctx, spec, 0, &model), CLAE_SUCCESS);
-    free(spec);
+    clae_model *model = test_reference_model(ctx, train_set->d, 0);
     clae_train_options o;
     clae_train_options_default(&o);
     o.batch_size = BATCH;
@@ -153,12 +138,7 @@ static void test_budget_below_one_batch(void **state)
     (void)state;
     int notes = 0;
     clae_context *ctx = open_with_budget(1024, &notes);
-    char *spec = NULL;
-    clae_model *model = NULL;
-    assert_int_equal(clae_arch_spec(ctx, "reference", val_set->d, &spec),
-                     CLAE_SUCCESS);
-    assert_int_equal(clae_model_create(ctx, spec, 7, &model), CLAE_SUCCESS);
-    free(spec);
+    clae_model *model = test_reference_model(ctx, val_set->d, 7);
     double streamed = 0.0, resident = 0.0;
     assert_int_equal(clae_evaluate(model, val_set, BATCH, &streamed),
                      CLAE_SUCCESS);

@@ -5,31 +5,20 @@
 #include "model.h"
 #include "test_util.h"
 
-#define FASHION "/usr/share/datasets/fashion-mnist/"
 #define TRAIN_N 4000
 #define VAL_N 1000
 #define EPOCHS 3
 
 static clae_data *train_set, *val_set;
 
-static clae_data *load_prefix(clae_context *ctx, const char *path, size_t n)
-{
-    clae_data *data = NULL;
-    clae_status status = clae_data_load_idx(ctx, path, &data);
-    if (status != CLAE_SUCCESS)
-        fail_msg("%s (make deps installs dataset-fashion-mnist)",
-                 clae_last_error(ctx));
-    assert_true(data->n >= n);
-    data->n = n;
-    return data;
-}
-
 static int setup(void **state)
 {
     test_open_context(state);
     if (*state) {
-        train_set = load_prefix(*state, FASHION "train-images-idx3-ubyte.gz", TRAIN_N);
-        val_set = load_prefix(*state, FASHION "t10k-images-idx3-ubyte.gz", VAL_N);
+        train_set = test_load_prefix(
+            *state, TEST_FASHION "train-images-idx3-ubyte.gz", TRAIN_N);
+        val_set = test_load_prefix(
+            *state, TEST_FASHION "t10k-images-idx3-ubyte.gz", VAL_N);
     }
     return 0;
 }
@@ -56,12 +45,7 @@ static int record(void *user, const clae_epoch_metrics *m)
 static clae_model *train_reference(clae_context *ctx, clae_optimizer opt,
                                    float lr, history *h)
 {
-    char *spec = NULL;
-    clae_model *model = NULL;
-    assert_int_equal(clae_arch_spec(ctx, "reference", train_set->d, &spec),
-                     CLAE_SUCCESS);
-    assert_int_equal(clae_model_create(ctx, spec, 0, &model), CLAE_SUCCESS);
-    free(spec);
+    clae_model *model = test_reference_model(ctx, train_set->d, 0);
     clae_train_options o;
     clae_train_options_default(&o);
     o.optimizer = opt;

@@ -134,4 +134,31 @@ static inline void test_remove_tree(const char *path)
     rmdir(path);
 }
 
+#define TEST_FASHION "/usr/share/datasets/fashion-mnist/"
+
+/* The first n images of a Fashion-MNIST file (ctx may be NULL). */
+static inline clae_data *test_load_prefix(clae_context *ctx, const char *path,
+                                          size_t n)
+{
+    clae_data *data = NULL;
+    if (clae_data_load_idx(ctx, path, &data) != CLAE_SUCCESS)
+        fail_msg("cannot read %s: %s (make deps installs "
+                 "dataset-fashion-mnist)", path, clae_last_error(ctx));
+    assert_true(data->n >= n);
+    data->n = n;
+    return data;
+}
+
+/* The reference model for d inputs, initialised from seed. */
+static inline clae_model *test_reference_model(clae_context *ctx, size_t d,
+                                               uint64_t seed)
+{
+    char *spec = NULL;
+    clae_model *model = NULL;
+    assert_int_equal(clae_arch_spec(ctx, "reference", d, &spec), CLAE_SUCCESS);
+    assert_int_equal(clae_model_create(ctx, spec, seed, &model), CLAE_SUCCESS);
+    free(spec);
+    return model;
+}
+
 #endif
