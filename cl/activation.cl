@@ -7,17 +7,13 @@
  * Global size (ceil(cols / CHUNK), rows). */
 __kernel void bias_act_forward(__global float *z, __global float *a,
                                __global const float *params, uint bias_off,
-                               uint cols, uint act)
+                               uint cols, uint act, float param)
 {
     const uint c0 = get_global_id(0) * CHUNK, n = chunk_width(c0, cols);
     const size_t at = get_global_id(1) * cols + c0;
     const float8 v = load_chunk(z + at, n) + load_chunk(params + bias_off + c0, n);
     store_chunk(z + at, v, n);
-    float8 y = v;
-    if (act == ACT_RELU) y = fmax(v, 0.0f);
-    else if (act == ACT_SIGMOID) y = 1.0f / (1.0f + exp(-v));
-    else if (act == ACT_TANH) y = tanh(v);
-    store_chunk(a + at, y, n);
+    store_chunk(a + at, act_forward(act, v, param), n);
 }
 
 /* The backward pass through activation and bias, fused: dz *= act'(.) in
@@ -27,7 +23,7 @@ __kernel void bias_act_forward(__global float *z, __global float *a,
  * is still in cache when it sums it. Global size (ceil(cols / CHUNK)). */
 __kernel void bias_act_backward(__global float *dz, __global const float *a,
                                 __global float *grad, uint grad_off,
-                                uint rows, uint cols, uint act)
+                                uint rows, uint cols, uint act, float param)
 {
     const uint c0 = get_global_id(0) * CHUNK, n = chunk_width(c0, cols);
     float8 sum = 0.0f;
@@ -35,10 +31,57 @@ __kernel void bias_act_backward(__global float *dz, __global const float *a,
         const size_t at = (size_t)r * cols + c0;
         float8 d = load_chunk(dz + at, n);
         if (act != ACT_LINEAR) {
-            d *= act_derivative(act, load_chunk(a + at, n));
+            d *= act_derivative(act, load_chunk(a + at, n), param);
             store_chunk(dz + at, d, n);
         }
         sum += d;
     }
     store_chunk(grad + grad_off + c0, sum, n);
+}
+
+/* Softmax over each row of a (rows, cols), in place: a = exp(a - max) /
+ * sum. One item per row; global size (rows). */
+__kernel void softmax_rows(__global float *a, uint cols)
+{
+    __global float *row = a + get_global_id(0) * cols;
+    float top = -INFINITY;
+    for (uint c0 = 0; c0 < cols; c0 += CHUNK) {
+        const uint n = chunk_width(c0, cols);
+        const float8 v = load_chunk(row + c0, n);
+        const float lanes[CHUNK] = {v.s0, v.s1, v.s2, v.s3,
+                                    v.s4, v.s5, v.s6, v.s7};
+        for (uint i = 0; i < n; i++) top = fmax(top, lanes[i]);
+    }
+    float sum = 0.0f;
+    for (uint c0 = 0; c0 < cols; c0 += CHUNK) {
+        const uint n = chunk_width(c0, cols);
+        const float8 e = exp(load_chunk(row + c0, n) - top);
+        store_chunk(row + c0, e, n);
+        sum += chunk_sum(e, n);
+    }
+    const float scale = 1.0f / sum;
+    for (uint c0 = 0; c0 < cols; c0 += CHUNK) {
+        const uint n = chunk_width(c0, cols);
+        store_chunk(row + c0, load_chunk(row + c0, n) * scale, n);
+    }
+}
+
+/* The backward pass of a row softmax y: g = y * (g - sum(g * y)) per row,
+ * in place (g is dLoss/dy on entry, dLoss/dz on return). Global size
+ * (rows). */
+__kernel void softmax_backward_rows(__global float *g, __global const float *y,
+                                    uint cols)
+{
+    const size_t base = get_global_id(0) * cols;
+    float dot = 0.0f;
+    for (uint c0 = 0; c0 < cols; c0 += CHUNK) {
+        const uint n = chunk_width(c0, cols);
+        dot += chunk_sum(load_chunk(g + base + c0, n) *
+                         load_chunk(y + base + c0, n), n);
+    }
+    for (uint c0 = 0; c0 < cols; c0 += CHUNK) {
+        const uint n = chunk_width(c0, cols);
+        const float8 yv = load_chunk(y + base + c0, n);
+        store_chunk(g + base + c0, yv * (load_chunk(g + base + c0, n) - dot), n);
+    }
 }

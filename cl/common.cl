@@ -44,17 +44,35 @@ float chunk_sum(float8 v, uint n)
     return sum;
 }
 
-/* Activations, as clae_activation numbers them. */
+/* Activations, as clae_activation numbers them. param is leaky_relu's
+ * slope or elu's alpha. Softmax works on whole rows (activation.cl's
+ * softmax kernels); the element-wise code treats it as linear. */
 #define ACT_LINEAR 0
 #define ACT_RELU 1
 #define ACT_SIGMOID 2
 #define ACT_TANH 3
+#define ACT_LEAKY_RELU 4
+#define ACT_ELU 5
+#define ACT_SOFTMAX 6
 
-/* act'(.) taken from the activation's output y. */
-float8 act_derivative(uint act, float8 y)
+float8 act_forward(uint act, float8 v, float param)
+{
+    if (act == ACT_RELU) return fmax(v, 0.0f);
+    if (act == ACT_SIGMOID) return 1.0f / (1.0f + exp(-v));
+    if (act == ACT_TANH) return tanh(v);
+    if (act == ACT_LEAKY_RELU) return select(v * param, v, v > 0.0f);
+    if (act == ACT_ELU) return select(param * (exp(v) - 1.0f), v, v > 0.0f);
+    return v;
+}
+
+/* act'(.) taken from the activation's output y (each of these
+ * activations' derivative is a function of its output). */
+float8 act_derivative(uint act, float8 y, float param)
 {
     if (act == ACT_RELU) return select((float8)0.0f, (float8)1.0f, y > 0.0f);
     if (act == ACT_SIGMOID) return y * (1.0f - y);
     if (act == ACT_TANH) return 1.0f - y * y;
+    if (act == ACT_LEAKY_RELU) return select((float8)param, (float8)1.0f, y > 0.0f);
+    if (act == ACT_ELU) return select(y + param, (float8)1.0f, y > 0.0f);
     return 1.0f;
 }

@@ -2,11 +2,15 @@
  * the output layer's gradients. Shapes: out, target, grad are (rows, cols)
  * row-major.
  * kind: 0 bce on probabilities, 1 mse, 2 bce on logits (out is the
- * pre-sigmoid z of a sigmoid output layer, which is stable for any z). */
+ * pre-sigmoid z of a sigmoid output layer, which is stable for any z),
+ * 3 mae, 4 categorical cross-entropy on probabilities (summed over a row's
+ * features; the host scales it per sample rather than per element). */
 
 #define LOSS_BCE 0
 #define LOSS_MSE 1
 #define LOSS_BCE_LOGITS 2
+#define LOSS_MAE 3
+#define LOSS_CCE 4
 
 /* Keras clips probabilities to [EPS, 1 - EPS] before the log. */
 #define EPS 1e-7f
@@ -39,7 +43,17 @@ float8 loss8(uint kind, float8 v, float8 t, float8 *dv)
         *dv = select((float8)0.0f, (p - t) / (p * (1.0f - p)), inside);
         return -(t * log(p) + (1.0f - t) * log(1.0f - p));
     }
+    if (kind == LOSS_CCE) {
+        const float8 p = clamp(v, EPS, 1.0f - EPS);
+        const int8 inside = isgreater(v, EPS) & isless(v, 1.0f - EPS);
+        *dv = select((float8)0.0f, -t / p, inside);
+        return -t * log(p);
+    }
     const float8 d = v - t;
+    if (kind == LOSS_MAE) {
+        *dv = sign(d);
+        return fabs(d);
+    }
     *dv = 2.0f * d;
     return d * d;
 }
@@ -92,7 +106,7 @@ __kernel void loss_rows(__global const float *out,
  * Global size (ceil(cols / CHUNK)). */
 __kernel void loss_backward(__global const float *out,
                             __global const float *params, uint bias_off,
-                            uint add_bias, uint act,
+                            uint add_bias, uint act, float act_param,
                             __global const float *target, uint target_off,
                             __global float *chunk_loss, uint loss_off,
                             __global float *grad, __global float *grads,
@@ -109,7 +123,7 @@ __kernel void loss_backward(__global const float *out,
         const float8 v = load_chunk(out + at, n) + bias;
         float8 dv;
         loss += loss8(kind, v, load_chunk(target + target_off + at, n), &dv);
-        if (act != ACT_LINEAR) dv *= act_derivative(act, v);
+        if (act != ACT_LINEAR) dv *= act_derivative(act, v, act_param);
         dv *= grad_scale;
         store_chunk(grad + at, dv, n);
         bias_grad += dv;

@@ -65,11 +65,17 @@ typedef enum {
     CLAE_ACT_RELU,
     CLAE_ACT_SIGMOID,
     CLAE_ACT_TANH,
+    CLAE_ACT_LEAKY_RELU, /* slope (default 0.01) below 0 */
+    CLAE_ACT_ELU,        /* alpha (default 1) * (exp(x) - 1) below 0 */
+    CLAE_ACT_SOFTMAX,    /* over the features of each sample */
 } clae_activation;
 
 typedef enum {
     CLAE_LOSS_BCE = 0, /* binary cross-entropy, mean over elements */
     CLAE_LOSS_MSE,     /* mean squared error, mean over elements */
+    CLAE_LOSS_MAE,     /* mean absolute error, mean over elements */
+    CLAE_LOSS_CCE,     /* categorical cross-entropy of a softmax output:
+                          summed over features, mean over samples (Keras) */
 } clae_loss;
 
 typedef enum {

@@ -160,7 +160,7 @@ static size_t step_gemms(clae_model *m, const clae_workspace *ws, size_t batch,
     size_t count = 0;
     for (size_t i = 0; i < m->count; i++) {
         const clae_layer *l = &m->layers[i];
-        count += l->ops->gemms(m, l, ws, i && ws ? ws->a[i - 1] : input, 0,
+        count += clae__layer_gemms(m, l, ws, i && ws ? ws->a[i - 1] : input, 0,
                                batch, out + count);
     }
     return count;

@@ -6,7 +6,7 @@
 #include "program.h"
 
 static const char *const program_names[CLAE_PROGRAM_COUNT] = {
-    "activation.cl", "loss.cl", "gather.cl", "optim.cl",
+    "activation.cl", "loss.cl", "gather.cl", "optim.cl", "batchnorm.cl",
 };
 
 /* Which program holds each kernel, and where its handle lives. */
@@ -17,11 +17,15 @@ static const struct {
 } kernel_table[] = {
     {0, "bias_act_forward", offsetof(clae_kernels, bias_act_forward)},
     {0, "bias_act_backward", offsetof(clae_kernels, bias_act_backward)},
+    {0, "softmax_rows", offsetof(clae_kernels, softmax_rows)},
+    {0, "softmax_backward_rows", offsetof(clae_kernels, softmax_backward_rows)},
     {1, "loss_rows", offsetof(clae_kernels, loss_rows)},
     {1, "loss_backward", offsetof(clae_kernels, loss_backward)},
     {2, "gather_rows", offsetof(clae_kernels, gather_rows)},
     {3, "adam_update", offsetof(clae_kernels, adam_update)},
     {3, "sgd_update", offsetof(clae_kernels, sgd_update)},
+    {4, "batchnorm_forward", offsetof(clae_kernels, batchnorm_forward)},
+    {4, "batchnorm_backward", offsetof(clae_kernels, batchnorm_backward)},
 };
 
 #define KERNEL_COUNT (sizeof kernel_table / sizeof *kernel_table)
@@ -126,33 +130,55 @@ size_t clae__chunks(size_t cols) { return (cols + CLAE_CHUNK - 1) / CLAE_CHUNK; 
 
 clae_status clae__bias_act_forward(clae_context *ctx, cl_mem z, cl_mem a,
                                    cl_mem params, size_t bias_off, size_t rows,
-                                   size_t cols, clae_activation act)
+                                   size_t cols, clae_act act)
 {
     CHECK_FITS(ctx, bias_off);
     CHECK_FITS(ctx, cols);
-    cl_uint off = (cl_uint)bias_off, c = (cl_uint)cols, a_ = (cl_uint)act;
-    struct arg args[] = {ARG(z), ARG(a), ARG(params), ARG(off), ARG(c),
-                         ARG(a_)};
+    cl_uint off = (cl_uint)bias_off, c = (cl_uint)cols,
+            kind = (cl_uint)act.kind;
+    struct arg args[] = {ARG(z), ARG(a),    ARG(params),   ARG(off),
+                         ARG(c), ARG(kind), ARG(act.param)};
     size_t global[2] = {clae__chunks(cols), rows};
     return launch(ctx, ctx->kernels.bias_act_forward, "bias_act_forward",
-                  CLAE_PROFILE_BIAS_ACT, args, 6, 2, global, NULL);
+                  CLAE_PROFILE_BIAS_ACT, args, 7, 2, global, NULL);
 }
 
 clae_status clae__bias_act_backward(clae_context *ctx, cl_mem dz, cl_mem a,
                                     cl_mem grad, size_t grad_off, size_t rows,
-                                    size_t cols, clae_activation act)
+                                    size_t cols, clae_act act)
 {
     CHECK_FITS(ctx, grad_off);
     CHECK_FITS(ctx, rows);
     CHECK_FITS(ctx, cols);
     cl_uint off = (cl_uint)grad_off, r = (cl_uint)rows, c = (cl_uint)cols,
-            a_ = (cl_uint)act;
-    struct arg args[] = {ARG(dz), ARG(a), ARG(grad), ARG(off),
-                         ARG(r),  ARG(c), ARG(a_)};
+            kind = (cl_uint)act.kind;
+    struct arg args[] = {ARG(dz), ARG(a), ARG(grad),    ARG(off),
+                         ARG(r),  ARG(c), ARG(kind), ARG(act.param)};
     size_t chunks = clae__chunks(cols);
     return launch(ctx, ctx->kernels.bias_act_backward, "bias_act_backward",
-                  CLAE_PROFILE_BIAS_ACT_BACKWARD, args, 7, 1, &chunks,
+                  CLAE_PROFILE_BIAS_ACT_BACKWARD, args, 8, 1, &chunks,
                   column_local(ctx));
+}
+
+clae_status clae__softmax_rows(clae_context *ctx, cl_mem a, size_t rows,
+                               size_t cols)
+{
+    CHECK_FITS(ctx, cols);
+    cl_uint c = (cl_uint)cols;
+    struct arg args[] = {ARG(a), ARG(c)};
+    return launch(ctx, ctx->kernels.softmax_rows, "softmax_rows",
+                  CLAE_PROFILE_BIAS_ACT, args, 2, 1, &rows, NULL);
+}
+
+clae_status clae__softmax_backward_rows(clae_context *ctx, cl_mem g, cl_mem y,
+                                        size_t rows, size_t cols)
+{
+    CHECK_FITS(ctx, cols);
+    cl_uint c = (cl_uint)cols;
+    struct arg args[] = {ARG(g), ARG(y), ARG(c)};
+    return launch(ctx, ctx->kernels.softmax_backward_rows,
+                  "softmax_backward_rows", CLAE_PROFILE_BIAS_ACT_BACKWARD, args,
+                  3, 1, &rows, NULL);
 }
 
 clae_status clae__loss_rows(clae_context *ctx, const clae_loss_launch *l)
@@ -184,20 +210,22 @@ clae_status clae__loss_backward(clae_context *ctx, const clae_loss_launch *l)
     CHECK_FITS(ctx, l->rows);
     CHECK_FITS(ctx, l->cols);
     cl_uint bias_off = (cl_uint)l->bias_off, add_bias = l->bias ? 1u : 0u,
-            act = (cl_uint)l->act, t_off = (cl_uint)l->target_off,
+            act = (cl_uint)l->act.kind, t_off = (cl_uint)l->target_off,
             loss_off = (cl_uint)l->loss_off,
             bias_grad_off = (cl_uint)l->bias_grad_off,
             rows = (cl_uint)l->rows, cols = (cl_uint)l->cols,
             kind = (cl_uint)l->kind;
     struct arg args[] = {
-        ARG(l->out),       ARG(l->bias),   ARG(bias_off),      ARG(add_bias),
-        ARG(act),          ARG(l->target), ARG(t_off),         ARG(l->loss),
-        ARG(loss_off),     ARG(l->grad),   ARG(l->bias_grad),  ARG(bias_grad_off),
-        ARG(rows),         ARG(cols),      ARG(kind),          ARG(l->grad_scale),
+        ARG(l->out),      ARG(l->bias),      ARG(bias_off),
+        ARG(add_bias),    ARG(act),          ARG(l->act.param),
+        ARG(l->target),   ARG(t_off),        ARG(l->loss),
+        ARG(loss_off),    ARG(l->grad),      ARG(l->bias_grad),
+        ARG(bias_grad_off), ARG(rows),       ARG(cols),
+        ARG(kind),        ARG(l->grad_scale),
     };
     size_t chunks = clae__chunks(l->cols);
     return launch(ctx, ctx->kernels.loss_backward, "loss_backward",
-                  CLAE_PROFILE_LOSS, args, 16, 1, &chunks,
+                  CLAE_PROFILE_LOSS, args, 17, 1, &chunks,
                   column_local(ctx));
 }
 
@@ -237,4 +265,52 @@ clae_status clae__sgd_update(clae_context *ctx, cl_mem p, cl_mem g, size_t n,
     size_t chunks = clae__chunks(n);
     return launch(ctx, ctx->kernels.sgd_update, "sgd_update",
                   CLAE_PROFILE_OPTIMIZER, args, 4, 1, &chunks, NULL);
+}
+
+clae_status clae__batchnorm_forward(clae_context *ctx,
+                                    const clae_batchnorm_launch *b)
+{
+    CHECK_FITS(ctx, b->x_off);
+    CHECK_FITS(ctx, b->gamma_off);
+    CHECK_FITS(ctx, b->state_off);
+    CHECK_FITS(ctx, b->rows);
+    CHECK_FITS(ctx, b->cols);
+    cl_uint x_off = (cl_uint)b->x_off, gamma_off = (cl_uint)b->gamma_off,
+            state_off = (cl_uint)b->state_off, rows = (cl_uint)b->rows,
+            cols = (cl_uint)b->cols, training = b->training ? 1u : 0u,
+            act = (cl_uint)b->act.kind;
+    struct arg args[] = {
+        ARG(b->x),     ARG(x_off),     ARG(b->xhat),     ARG(b->a),
+        ARG(b->params), ARG(gamma_off), ARG(b->state),   ARG(state_off),
+        ARG(b->invstd), ARG(rows),      ARG(cols),       ARG(training),
+        ARG(b->momentum), ARG(b->eps),  ARG(act),        ARG(b->act.param),
+    };
+    size_t chunks = clae__chunks(b->cols);
+    return launch(ctx, ctx->kernels.batchnorm_forward, "batchnorm_forward",
+                  CLAE_PROFILE_BIAS_ACT, args, 16, 1, &chunks,
+                  column_local(ctx));
+}
+
+clae_status clae__batchnorm_backward(clae_context *ctx,
+                                     const clae_batchnorm_launch *b)
+{
+    CHECK_FITS(ctx, b->gamma_off);
+    CHECK_FITS(ctx, b->grad_off);
+    CHECK_FITS(ctx, b->rows);
+    CHECK_FITS(ctx, b->cols);
+    cl_uint gamma_off = (cl_uint)b->gamma_off, grad_off = (cl_uint)b->grad_off,
+            write_dx = b->dx ? 1u : 0u, rows = (cl_uint)b->rows,
+            cols = (cl_uint)b->cols, act = (cl_uint)b->act.kind;
+    /* Without dx the kernel writes nothing there; any buffer will do. */
+    cl_mem dx = b->dx ? b->dx : b->grads;
+    struct arg args[] = {
+        ARG(b->g),      ARG(b->a),     ARG(b->xhat),  ARG(b->invstd),
+        ARG(b->params), ARG(gamma_off), ARG(b->grads), ARG(grad_off),
+        ARG(dx),        ARG(write_dx), ARG(rows),     ARG(cols),
+        ARG(act),       ARG(b->act.param),
+    };
+    size_t chunks = clae__chunks(b->cols);
+    return launch(ctx, ctx->kernels.batchnorm_backward, "batchnorm_backward",
+                  CLAE_PROFILE_BIAS_ACT_BACKWARD, args, 14, 1, &chunks,
+                  column_local(ctx));
 }

@@ -7,6 +7,7 @@
 
 static const clae_layer_ops *const layer_ops[] = {
     [CLAE_LAYER_DENSE] = &clae__dense_ops,
+    [CLAE_LAYER_BATCHNORM] = &clae__batchnorm_ops,
 };
 
 /* BCE on a sigmoid output is computed from the logits: stable, and its
@@ -14,34 +15,85 @@ static const clae_layer_ops *const layer_ops[] = {
 static int loss_goes_through_sigmoid(const clae_spec *spec)
 {
     return spec->loss == CLAE_LOSS_BCE &&
-           spec->layers[spec->count - 1].activation == CLAE_ACT_SIGMOID;
+           spec->layers[spec->count - 1].act.kind == CLAE_ACT_SIGMOID;
+}
+
+static clae_loss_kernel loss_kernel(const clae_spec *spec)
+{
+    if (loss_goes_through_sigmoid(spec)) return CLAE_LOSS_KERNEL_BCE_LOGITS;
+    switch (spec->loss) {
+    case CLAE_LOSS_MSE: return CLAE_LOSS_KERNEL_MSE;
+    case CLAE_LOSS_MAE: return CLAE_LOSS_KERNEL_MAE;
+    case CLAE_LOSS_CCE: return CLAE_LOSS_KERNEL_CCE;
+    default: return CLAE_LOSS_KERNEL_BCE;
+    }
+}
+
+static size_t optional_count(size_t (*count)(const clae_layer *),
+                             const clae_layer *l)
+{
+    return count ? count(l) : 0;
 }
 
 static void lay_out(clae_model *m)
 {
-    size_t in = m->spec.input, off = 0;
+    size_t in = m->spec.input, off = 0, state = 0;
     for (size_t i = 0; i < m->count; i++) {
         clae_layer *l = &m->layers[i];
         const clae_layer_spec *s = &m->spec.layers[i];
-        *l = (clae_layer){.ops = layer_ops[s->kind], .index = i, .in = in,
-                          .out = s->units, .activation = s->activation,
-                          .param_off = off};
+        *l = (clae_layer){.ops = layer_ops[s->kind], .spec = s, .index = i,
+                          .in = in, .out = s->units, .act = s->act,
+                          .param_off = off, .state_off = state};
         off += l->ops->param_count(l);
+        state += optional_count(l->ops->state_count, l);
         in = l->out;
     }
+    for (size_t i = 0; i < m->count; i++)
+        if (m->spec.layers[i].tied)
+            m->layers[m->spec.layers[i].mirror].weights_shared = 1;
     m->param_count = off;
-    int fused = loss_goes_through_sigmoid(&m->spec);
-    m->layers[m->count - 1].loss_through_activation = fused;
-    m->loss_kernel = fused ? CLAE_LOSS_KERNEL_BCE_LOGITS
-                     : m->spec.loss == CLAE_LOSS_MSE ? CLAE_LOSS_KERNEL_MSE
-                                                     : CLAE_LOSS_KERNEL_BCE;
+    m->state_count = state;
+    m->layers[m->count - 1].loss_through_activation =
+        loss_goes_through_sigmoid(&m->spec);
+    m->loss_kernel = loss_kernel(&m->spec);
+}
+
+/* Host copies of the initial parameters and state go to the device. */
+static clae_status upload_init(clae_model *m, uint64_t seed)
+{
+    clae_status status = CLAE_SUCCESS;
+    clae_context *ctx = m->ctx;
+    float *params = malloc(m->param_count * sizeof *params),
+          *state = malloc((m->state_count + 1) * sizeof *state);
+    if (!params || !state) {
+        status = CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
+        goto fail;
+    }
+    for (size_t i = 0; i < m->count; i++)
+        if (m->layers[i].ops->init)
+            m->layers[i].ops->init(&m->layers[i], params, state, seed);
+    CLAE_TRY(clae__buffer(ctx, m->param_count * sizeof(float), "parameters",
+                          &m->params));
+    CL_CHECK(ctx, clEnqueueWriteBuffer(ctx->queue, m->params, CL_TRUE, 0,
+                                       m->param_count * sizeof(float), params,
+                                       0, NULL, NULL));
+    if (m->state_count) {
+        CLAE_TRY(clae__buffer(ctx, m->state_count * sizeof(float),
+                              "running statistics", &m->state));
+        CL_CHECK(ctx, clEnqueueWriteBuffer(ctx->queue, m->state, CL_TRUE, 0,
+                                           m->state_count * sizeof(float),
+                                           state, 0, NULL, NULL));
+    }
+fail:
+    free(params);
+    free(state);
+    return status;
 }
 
 clae_status clae__model_build(clae_context *ctx, clae_spec *spec,
                               uint64_t seed, clae_model **out)
 {
     clae_status status = CLAE_SUCCESS;
-    float *init = NULL;
     clae_model *m = calloc(1, sizeof *m);
     *out = NULL;
     if (!m) {
@@ -59,23 +111,10 @@ clae_status clae__model_build(clae_context *ctx, clae_spec *spec,
         goto fail;
     }
     lay_out(m);
-    if (!(init = malloc(m->param_count * sizeof *init))) {
-        status = CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
-        goto fail;
-    }
-    for (size_t i = 0; i < m->count; i++)
-        m->layers[i].ops->init(&m->layers[i], init + m->layers[i].param_off,
-                               seed, (uint32_t)i);
-    CLAE_TRY(clae__buffer(ctx, m->param_count * sizeof(float), "parameters",
-                          &m->params));
-    CL_CHECK(ctx, clEnqueueWriteBuffer(ctx->queue, m->params, CL_TRUE, 0,
-                                       m->param_count * sizeof(float),
-                                       init, 0, NULL, NULL));
-    free(init);
+    CLAE_TRY(upload_init(m, seed));
     *out = m;
     return CLAE_SUCCESS;
 fail:
-    free(init);
     clae_model_destroy(m);
     return status;
 }
@@ -93,6 +132,7 @@ void clae_model_destroy(clae_model *m)
 {
     if (!m) return;
     clae__release_mem(&m->params);
+    clae__release_mem(&m->state);
     clae__spec_free(&m->spec);
     free(m->spec_text);
     free(m->layers);
@@ -101,6 +141,38 @@ void clae_model_destroy(clae_model *m)
 
 size_t clae_model_input_width(const clae_model *m) { return m->spec.input; }
 const char *clae_model_spec(const clae_model *m) { return m->spec_text; }
+
+size_t clae__layer_gemms(const clae_model *m, const clae_layer *l,
+                         const clae_workspace *ws, cl_mem input, size_t in_off,
+                         size_t rows, clae_gemm out[CLAE_MAX_LAYER_GEMMS])
+{
+    return l->ops->gemms ? l->ops->gemms(m, l, ws, input, in_off, rows, out)
+                         : 0;
+}
+
+/* Raises *most to the CLBlast scratch the layer's GEMMs need at `batch`.
+ * CLBlast's indirect GEMM copies an operand into the scratch when its rows
+ * need padding (a partial batch) or its offset is not 0 (evaluation walks
+ * a resident set): size for the worst of both. */
+static clae_status layer_temp_bytes(clae_model *m, const clae_layer *l,
+                                    size_t batch, size_t *most)
+{
+    clae_status status = CLAE_SUCCESS;
+    const size_t rows[2] = {batch, batch > 1 ? batch - 1 : batch};
+    for (int r = 0; r < 2; r++)
+        for (size_t in_off = 0; in_off < 2; in_off++) {
+            clae_gemm gemms[CLAE_MAX_LAYER_GEMMS];
+            size_t count =
+                clae__layer_gemms(m, l, NULL, NULL, in_off, rows[r], gemms);
+            for (size_t g = 0; g < count; g++) {
+                size_t need;
+                CLAE_TRY(clae__gemm_temp_bytes(m->ctx, &gemms[g], &need));
+                if (need > *most) *most = need;
+            }
+        }
+fail:
+    return status;
+}
 
 clae_status clae__workspace_create(clae_model *m, size_t batch,
                                    clae_workspace **out)
@@ -113,7 +185,8 @@ clae_status clae__workspace_create(clae_model *m, size_t batch,
     clae_workspace *ws = calloc(1, sizeof *ws);
     if (!ws || !(ws->z = calloc(m->count, sizeof(cl_mem))) ||
         !(ws->a = calloc(m->count, sizeof(cl_mem))) ||
-        !(ws->g = calloc(m->count, sizeof(cl_mem)))) {
+        !(ws->g = calloc(m->count, sizeof(cl_mem))) ||
+        !(ws->aux = calloc(m->count, sizeof(cl_mem)))) {
         status = CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
         goto fail;
     }
@@ -122,24 +195,15 @@ clae_status clae__workspace_create(clae_model *m, size_t batch,
     size_t temp_bytes = 0;
     for (size_t i = 0; i < m->count; i++) {
         const clae_layer *l = &m->layers[i];
-        size_t bytes = batch * l->out * sizeof(float), need;
+        size_t bytes = batch * l->out * sizeof(float),
+               aux = optional_count(l->ops->aux_count, l);
         CLAE_TRY(clae__buffer(ctx, bytes, "pre-activations", &ws->z[i]));
         CLAE_TRY(clae__buffer(ctx, bytes, "activations", &ws->a[i]));
         CLAE_TRY(clae__buffer(ctx, bytes, "gradients", &ws->g[i]));
-        /* CLBlast's indirect GEMM copies an operand into the scratch when
-         * its rows need padding (a partial batch) or its offset is not 0
-         * (evaluation walks a resident set): size for the worst of both. */
-        const size_t rows[2] = {batch, batch > 1 ? batch - 1 : batch};
-        for (int r = 0; r < 2; r++)
-            for (size_t in_off = 0; in_off < 2; in_off++) {
-                clae_gemm gemms[CLAE_MAX_LAYER_GEMMS];
-                size_t count =
-                    l->ops->gemms(m, l, NULL, NULL, in_off, rows[r], gemms);
-                for (size_t g = 0; g < count; g++) {
-                    CLAE_TRY(clae__gemm_temp_bytes(ctx, &gemms[g], &need));
-                    if (need > temp_bytes) temp_bytes = need;
-                }
-            }
+        if (aux)
+            CLAE_TRY(clae__buffer(ctx, aux * sizeof(float), "layer scratch",
+                                  &ws->aux[i]));
+        CLAE_TRY(layer_temp_bytes(m, l, batch, &temp_bytes));
     }
     CLAE_TRY(clae__buffer(ctx, m->param_count * sizeof(float),
                           "parameter gradients", &ws->grads));
@@ -159,12 +223,14 @@ void clae__workspace_destroy(clae_workspace *ws)
         if (ws->z) clae__release_mem(&ws->z[i]);
         if (ws->a) clae__release_mem(&ws->a[i]);
         if (ws->g) clae__release_mem(&ws->g[i]);
+        if (ws->aux) clae__release_mem(&ws->aux[i]);
     }
     clae__release_mem(&ws->grads);
     clae__release_mem(&ws->temp);
     free(ws->z);
     free(ws->a);
     free(ws->g);
+    free(ws->aux);
     free(ws);
 }
 
@@ -191,18 +257,26 @@ static clae_loss_launch output_launch(const clae_model *m,
     size_t last = m->count - 1;
     const clae_layer *l = &m->layers[last];
     size_t bias_off = l->param_off + l->ops->param_count(l) - l->out;
+    const clae_act linear = {CLAE_ACT_LINEAR, 0.0f};
     clae_loss_launch launch = {
         .out = ws->a[last], .target = target, .target_off = target_off,
         .rows = rows, .cols = l->out, .kind = m->loss_kernel,
-        .act = l->activation, .bias_grad_off = bias_off,
+        /* a softmax's backward needs whole rows: the layer does it */
+        .act = l->act.kind == CLAE_ACT_SOFTMAX ? linear : l->act,
+        .bias_grad_off = bias_off,
     };
     if (l->loss_through_activation) {
         launch.out = ws->z[last];
         launch.bias = m->params;
         launch.bias_off = bias_off;
-        launch.act = CLAE_ACT_LINEAR;
+        launch.act = linear;
     }
     return launch;
+}
+
+size_t clae__loss_divisor(const clae_model *m, size_t rows)
+{
+    return m->spec.loss == CLAE_LOSS_CCE ? rows : rows * m->spec.input;
 }
 
 clae_status clae__model_loss(clae_model *m, clae_workspace *ws, cl_mem target,
@@ -225,7 +299,7 @@ clae_status clae__model_loss_backward(clae_model *m, clae_workspace *ws,
     launch.loss_off = loss_off;
     launch.grad = ws->g[m->count - 1];
     launch.bias_grad = ws->grads;
-    launch.grad_scale = 1.0f / (float)(rows * launch.cols);
+    launch.grad_scale = 1.0f / (float)clae__loss_divisor(m, rows);
     return clae__loss_backward(m->ctx, &launch);
 }
 

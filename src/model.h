@@ -2,8 +2,10 @@
  *
  * Letters: B rows of the batch, I a layer's input width, O its output width.
  * A dense layer's weight W is (O, I) row-major, as torch.nn.Linear's, at
- * param_off of the flat buffer; its bias b (O) follows it. Gradients (and
- * Adam's moments) use the same layout in buffers of the same size. */
+ * param_off of the flat buffer; its bias b (O) follows it (a tied layer has
+ * only b, and uses its mirror's W transposed). Gradients (and optimizer
+ * state) use the same layout in buffers of the same size. Running
+ * statistics, which are not trained, live in a state buffer. */
 #ifndef CLAE_MODEL_H
 #define CLAE_MODEL_H
 
@@ -14,14 +16,29 @@
 typedef struct clae_layer clae_layer;
 typedef struct clae_workspace clae_workspace;
 
-enum { CLAE_MAX_LAYER_GEMMS = 3 };
+enum { CLAE_MAX_LAYER_GEMMS = 3, CLAE_MAX_LAYER_TENSORS = 4 };
 
-/* What every layer kind provides; one table per kind. */
+/* A named tensor of a layer in a model file, and where it lives: in the
+ * parameters (trained) or in the state (running statistics). */
+typedef struct {
+    const char *name; /* "weight", "bias", "running_mean", ... */
+    size_t shape[2];
+    int dims;
+    int in_state;
+    size_t off; /* floats into its buffer */
+} clae_tensor;
+
+/* What every layer kind provides; one table per kind. Optional entries may
+ * be NULL. */
 typedef struct {
     size_t (*param_count)(const clae_layer *layer);
-    /* Fills the layer's slice of the host parameter array. */
-    void (*init)(const clae_layer *layer, float *params, uint64_t seed,
-                 uint32_t layer_index);
+    size_t (*state_count)(const clae_layer *layer); /* optional */
+    /* Floats of per-batch scratch the layer keeps in ws->aux. Optional. */
+    size_t (*aux_count)(const clae_layer *layer);
+    /* Fills the layer's slices of the host parameter and state arrays
+     * (whole arrays; the layer knows its offsets). Optional. */
+    void (*init)(const clae_layer *layer, float *params, float *state,
+                 uint64_t seed);
     /* ws->a[index] = layer(input rows at in_off), rows <= ws->batch. */
     clae_status (*forward)(clae_model *model, const clae_layer *layer,
                            clae_workspace *ws, cl_mem input, size_t in_off,
@@ -29,26 +46,35 @@ typedef struct {
     /* Given ws->g[index] = dLoss/d(output), writes the parameter gradients
      * into ws->grads and, unless index is 0, dLoss/d(input) into
      * ws->g[index - 1]. For the last layer the loss kernel has already gone
-     * back through activation and bias: ws->g holds dLoss/dz and the bias
-     * gradient is written. */
+     * back through activation and bias (except softmax's): ws->g holds
+     * dLoss/dz and the bias gradient is written. */
     clae_status (*backward)(clae_model *model, const clae_layer *layer,
                             clae_workspace *ws, cl_mem input, size_t in_off,
                             size_t rows);
     /* The GEMMs one training step of this layer runs at `rows` rows, in
      * order (forward, then backward); ws may be NULL when only the shapes
-     * matter (sizing CLBlast's scratch, benchmarks). Returns the count. */
+     * matter (sizing CLBlast's scratch, benchmarks). Returns the count.
+     * Optional (layers without GEMMs). */
     size_t (*gemms)(const clae_model *model, const clae_layer *layer,
                     const clae_workspace *ws, cl_mem input, size_t in_off,
                     size_t rows, clae_gemm out[CLAE_MAX_LAYER_GEMMS]);
+    /* The tensors a model file holds for the layer. */
+    size_t (*tensors)(const clae_model *model, const clae_layer *layer,
+                      clae_tensor out[CLAE_MAX_LAYER_TENSORS]);
 } clae_layer_ops;
 
 struct clae_layer {
     const clae_layer_ops *ops;
+    const clae_layer_spec *spec;
     size_t index;
     size_t in, out;
-    clae_activation activation;
-    size_t param_off;
+    clae_act act;
+    size_t param_off; /* its own parameters */
+    size_t state_off;
     int loss_through_activation; /* the loss reads z (BCE on logits) */
+    /* A tied layer above writes this layer's weight gradient first; this
+     * layer adds to it. */
+    int weights_shared;
 };
 
 struct clae_model {
@@ -57,8 +83,9 @@ struct clae_model {
     char *spec_text;
     clae_layer *layers;
     size_t count;
-    size_t param_count;
+    size_t param_count, state_count;
     cl_mem params;
+    cl_mem state; /* NULL when no layer keeps state */
     clae_loss_kernel loss_kernel;
     unsigned epoch;    /* epochs trained so far */
     uint64_t step;     /* optimizer steps so far */
@@ -68,16 +95,30 @@ struct clae_model {
  * per layer the pre-activation z, the output a and the gradient g, all
  * (batch, O) (a layer whose loss reads z, loss_through_activation, leaves
  * its a unwritten and its z without the bias, which the loss kernel adds);
- * the parameter gradients; CLBlast's scratch. */
+ * per layer its aux scratch (NULL when it needs none); the parameter
+ * gradients; CLBlast's scratch. training: dropout and noise layers act,
+ * batchnorm uses the batch's statistics; noisy: noise layers act even when
+ * not training (evaluating on corrupted inputs). */
 struct clae_workspace {
     size_t batch;
     size_t count;
-    cl_mem *z, *a, *g;
+    cl_mem *z, *a, *g, *aux;
     cl_mem grads;
     cl_mem temp;
+    int training, noisy;
 };
 
-extern const clae_layer_ops clae__dense_ops;
+/* Where a dense layer's own weights are (for penalties); 0 when it has
+ * none (a tied layer uses its mirror's, other kinds have none). */
+int clae__layer_weights(const clae_layer *layer, size_t *off, size_t *count);
+
+/* The layer's GEMMs of one training step (see clae_layer_ops.gemms); 0
+ * for layers without any. */
+size_t clae__layer_gemms(const clae_model *model, const clae_layer *layer,
+                         const clae_workspace *ws, cl_mem input, size_t in_off,
+                         size_t rows, clae_gemm out[CLAE_MAX_LAYER_GEMMS]);
+
+extern const clae_layer_ops clae__dense_ops, clae__batchnorm_ops;
 
 clae_status clae__workspace_create(clae_model *model, size_t batch,
                                    clae_workspace **ws);
@@ -86,6 +127,11 @@ void clae__workspace_destroy(clae_workspace *ws);
 /* The output (rows, D) of the whole model is ws->a[count - 1]. */
 clae_status clae__model_forward(clae_model *model, clae_workspace *ws,
                                 cl_mem input, size_t in_off, size_t rows);
+
+/* What a loss summed over `rows` samples is divided by to report it:
+ * samples times features (the mean over elements), or samples for
+ * categorical cross-entropy (summed over features, as Keras reports it). */
+size_t clae__loss_divisor(const clae_model *model, size_t rows);
 
 /* Evaluation: per-row losses into sample_loss[loss_off ..]. */
 clae_status clae__model_loss(clae_model *model, clae_workspace *ws,

@@ -1,9 +1,10 @@
 /* Model files in the safetensors format: an 8-byte little-endian header
  * size, a JSON header (cJSON) naming each float32 tensor's shape and byte
- * range, then the data. Tensors are layers.<i>.weight [O, I] and
- * layers.<i>.bias [O], as torch.nn.Linear's; __metadata__ holds the spec
- * text and the training counters. Since a dense layer's W and b are
- * contiguous in the flat parameter buffer, the data section is that buffer. */
+ * range, then the data. Tensors are each layer's, named as torch.nn's:
+ * layers.<i>.weight [O, I] and layers.<i>.bias [O] of a dense layer,
+ * layers.<i>.weight, .bias, .running_mean, .running_var of a batchnorm;
+ * __metadata__ holds the spec text and the training counters. The data
+ * section is the flat parameter buffer followed by the state buffer. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -16,20 +17,32 @@
 
 #define MAX_HEADER_BYTES (64u << 20)
 
-static int add_tensor(cJSON *root, size_t layer, const char *part,
-                      const size_t *shape, int dims, size_t begin, size_t count)
+static size_t tensor_count(const clae_tensor *t)
+{
+    return t->dims == 2 ? t->shape[0] * t->shape[1] : t->shape[0];
+}
+
+/* Where a tensor starts in the data section, in floats. */
+static size_t tensor_begin(const clae_model *m, const clae_tensor *t)
+{
+    return t->in_state ? m->param_count + t->off : t->off;
+}
+
+static int add_tensor(cJSON *root, const clae_model *m, size_t layer,
+                      const clae_tensor *tensor)
 {
     char name[64];
-    snprintf(name, sizeof name, "layers.%zu.%s", layer, part);
+    size_t begin = tensor_begin(m, tensor), count = tensor_count(tensor);
+    snprintf(name, sizeof name, "layers.%zu.%s", layer, tensor->name);
     cJSON *t = cJSON_AddObjectToObject(root, name);
     cJSON *s = t ? cJSON_AddArrayToObject(t, "shape") : NULL;
     cJSON *o = t ? cJSON_AddArrayToObject(t, "data_offsets") : NULL;
     if (!o || !cJSON_AddStringToObject(t, "dtype", "F32")) return 0;
-    for (int i = 0; i < dims; i++)
-        cJSON_AddItemToArray(s, cJSON_CreateNumber((double)shape[i]));
+    for (int i = 0; i < tensor->dims; i++)
+        cJSON_AddItemToArray(s, cJSON_CreateNumber((double)tensor->shape[i]));
     cJSON_AddItemToArray(o, cJSON_CreateNumber((double)(begin * 4)));
     cJSON_AddItemToArray(o, cJSON_CreateNumber((double)((begin + count) * 4)));
-    return cJSON_GetArraySize(s) == dims && cJSON_GetArraySize(o) == 2;
+    return cJSON_GetArraySize(s) == tensor->dims && cJSON_GetArraySize(o) == 2;
 }
 
 /* The JSON header, padded with spaces to a multiple of 8 bytes. */
@@ -46,12 +59,10 @@ static char *make_header(const clae_model *m, size_t *size)
     snprintf(number, sizeof number, "%" PRIu64, m->step);
     ok = ok && cJSON_AddStringToObject(meta, "step", number);
     for (size_t i = 0; ok && i < m->count; i++) {
-        const clae_layer *l = &m->layers[i];
-        size_t wshape[2] = {l->out, l->in};
-        ok = add_tensor(root, i, "weight", wshape, 2, l->param_off,
-                        l->out * l->in) &&
-             add_tensor(root, i, "bias", &l->out, 1,
-                        l->param_off + l->out * l->in, l->out);
+        clae_tensor tensors[CLAE_MAX_LAYER_TENSORS];
+        size_t count = m->layers[i].ops->tensors(m, &m->layers[i], tensors);
+        for (size_t t = 0; ok && t < count; t++)
+            ok = add_tensor(root, m, i, &tensors[t]);
     }
     char *json = ok ? cJSON_PrintUnformatted(root) : NULL;
     cJSON_Delete(root);
@@ -73,15 +84,21 @@ clae_status clae_model_save(clae_model *m, const char *path)
     clae_status status = CLAE_SUCCESS;
     clae_context *ctx = m->ctx;
     clae_atomic_file af = {0};
-    size_t header_size = 0, bytes = m->param_count * sizeof(float);
+    size_t header_size = 0, param_bytes = m->param_count * sizeof(float),
+           bytes = param_bytes + m->state_count * sizeof(float);
     char *header = make_header(m, &header_size);
     float *params = malloc(bytes);
     if (!header || !params) {
         status = CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
         goto fail;
     }
-    CL_CHECK(ctx, clEnqueueReadBuffer(ctx->queue, m->params, CL_TRUE, 0, bytes,
-                                      params, 0, NULL, NULL));
+    CL_CHECK(ctx, clEnqueueReadBuffer(ctx->queue, m->params, CL_TRUE, 0,
+                                      param_bytes, params, 0, NULL, NULL));
+    if (m->state)
+        CL_CHECK(ctx, clEnqueueReadBuffer(ctx->queue, m->state, CL_TRUE, 0,
+                                          bytes - param_bytes,
+                                          params + m->param_count, 0, NULL,
+                                          NULL));
     unsigned char size_le[8];
     for (int i = 0; i < 8; i++)
         size_le[i] = (unsigned char)((uint64_t)header_size >> (8 * i));
@@ -106,16 +123,18 @@ fail:
         goto fail;                                                           \
     } while (0)
 
-/* Checks one tensor's entry and copies its data into params at off. */
+/* Checks one tensor's entry and copies its data into dst. */
 static clae_status read_tensor(clae_context *ctx, const char *path,
                                const cJSON *root, size_t layer,
-                               const char *part, const size_t *shape, int dims,
+                               const clae_tensor *tensor,
                                const unsigned char *data, size_t data_size,
                                float *dst)
 {
     clae_status status = CLAE_SUCCESS;
     char name[64];
-    snprintf(name, sizeof name, "layers.%zu.%s", layer, part);
+    const size_t *shape = tensor->shape;
+    const int dims = tensor->dims;
+    snprintf(name, sizeof name, "layers.%zu.%s", layer, tensor->name);
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, name);
     if (!cJSON_IsObject(t)) BAD_MODEL("%s: tensor %s is missing", path, name);
     const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(t, "dtype");
@@ -185,19 +204,23 @@ clae_status clae_model_load(clae_context *ctx, const char *path,
     CLAE_TRY(clae__model_build(ctx, &spec, 0, &m));
     const unsigned char *data = file + 8 + header_size;
     size_t data_size = size - 8 - (size_t)header_size;
-    if (!(params = malloc(m->param_count * sizeof *params)))
+    if (!(params = malloc((m->param_count + m->state_count) * sizeof *params)))
         BAD_MODEL("out of host memory");
     for (size_t i = 0; i < m->count; i++) {
-        const clae_layer *l = &m->layers[i];
-        size_t wshape[2] = {l->out, l->in};
-        CLAE_TRY(read_tensor(ctx, path, root, i, "weight", wshape, 2, data,
-                             data_size, params + l->param_off));
-        CLAE_TRY(read_tensor(ctx, path, root, i, "bias", &l->out, 1, data,
-                             data_size, params + l->param_off + l->out * l->in));
+        clae_tensor tensors[CLAE_MAX_LAYER_TENSORS];
+        size_t count = m->layers[i].ops->tensors(m, &m->layers[i], tensors);
+        for (size_t t = 0; t < count; t++)
+            CLAE_TRY(read_tensor(ctx, path, root, i, &tensors[t], data,
+                                 data_size, params + tensor_begin(m, &tensors[t])));
     }
     CL_CHECK(ctx, clEnqueueWriteBuffer(ctx->queue, m->params, CL_TRUE, 0,
                                        m->param_count * sizeof *params, params,
                                        0, NULL, NULL));
+    if (m->state)
+        CL_CHECK(ctx, clEnqueueWriteBuffer(ctx->queue, m->state, CL_TRUE, 0,
+                                           m->state_count * sizeof *params,
+                                           params + m->param_count, 0, NULL,
+                                           NULL));
     const char *epoch = meta_string(meta, "epoch"), *step = meta_string(meta, "step");
     if (epoch) m->epoch = (unsigned)strtoul(epoch, NULL, 10);
     if (step) m->step = strtoull(step, NULL, 10);

@@ -76,3 +76,16 @@ void clae__random_permutation(uint32_t *perm, size_t n, uint64_t seed,
         perm[j] = t;
     }
 }
+
+/* TEMPORARY until the device generator lands (branch noise). */
+void clae__random_normal(float *out, size_t n, uint64_t seed, uint32_t stream,
+                         uint32_t substream, float mean, float std)
+{
+    uint32_t words[4];
+    for (size_t i = 0; i < n; i++) {
+        block_words(seed, stream, substream, i, words);
+        float u1 = ((float)(words[0] >> 8) + 1.0f) * (1.0f / 16777216.0f);
+        float u2 = (float)(words[1] >> 8) * (1.0f / 16777216.0f);
+        out[i] = mean + std * sqrtf(-2.0f * logf(u1)) * cosf(6.2831853f * u2);
+    }
+}

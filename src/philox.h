@@ -20,6 +20,9 @@ void clae__random_uniform(float *out, size_t n, uint64_t seed, uint32_t stream,
                           uint32_t substream, float lo, float hi);
 
 /* perm = a uniformly shuffled 0 .. n-1 (Fisher-Yates). */
+void clae__random_normal(float *out, size_t n, uint64_t seed, uint32_t stream,
+                         uint32_t substream, float mean, float std);
+
 void clae__random_permutation(uint32_t *perm, size_t n, uint64_t seed,
                               uint32_t stream, uint32_t substream);
 

@@ -4,13 +4,41 @@
 #define CLAE_SPEC_H
 
 #include "context.h"
+#include "kernels.h"
 
-typedef enum { CLAE_LAYER_DENSE = 0 } clae_layer_kind;
+typedef enum {
+    CLAE_LAYER_DENSE = 0,
+    CLAE_LAYER_DROPOUT,   /* training only: zeroes a fraction, rescales */
+    CLAE_LAYER_NOISE,     /* training only: corrupts its input */
+    CLAE_LAYER_BATCHNORM, /* per feature; its own activation */
+} clae_layer_kind;
+
+/* Weight initialisers; biases start at zero. */
+typedef enum {
+    CLAE_INIT_GLOROT_UNIFORM = 0, /* limit sqrt(6 / (in + out)) */
+    CLAE_INIT_GLOROT_NORMAL,      /* std sqrt(2 / (in + out)) */
+    CLAE_INIT_HE_UNIFORM,         /* limit sqrt(6 / in) */
+    CLAE_INIT_HE_NORMAL,          /* std sqrt(2 / in) */
+    CLAE_INIT_NORMAL,             /* std init_scale */
+    CLAE_INIT_UNIFORM,            /* limit init_scale */
+} clae_init;
+
+typedef enum {
+    CLAE_NOISE_GAUSSIAN = 0, /* x + rate * N(0, 1) */
+    CLAE_NOISE_MASK,         /* x set to 0 with probability rate */
+    CLAE_NOISE_SALT_PEPPER,  /* x set to 0 or 1 with probability rate */
+} clae_noise;
 
 typedef struct {
     clae_layer_kind kind;
-    size_t units;
-    clae_activation activation;
+    size_t units;     /* output width: the input width for all but dense */
+    clae_act act;     /* dense and batchnorm */
+    clae_init init;   /* dense */
+    float init_scale; /* the std of normal, the limit of uniform */
+    int tied;         /* dense: W is the transpose of its mirror layer's */
+    size_t mirror;    /* tied: the dense layer whose weights it uses */
+    clae_noise noise; /* noise */
+    float rate;       /* dropout's fraction; noise's std or fraction */
 } clae_layer_spec;
 
 typedef struct {
@@ -19,8 +47,28 @@ typedef struct {
     clae_layer_spec *layers;
     size_t count;
     size_t code_layer;                  /* index into layers */
+    /* Penalties on the code layer's activations: l1 * mean over samples of
+     * sum |a| (Keras's activity L1), and beta * the sum over units of
+     * KL(rho || mean activation) (the sparse autoencoder's). 0: off. */
+    float code_l1, sparsity_rho, sparsity_beta;
     clae_loss loss;
 } clae_spec;
+
+/* Names of the spec's own enums, as the spec text spells them. */
+const char *clae__init_name(clae_init init);
+clae_status clae__init_parse(const char *name, clae_init *out);
+const char *clae__noise_name(clae_noise noise);
+clae_status clae__noise_parse(const char *name, clae_noise *out);
+
+/* The default parameter of an activation (leaky_relu's slope 0.01 as
+ * PyTorch's, elu's alpha 1); 0 for the others. */
+float clae__act_default_param(clae_activation act);
+
+/* The width of layer index's input. */
+size_t clae__spec_layer_input(const clae_spec *spec, size_t index);
+
+/* The code layer when the spec marks none: the narrowest dense layer. */
+size_t clae__spec_default_code(const clae_spec *spec);
 
 /* Parses spec text; errors name the line. Free with clae__spec_free. */
 clae_status clae__spec_parse(clae_context *ctx, const char *text,

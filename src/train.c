@@ -49,9 +49,9 @@ static clae_status check_width(clae_model *m, const clae_data *data,
 }
 
 /* Reads count loss sums (per sample, or per batch and chunk of columns)
- * and returns the mean per element of n samples of d features. */
+ * and returns their sum over divisor. */
 static clae_status mean_loss(clae_context *ctx, cl_mem sums, float *host,
-                             size_t count, size_t n, size_t d, double *mean)
+                             size_t count, double divisor, double *mean)
 {
     clae_status status = CLAE_SUCCESS;
     CL_CHECK(ctx, clEnqueueReadBuffer(
@@ -60,7 +60,7 @@ static clae_status mean_loss(clae_context *ctx, cl_mem sums, float *host,
                       clae__profile_event(ctx, CLAE_PROFILE_TRANSFER)));
     double sum = 0.0;
     for (size_t i = 0; i < count; i++) sum += host[i];
-    *mean = sum / ((double)n * (double)d);
+    *mean = sum / divisor;
 fail:
     return status;
 }
@@ -72,6 +72,7 @@ static clae_status evaluate_feed(clae_model *m, clae_workspace *ws,
 {
     clae_status status = CLAE_SUCCESS;
     size_t n = feed->data->n;
+    ws->training = 0;
     CLAE_TRY(clae__feed_begin(feed, NULL));
     for (size_t start = 0; start < n; start += ws->batch) {
         size_t rows = n - start < ws->batch ? n - start : ws->batch;
@@ -81,8 +82,8 @@ static clae_status evaluate_feed(clae_model *m, clae_workspace *ws,
         CLAE_TRY(clae__model_forward(m, ws, x, off, rows));
         CLAE_TRY(clae__model_loss(m, ws, x, off, rows, sample_loss, start));
     }
-    CLAE_TRY(mean_loss(m->ctx, sample_loss, host_loss, n, n, feed->data->d,
-                       mean));
+    CLAE_TRY(mean_loss(m->ctx, sample_loss, host_loss, n,
+                       (double)clae__loss_divisor(m, n), mean));
 fail:
     return status;
 }
@@ -174,6 +175,7 @@ static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
     clae__random_permutation(t->perm_host, n, o->seed, CLAE_STREAM_SHUFFLE,
                              m->epoch);
     CLAE_TRY(clae__feed_begin(&t->train, t->perm_host));
+    t->ws->training = 1;
     for (size_t start = 0; start < n; start += b) {
         size_t rows = n - start < b ? n - start : b;
         cl_mem x;
@@ -187,7 +189,8 @@ static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
         CLAE_TRY(clae__optim_step(m, &t->optim, t->ws->grads));
     }
     CLAE_TRY(mean_loss(m->ctx, t->train_loss, t->loss_host,
-                       t->train_loss_count, n, d, loss));
+                       t->train_loss_count, (double)clae__loss_divisor(m, n),
+                       loss));
 fail:
     return status;
 }

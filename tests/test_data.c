@@ -517,7 +517,7 @@ static void assert_layer(const clae_spec *spec, size_t i, size_t units,
     assert_true(i < spec->count);
     assert_int_equal(spec->layers[i].kind, CLAE_LAYER_DENSE);
     assert_int_equal(spec->layers[i].units, units);
-    assert_int_equal(spec->layers[i].activation, act);
+    assert_int_equal(spec->layers[i].act.kind, act);
 }
 
 /* The reference text parses to input 784, dense 128 relu, dense 784
@@ -627,7 +627,7 @@ static void assert_specs_equal(const clae_spec *a, const clae_spec *b)
     assert_int_equal(a->channels, b->channels);
     assert_int_equal(a->count, b->count);
     for (size_t i = 0; i < a->count; i++)
-        assert_layer(b, i, a->layers[i].units, a->layers[i].activation);
+        assert_layer(b, i, a->layers[i].units, a->layers[i].act.kind);
     assert_int_equal(a->code_layer, b->code_layer);
     assert_int_equal(a->loss, b->loss);
 }

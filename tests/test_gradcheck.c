@@ -1,6 +1,7 @@
-/* Finite-difference gradient checks of whole small models: for each loss
- * and each activation, the device's backward pass (own kernels + CLBlast)
- * against central differences of the plain-C reference loss in double. */
+/* Finite-difference gradient checks of whole small models: for each loss,
+ * activation and layer kind, the device's backward pass (own kernels +
+ * CLBlast) against central differences of the plain-C reference loss in
+ * double (tests/ref/ref_model.c). */
 #include "model.h"
 #include "test_util.h"
 #include "ref/ref.h"
@@ -16,14 +17,9 @@ static void check_model(clae_context *ctx, const char *spec_text)
     clae_workspace *ws = NULL;
     assert_int_equal(clae_model_create(ctx, spec_text, 7, &m), CLAE_SUCCESS);
     assert_int_equal(clae__workspace_create(m, BATCH, &ws), CLAE_SUCCESS);
+    ws->training = 1; /* batch norm on the batch's statistics */
 
     size_t d = m->spec.input, np = m->param_count;
-    size_t widths[8];
-    clae_activation acts[8];
-    for (size_t i = 0; i < m->count; i++) {
-        widths[i] = m->layers[i].out;
-        acts[i] = m->layers[i].activation;
-    }
     float *x = malloc(ROWS * d * 4), *params = malloc(np * 4),
           *grads = malloc(np * 4), *chunk_loss = malloc(clae__chunks(d) * 4);
     test_fill(x, ROWS * d, 91, 0.0f, 1.0f);
@@ -46,20 +42,17 @@ static void check_model(clae_context *ctx, const char *spec_text)
 
     double device_loss = 0.0;
     for (size_t c = 0; c < chunks; c++) device_loss += chunk_loss[c];
-    device_loss /= (double)(ROWS * d);
-    double ref_loss = ref_model_loss(params, d, widths, acts, m->count,
-                                     m->spec.loss, x, ROWS);
+    device_loss /= (double)clae__loss_divisor(m, ROWS);
+    double ref_loss = ref_model_loss(&m->spec, params, x, ROWS);
     assert_float_equal(device_loss, ref_loss, 1e-5 * fabs(ref_loss) + 1e-7);
 
     for (size_t i = 0; i < np; i++) {
         float saved = params[i];
         params[i] = saved + 1e-3f;
-        double up = ref_model_loss(params, d, widths, acts, m->count,
-                                   m->spec.loss, x, ROWS);
+        double up = ref_model_loss(&m->spec, params, x, ROWS);
         double h = (double)params[i];
         params[i] = saved - 1e-3f;
-        double down = ref_model_loss(params, d, widths, acts, m->count,
-                                     m->spec.loss, x, ROWS);
+        double down = ref_model_loss(&m->spec, params, x, ROWS);
         h -= (double)params[i];
         params[i] = saved;
         double fd = (up - down) / h;
@@ -81,8 +74,9 @@ static void check_model(clae_context *ctx, const char *spec_text)
 static void test_bce_each_hidden_activation(void **state)
 {
     clae_context *ctx = test_context(state);
-    const char *acts[] = {"relu", "sigmoid", "tanh", "linear"};
-    for (int i = 0; i < 4; i++) {
+    const char *acts[] = {"relu", "sigmoid", "tanh", "linear",
+                          "leaky_relu slope=0.2", "elu alpha=0.7", "softmax"};
+    for (int i = 0; i < 7; i++) {
         char spec[256];
         snprintf(spec, sizeof spec,
                  "input 6\ndense 5 %s\ndense 3 %s\ndense 6 sigmoid\nloss bce\n",
@@ -104,6 +98,37 @@ static void test_mse_each_output_activation(void **state)
     }
 }
 
+/* MAE; categorical cross-entropy on a softmax output (the softmax's row
+ * backward after the loss); BCE on a softmax output (probabilities, not
+ * logits). */
+static void test_other_losses(void **state)
+{
+    clae_context *ctx = test_context(state);
+    check_model(ctx, "input 6\ndense 4 elu\ndense 6 linear\nloss mae\n");
+    check_model(ctx, "input 6\ndense 4 tanh\ndense 6 softmax\nloss cce\n");
+    check_model(ctx, "input 6\ndense 4 relu\ndense 6 softmax\nloss bce\n");
+}
+
+/* Tied decoder layers use the transposed weights of their mirrors; the
+ * shared weights' gradient is the sum of both uses. */
+static void test_tied(void **state)
+{
+    check_model(test_context(state), "input 7\ndense 5 tanh\ndense 3 relu\n"
+                                     "dense 5 tanh tied\ndense 7 sigmoid tied\n"
+                                     "loss bce\n");
+}
+
+/* Batch norm on the batch's statistics: after a linear dense layer with
+ * its own activation, and first (on the input, with no input gradient). */
+static void test_batchnorm(void **state)
+{
+    clae_context *ctx = test_context(state);
+    check_model(ctx, "input 6\ndense 4\nbatchnorm relu\ndense 6 sigmoid\n"
+                     "loss bce\n");
+    check_model(ctx, "input 6\nbatchnorm\ndense 3 tanh\nbatchnorm elu\n"
+                     "dense 6 linear\nloss mse\n");
+}
+
 /* A single layer (the code is the output): no input-gradient GEMM. */
 static void test_single_layer(void **state)
 {
@@ -115,6 +140,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bce_each_hidden_activation),
         cmocka_unit_test(test_mse_each_output_activation),
+        cmocka_unit_test(test_other_losses),
+        cmocka_unit_test(test_tied),
+        cmocka_unit_test(test_batchnorm),
         cmocka_unit_test(test_single_layer),
     };
     return cmocka_run_group_tests_name("gradcheck", tests, test_open_context,

@@ -11,8 +11,12 @@ static size_t rows_, cols_;
 #define ATOL 1e-6f
 #define RTOL 1e-5f
 
-static const clae_activation all_activations[] = {
-    CLAE_ACT_LINEAR, CLAE_ACT_RELU, CLAE_ACT_SIGMOID, CLAE_ACT_TANH};
+/* The element-wise activations, with parameters off their defaults. */
+static const clae_act all_activations[] = {
+    {CLAE_ACT_LINEAR, 0.0f},     {CLAE_ACT_RELU, 0.0f},
+    {CLAE_ACT_SIGMOID, 0.0f},    {CLAE_ACT_TANH, 0.0f},
+    {CLAE_ACT_LEAKY_RELU, 0.2f}, {CLAE_ACT_ELU, 0.7f}};
+#define ACTIVATIONS (sizeof all_activations / sizeof *all_activations)
 
 /* bias_act_forward adds the bias in place and applies each activation. */
 static void test_bias_act_forward(void **state)
@@ -23,8 +27,8 @@ static void test_bias_act_forward(void **state)
     float *zr = malloc(n * 4), *ar = malloc(n * 4), *got = malloc(n * 4);
     test_fill(z, n, 11, -4.0f, 4.0f);
     test_fill(params, bias_off + cols_, 12, -1.0f, 1.0f);
-    for (size_t k = 0; k < 4; k++) {
-        clae_activation act = all_activations[k];
+    for (size_t k = 0; k < ACTIVATIONS; k++) {
+        clae_act act = all_activations[k];
         cl_mem dz = test_upload(ctx, z, n * 4), da = test_upload(ctx, NULL, n * 4);
         cl_mem dp = test_upload(ctx, params, (bias_off + cols_) * 4);
         assert_int_equal(clae__bias_act_forward(ctx, dz, da, dp, bias_off, rows_,
@@ -35,7 +39,7 @@ static void test_bias_act_forward(void **state)
         test_download(ctx, dz, got, n * 4);
         test_assert_close("z", got, zr, n, ATOL, RTOL);
         test_download(ctx, da, got, n * 4);
-        test_assert_close(clae_activation_name(act), got, ar, n, ATOL, RTOL);
+        test_assert_close(clae_activation_name(act.kind), got, ar, n, ATOL, RTOL);
         clReleaseMemObject(dz);
         clReleaseMemObject(da);
         clReleaseMemObject(dp);
@@ -55,11 +59,11 @@ static void test_bias_act_backward(void **state)
     float *want_bias = malloc(cols_ * 4), *got_bias = malloc((off + cols_) * 4);
     test_fill(g, n, 21, -1.0f, 1.0f);
     test_fill(z, n, 22, -3.0f, 3.0f);
-    for (size_t k = 0; k < 4; k++) {
-        clae_activation act = all_activations[k];
-        for (size_t i = 0; i < n; i++) a[i] = ref_activate(act, z[i]);
+    for (size_t k = 0; k < ACTIVATIONS; k++) {
+        clae_act act = all_activations[k];
+        for (size_t i = 0; i < n; i++) a[i] = (float)ref_activate(act, z[i]);
         cl_mem dg = test_upload(ctx, g, n * 4);
-        cl_mem da = act == CLAE_ACT_LINEAR ? NULL : test_upload(ctx, a, n * 4);
+        cl_mem da = act.kind == CLAE_ACT_LINEAR ? NULL : test_upload(ctx, a, n * 4);
         cl_mem db = test_upload(ctx, NULL, (off + cols_) * 4);
         assert_int_equal(clae__bias_act_backward(ctx, dg, da, db, off, rows_,
                                                  cols_, act),
@@ -67,7 +71,7 @@ static void test_bias_act_backward(void **state)
         memcpy(want, g, n * 4);
         ref_bias_act_backward(want, a, rows_, cols_, act, want_bias);
         test_download(ctx, dg, got, n * 4);
-        test_assert_close(clae_activation_name(act), got, want, n, ATOL, RTOL);
+        test_assert_close(clae_activation_name(act.kind), got, want, n, ATOL, RTOL);
         test_download(ctx, db, got_bias, (off + cols_) * 4);
         /* A column sums rows_ terms in float. */
         test_assert_close("bias grad", got_bias + off, want_bias, cols_, 1e-5f,
@@ -84,12 +88,14 @@ static void test_bias_act_backward(void **state)
 static const struct {
     clae_loss_kernel kind;
     float lo, hi;
-    clae_activation act; /* of the output the backward pass goes through */
+    clae_act act; /* of the output the backward pass goes through */
 } loss_cases[] = {
-    {CLAE_LOSS_KERNEL_BCE_LOGITS, -30.0f, 30.0f, CLAE_ACT_LINEAR}, /* large |z| */
-    {CLAE_LOSS_KERNEL_BCE, 0.0f, 1.0f, CLAE_ACT_SIGMOID},
-    {CLAE_LOSS_KERNEL_MSE, -1.0f, 1.0f, CLAE_ACT_TANH},
-    {CLAE_LOSS_KERNEL_MSE, -2.0f, 2.0f, CLAE_ACT_LINEAR},
+    {CLAE_LOSS_KERNEL_BCE_LOGITS, -30.0f, 30.0f, {CLAE_ACT_LINEAR, 0.0f}}, /* large |z| */
+    {CLAE_LOSS_KERNEL_BCE, 0.0f, 1.0f, {CLAE_ACT_SIGMOID, 0.0f}},
+    {CLAE_LOSS_KERNEL_MSE, -1.0f, 1.0f, {CLAE_ACT_TANH, 0.0f}},
+    {CLAE_LOSS_KERNEL_MSE, -2.0f, 2.0f, {CLAE_ACT_LINEAR, 0.0f}},
+    {CLAE_LOSS_KERNEL_MAE, -0.6f, 2.0f, {CLAE_ACT_ELU, 0.7f}},
+    {CLAE_LOSS_KERNEL_CCE, 0.0f, 1.0f, {CLAE_ACT_LINEAR, 0.0f}},
 };
 #define LOSS_CASES (sizeof loss_cases / sizeof *loss_cases)
 
@@ -110,7 +116,9 @@ static loss_case loss_case_make(clae_context *ctx, size_t k)
     c.params = malloc((c.bias_off + cols_) * 4);
     c.target = malloc((c.target_off + n) * 4);
     test_fill(c.out, n, 32 + (uint32_t)k, loss_cases[k].lo, loss_cases[k].hi);
-    if (loss_cases[k].kind == CLAE_LOSS_KERNEL_BCE) c.out[0] = 0.0f; /* clipped */
+    if (loss_cases[k].kind == CLAE_LOSS_KERNEL_BCE ||
+        loss_cases[k].kind == CLAE_LOSS_KERNEL_CCE)
+        c.out[0] = 0.0f; /* clipped */
     test_fill(c.params, c.bias_off + cols_, 33, -1.0f, 1.0f);
     test_fill(c.target, c.target_off + n, 31, 0.0f, 1.0f);
     c.d_out = test_upload(ctx, c.out, n * 4);

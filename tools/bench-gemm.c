@@ -83,7 +83,7 @@ int main(int argc, char **argv)
         const clae_layer *l = &model->layers[i];
         clae_gemm g[CLAE_MAX_LAYER_GEMMS];
         /* The first layer reads a batch: any values will do for timing. */
-        size_t count = l->ops->gemms(model, l, ws, i ? ws->a[i - 1] : input, 0,
+        size_t count = clae__layer_gemms(model, l, ws, i ? ws->a[i - 1] : input, 0,
                                      batch, g);
         for (size_t k = 0; k < count; k++) {
             double gflops = 0.0;

@@ -19,46 +19,73 @@ void ref_gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha,
         }
 }
 
-float ref_activate(clae_activation act, float z)
+double ref_activate(clae_act act, double z)
 {
-    switch (act) {
-    case CLAE_ACT_RELU: return z > 0.0f ? z : 0.0f;
-    case CLAE_ACT_SIGMOID: return (float)(1.0 / (1.0 + exp(-(double)z)));
-    case CLAE_ACT_TANH: return (float)tanh((double)z);
-    default: return z;
+    switch (act.kind) {
+    case CLAE_ACT_RELU: return z > 0.0 ? z : 0.0;
+    case CLAE_ACT_SIGMOID: return 1.0 / (1.0 + exp(-z));
+    case CLAE_ACT_TANH: return tanh(z);
+    case CLAE_ACT_LEAKY_RELU: return z > 0.0 ? z : act.param * z;
+    case CLAE_ACT_ELU: return z > 0.0 ? z : act.param * expm1(z);
+    default: return z; /* linear; softmax works on rows */
     }
 }
 
-static double derivative_from_output(clae_activation act, double y)
+double ref_act_derivative(clae_act act, double y)
 {
-    switch (act) {
+    switch (act.kind) {
     case CLAE_ACT_RELU: return y > 0.0 ? 1.0 : 0.0;
     case CLAE_ACT_SIGMOID: return y * (1.0 - y);
     case CLAE_ACT_TANH: return 1.0 - y * y;
+    case CLAE_ACT_LEAKY_RELU: return y > 0.0 ? 1.0 : act.param;
+    case CLAE_ACT_ELU: return y > 0.0 ? 1.0 : y + act.param;
     default: return 1.0;
     }
 }
 
+void ref_softmax_rows(double *a, size_t rows, size_t cols)
+{
+    for (size_t r = 0; r < rows; r++) {
+        double *row = a + r * cols, top = row[0], sum = 0.0;
+        for (size_t c = 1; c < cols; c++) top = row[c] > top ? row[c] : top;
+        for (size_t c = 0; c < cols; c++) sum += (row[c] = exp(row[c] - top));
+        for (size_t c = 0; c < cols; c++) row[c] /= sum;
+    }
+}
+
+void ref_softmax_backward_rows(float *g, const float *y, size_t rows,
+                               size_t cols)
+{
+    for (size_t r = 0; r < rows; r++) {
+        float *gr = g + r * cols;
+        const float *yr = y + r * cols;
+        double dot = 0.0;
+        for (size_t c = 0; c < cols; c++) dot += (double)gr[c] * yr[c];
+        for (size_t c = 0; c < cols; c++)
+            gr[c] = (float)(yr[c] * (gr[c] - dot));
+    }
+}
+
 void ref_bias_act_forward(float *z, float *a, const float *bias, size_t rows,
-                          size_t cols, clae_activation act)
+                          size_t cols, clae_act act)
 {
     for (size_t r = 0; r < rows; r++)
         for (size_t c = 0; c < cols; c++) {
             size_t i = r * cols + c;
             z[i] += bias[c];
-            a[i] = ref_activate(act, z[i]);
+            a[i] = (float)ref_activate(act, z[i]);
         }
 }
 
 void ref_bias_act_backward(float *dz, const float *a, size_t rows, size_t cols,
-                           clae_activation act, float *grad)
+                           clae_act act, float *grad)
 {
     for (size_t c = 0; c < cols; c++) {
         double sum = 0.0;
         for (size_t r = 0; r < rows; r++) {
             size_t i = r * cols + c;
-            if (act != CLAE_ACT_LINEAR)
-                dz[i] = (float)(dz[i] * derivative_from_output(act, a[i]));
+            if (act.kind != CLAE_ACT_LINEAR)
+                dz[i] = (float)(dz[i] * ref_act_derivative(act, a[i]));
             sum += dz[i];
         }
         grad[c] = (float)sum;
@@ -66,8 +93,7 @@ void ref_bias_act_backward(float *dz, const float *a, size_t rows, size_t cols,
 }
 
 /* Loss of one element and its derivative with respect to the output. */
-static double element_loss(clae_loss_kernel kind, double y, double t,
-                           double *dy)
+double ref_element_loss(clae_loss_kernel kind, double y, double t, double *dy)
 {
     const double eps = 1e-7;
     if (kind == CLAE_LOSS_KERNEL_BCE_LOGITS) {
@@ -79,6 +105,15 @@ static double element_loss(clae_loss_kernel kind, double y, double t,
         double p = y < eps ? eps : y > 1 - eps ? 1 - eps : y;
         *dy = (y > eps && y < 1 - eps) ? (p - t) / (p * (1 - p)) : 0.0;
         return -(t * log(p) + (1 - t) * log(1 - p));
+    }
+    if (kind == CLAE_LOSS_KERNEL_CCE) {
+        double p = y < eps ? eps : y > 1 - eps ? 1 - eps : y;
+        *dy = (y > eps && y < 1 - eps) ? -t / p : 0.0;
+        return -t * log(p);
+    }
+    if (kind == CLAE_LOSS_KERNEL_MAE) {
+        *dy = y > t ? 1.0 : y < t ? -1.0 : 0.0;
+        return fabs(y - t);
     }
     *dy = 2.0 * (y - t);
     return (y - t) * (y - t);
@@ -96,13 +131,13 @@ void ref_loss_rows(const ref_loss_input *in, float *sample_loss)
     for (size_t r = 0; r < in->rows; r++) {
         double sum = 0.0, dy;
         for (size_t c = 0; c < in->cols; c++)
-            sum += element_loss(in->kind, loss_input(in, r, c),
+            sum += ref_element_loss(in->kind, loss_input(in, r, c),
                                 in->target[r * in->cols + c], &dy);
         sample_loss[r] = (float)sum;
     }
 }
 
-void ref_loss_backward(const ref_loss_input *in, clae_activation act,
+void ref_loss_backward(const ref_loss_input *in, clae_act act,
                        float grad_scale, float *grad, float *bias_grad,
                        float *chunk_loss)
 {
@@ -113,8 +148,8 @@ void ref_loss_backward(const ref_loss_input *in, clae_activation act,
         for (size_t r = 0; r < in->rows; r++) {
             size_t i = r * in->cols + c;
             double y = loss_input(in, r, c), dy;
-            loss += element_loss(in->kind, y, in->target[i], &dy);
-            dy *= derivative_from_output(act, y) * grad_scale;
+            loss += ref_element_loss(in->kind, y, in->target[i], &dy);
+            dy *= ref_act_derivative(act, y) * grad_scale;
             grad[i] = (float)dy;
             column += dy;
         }
@@ -146,52 +181,4 @@ void ref_adam(float *p, const float *g, float *m, float *v, size_t n, float lr,
 void ref_sgd(float *p, const float *g, size_t n, float lr)
 {
     for (size_t i = 0; i < n; i++) p[i] -= lr * g[i];
-}
-
-double ref_model_loss(const float *params, size_t input, const size_t *widths,
-                      const clae_activation *acts, size_t count, clae_loss loss,
-                      const float *x, size_t rows)
-{
-    size_t widest = input;
-    for (size_t l = 0; l < count; l++)
-        if (widths[l] > widest) widest = widths[l];
-    double *cur = malloc(rows * widest * sizeof *cur);
-    double *next = malloc(rows * widest * sizeof *next);
-    for (size_t i = 0; i < rows * input; i++) cur[i] = x[i];
-    size_t in = input, off = 0;
-    int logits = 0;
-    for (size_t l = 0; l < count; l++) {
-        size_t out = widths[l];
-        const float *w = params + off, *b = params + off + out * in;
-        int last = l + 1 == count;
-        logits = last && loss == CLAE_LOSS_BCE && acts[l] == CLAE_ACT_SIGMOID;
-        for (size_t r = 0; r < rows; r++)
-            for (size_t o = 0; o < out; o++) {
-                double z = b[o];
-                for (size_t i = 0; i < in; i++)
-                    z += (double)w[o * in + i] * cur[r * in + i];
-                /* A sigmoid output feeding BCE stays as logits, as on the
-                 * device; other activations are applied in double. */
-                next[r * out + o] =
-                    logits ? z
-                    : acts[l] == CLAE_ACT_RELU ? (z > 0 ? z : 0)
-                    : acts[l] == CLAE_ACT_SIGMOID ? 1.0 / (1.0 + exp(-z))
-                    : acts[l] == CLAE_ACT_TANH ? tanh(z)
-                                               : z;
-            }
-        double *t = cur;
-        cur = next;
-        next = t;
-        off += out * in + out;
-        in = out;
-    }
-    clae_loss_kernel kind = logits ? CLAE_LOSS_KERNEL_BCE_LOGITS
-                            : loss == CLAE_LOSS_MSE ? CLAE_LOSS_KERNEL_MSE
-                                                    : CLAE_LOSS_KERNEL_BCE;
-    double sum = 0.0, dy;
-    for (size_t i = 0; i < rows * input; i++)
-        sum += element_loss(kind, cur[i], x[i], &dy);
-    free(cur);
-    free(next);
-    return sum / ((double)rows * (double)input);
 }

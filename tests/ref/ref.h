@@ -7,21 +7,33 @@
 
 #include "clae.h"
 #include "kernels.h"
+#include "spec.h"
 
 /* C (m, n) = alpha op(A) op(B) + beta C. */
 void ref_gemm(int trans_a, int trans_b, size_t m, size_t n, size_t k,
               float alpha, const float *a, size_t lda, const float *b,
               size_t ldb, float beta, float *c, size_t ldc);
 
-float ref_activate(clae_activation act, float z);
+/* An element-wise activation (softmax: identity, see ref_softmax_rows) and
+ * its derivative from its output y. */
+double ref_activate(clae_act act, double z);
+double ref_act_derivative(clae_act act, double y);
+
+void ref_softmax_rows(double *a, size_t rows, size_t cols);
+/* g = y * (g - sum(g * y)) per row. */
+void ref_softmax_backward_rows(float *g, const float *y, size_t rows,
+                               size_t cols);
 
 /* z (rows, cols) += bias; a = act(z). */
 void ref_bias_act_forward(float *z, float *a, const float *bias, size_t rows,
-                          size_t cols, clae_activation act);
+                          size_t cols, clae_act act);
 
 /* dz (rows, cols) *= act'(from a); grad (cols) = the column sums of dz. */
 void ref_bias_act_backward(float *dz, const float *a, size_t rows, size_t cols,
-                           clae_activation act, float *grad);
+                           clae_act act, float *grad);
+
+/* One element's loss and, in *dy, its derivative by y. */
+double ref_element_loss(clae_loss_kernel kind, double y, double t, double *dy);
 
 /* The loss kernels' input: out (rows, cols) plus bias (cols, or NULL),
  * against target (rows, cols). */
@@ -37,7 +49,7 @@ void ref_loss_rows(const ref_loss_input *in, float *sample_loss);
 /* cl/loss.cl loss_backward: grad = dz (through act' from out), bias_grad
  * (cols) its column sums, chunk_loss (ceil(cols / 8)) the loss of each
  * chunk of 8 columns summed over the rows. */
-void ref_loss_backward(const ref_loss_input *in, clae_activation act,
+void ref_loss_backward(const ref_loss_input *in, clae_act act,
                        float grad_scale, float *grad, float *bias_grad,
                        float *chunk_loss);
 
@@ -50,11 +62,19 @@ void ref_adam(float *p, const float *g, float *m, float *v, size_t n, float lr,
 
 void ref_sgd(float *p, const float *g, size_t n, float lr);
 
-/* A dense model: layers with widths[i] outputs and acts[i]; params laid out
- * as in src/model.h (W (O, I) then b (O) per layer). Returns the mean loss
- * over all elements of x (rows, input) reconstructing itself, in double. */
-double ref_model_loss(const float *params, size_t input, const size_t *widths,
-                      const clae_activation *acts, size_t count, clae_loss loss,
+/* Batch normalisation of x (rows, cols) in training, in double: each
+ * column by its batch mean and biased variance (eps 1e-5), then gamma * .
+ * + beta and the activation. */
+void ref_batchnorm(double *x, size_t rows, size_t cols, const float *gamma,
+                   const float *beta, clae_act act);
+
+/* The training loss of a model given by its parsed spec, with params laid
+ * out as src/model.h says (computed here independently), reconstructing x
+ * (rows, input): every layer in double, batch norm on the batch's
+ * statistics, dropout and noise layers as the identity. The loss is
+ * reported as the library reports it (mean over elements, per sample for
+ * cce). */
+double ref_model_loss(const clae_spec *spec, const float *params,
                       const float *x, size_t rows);
 
 #endif

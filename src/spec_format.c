@@ -1,0 +1,133 @@
+/* clae_spec -> its canonical text, and the text of a dense spec from flags.
+ * Options equal to their defaults are left out, so the text is what a user
+ * would write. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "spec.h"
+
+typedef struct {
+    char *text;
+    size_t len, cap;
+    int failed;
+} builder;
+
+static void append(builder *b, const char *format, ...)
+{
+    va_list args;
+    va_start(args, format);
+    char piece[256];
+    int n = vsnprintf(piece, sizeof piece, format, args);
+    va_end(args);
+    if (b->failed || n < 0) return;
+    if (b->len + (size_t)n + 1 > b->cap) {
+        size_t cap = 2 * (b->len + (size_t)n + 1);
+        char *grown = realloc(b->text, cap);
+        if (!grown) {
+            b->failed = 1;
+            return;
+        }
+        b->text = grown;
+        b->cap = cap;
+    }
+    snprintf(b->text + b->len, b->cap - b->len, "%s", piece);
+    b->len += (size_t)n;
+}
+
+static void append_act(builder *b, clae_act act)
+{
+    append(b, " %s", clae_activation_name(act.kind));
+    if (act.param == clae__act_default_param(act.kind)) return;
+    append(b, act.kind == CLAE_ACT_LEAKY_RELU ? " slope=%g" : " alpha=%g",
+           act.param);
+}
+
+static void append_dense(builder *b, const clae_layer_spec *l)
+{
+    append(b, "dense %zu", l->units);
+    append_act(b, l->act);
+    if (l->tied) {
+        append(b, " tied");
+    } else if (l->init == CLAE_INIT_NORMAL || l->init == CLAE_INIT_UNIFORM) {
+        append(b, " init=%s(%g)", clae__init_name(l->init), l->init_scale);
+    } else if (l->init != CLAE_INIT_GLOROT_UNIFORM) {
+        append(b, " init=%s", clae__init_name(l->init));
+    }
+}
+
+static void append_layer(builder *b, const clae_layer_spec *l)
+{
+    switch (l->kind) {
+    case CLAE_LAYER_DENSE: append_dense(b, l); break;
+    case CLAE_LAYER_BATCHNORM:
+        append(b, "batchnorm");
+        if (l->act.kind != CLAE_ACT_LINEAR) append_act(b, l->act);
+        break;
+    case CLAE_LAYER_DROPOUT: append(b, "dropout %g", l->rate); break;
+    case CLAE_LAYER_NOISE:
+        append(b, "noise %s %g", clae__noise_name(l->noise), l->rate);
+        break;
+    }
+    append(b, "\n");
+}
+
+/* "code" after the code layer, unless it is the output layer by default
+ * and without penalties. */
+static void append_code(builder *b, const clae_spec *spec)
+{
+    int penalties = spec->code_l1 > 0.0f || spec->sparsity_beta > 0.0f;
+    if (!penalties && spec->code_layer + 1 == spec->count &&
+        spec->code_layer == clae__spec_default_code(spec))
+        return;
+    append(b, "code");
+    if (spec->code_l1 > 0.0f) append(b, " l1=%g", spec->code_l1);
+    if (spec->sparsity_beta > 0.0f)
+        append(b, " rho=%g beta=%g", spec->sparsity_rho, spec->sparsity_beta);
+    append(b, "\n");
+}
+
+char *clae__spec_format(const clae_spec *spec)
+{
+    builder b = {0};
+    if (spec->height)
+        append(&b, "input %ux%ux%u\n", spec->height, spec->width, spec->channels);
+    else
+        append(&b, "input %zu\n", spec->input);
+    for (size_t i = 0; i < spec->count; i++) {
+        append_layer(&b, &spec->layers[i]);
+        if (i == spec->code_layer) append_code(&b, spec);
+    }
+    append(&b, "loss %s\n", clae_loss_name(spec->loss));
+    if (b.failed) {
+        free(b.text);
+        return NULL;
+    }
+    return b.text;
+}
+
+clae_status clae_spec_dense(clae_context *ctx, const clae_dense_spec *d,
+                            char **out)
+{
+    clae_spec spec = {0};
+    spec.input = d->input;
+    spec.loss = d->loss;
+    spec.count = d->hidden_count + 1;
+    spec.layers = calloc(spec.count, sizeof *spec.layers);
+    if (!spec.layers)
+        return CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
+    for (size_t i = 0; i < spec.count; i++) {
+        clae_activation act =
+            i < d->hidden_count ? d->activation : d->output_activation;
+        spec.layers[i] = (clae_layer_spec){
+            .kind = CLAE_LAYER_DENSE,
+            .units = i < d->hidden_count ? d->hidden[i] : d->input,
+            .act = {act, clae__act_default_param(act)},
+        };
+    }
+    spec.code_layer = clae__spec_default_code(&spec);
+    *out = clae__spec_format(&spec);
+    clae__spec_free(&spec);
+    if (!*out) return CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
+    return CLAE_SUCCESS;
+}

@@ -1,0 +1,108 @@
+/* A whole model's forward pass and loss in double, from its spec. */
+#include <math.h>
+#include <stdlib.h>
+
+#include "ref.h"
+
+void ref_batchnorm(double *x, size_t rows, size_t cols, const float *gamma,
+                   const float *beta, clae_act act)
+{
+    for (size_t c = 0; c < cols; c++) {
+        double mean = 0.0, var = 0.0;
+        for (size_t r = 0; r < rows; r++) mean += x[r * cols + c];
+        mean /= (double)rows;
+        for (size_t r = 0; r < rows; r++)
+            var += (x[r * cols + c] - mean) * (x[r * cols + c] - mean);
+        var /= (double)rows;
+        for (size_t r = 0; r < rows; r++) {
+            double h = (x[r * cols + c] - mean) / sqrt(var + 1e-5);
+            x[r * cols + c] = ref_activate(act, gamma[c] * h + beta[c]);
+        }
+    }
+}
+
+/* The parameter offset of each layer: dense W (O, I) then b (O), a tied
+ * dense b only, batchnorm gamma then beta. */
+static void param_offsets(const clae_spec *spec, size_t *offs)
+{
+    size_t off = 0;
+    for (size_t i = 0; i < spec->count; i++) {
+        const clae_layer_spec *l = &spec->layers[i];
+        size_t in = clae__spec_layer_input(spec, i);
+        offs[i] = off;
+        if (l->kind == CLAE_LAYER_DENSE)
+            off += (l->tied ? 0 : l->units * in) + l->units;
+        else if (l->kind == CLAE_LAYER_BATCHNORM)
+            off += 2 * l->units;
+    }
+}
+
+/* out (rows, O) = x W^T + b, or x M + b for a tied layer with its mirror's
+ * weight M (I, O). */
+static void dense(const clae_layer_spec *l, const float *w, const float *b,
+                  const double *x, size_t rows, size_t in, double *out)
+{
+    size_t o_count = l->units;
+    for (size_t r = 0; r < rows; r++)
+        for (size_t o = 0; o < o_count; o++) {
+            double z = b[o];
+            for (size_t i = 0; i < in; i++)
+                z += (l->tied ? w[i * o_count + o] : w[o * in + i]) * x[r * in + i];
+            out[r * o_count + o] = z;
+        }
+}
+
+static clae_loss_kernel kernel_of(const clae_spec *spec, int logits)
+{
+    if (logits) return CLAE_LOSS_KERNEL_BCE_LOGITS;
+    switch (spec->loss) {
+    case CLAE_LOSS_MSE: return CLAE_LOSS_KERNEL_MSE;
+    case CLAE_LOSS_MAE: return CLAE_LOSS_KERNEL_MAE;
+    case CLAE_LOSS_CCE: return CLAE_LOSS_KERNEL_CCE;
+    default: return CLAE_LOSS_KERNEL_BCE;
+    }
+}
+
+double ref_model_loss(const clae_spec *spec, const float *params,
+                      const float *x, size_t rows)
+{
+    size_t widest = spec->input, offs[64];
+    for (size_t l = 0; l < spec->count; l++)
+        if (spec->layers[l].units > widest) widest = spec->layers[l].units;
+    param_offsets(spec, offs);
+    double *cur = malloc(rows * widest * sizeof *cur);
+    double *next = malloc(rows * widest * sizeof *next);
+    for (size_t i = 0; i < rows * spec->input; i++) cur[i] = x[i];
+    int logits = 0;
+    for (size_t i = 0; i < spec->count; i++) {
+        const clae_layer_spec *l = &spec->layers[i];
+        size_t in = clae__spec_layer_input(spec, i), out = l->units;
+        const float *p = params + offs[i];
+        if (l->kind == CLAE_LAYER_BATCHNORM) {
+            ref_batchnorm(cur, rows, out, p, p + out, l->act);
+            continue;
+        }
+        if (l->kind != CLAE_LAYER_DENSE) continue; /* identity here */
+        const float *w = l->tied ? params + offs[l->mirror] : p,
+                    *b = l->tied ? p : p + out * in;
+        dense(l, w, b, cur, rows, in, next);
+        /* A sigmoid output feeding BCE stays as logits, as on the device. */
+        logits = i + 1 == spec->count && spec->loss == CLAE_LOSS_BCE &&
+                 l->act.kind == CLAE_ACT_SIGMOID;
+        if (!logits)
+            for (size_t k = 0; k < rows * out; k++)
+                next[k] = ref_activate(l->act, next[k]);
+        if (l->act.kind == CLAE_ACT_SOFTMAX) ref_softmax_rows(next, rows, out);
+        double *t = cur;
+        cur = next;
+        next = t;
+    }
+    clae_loss_kernel kind = kernel_of(spec, logits);
+    double sum = 0.0, dy;
+    for (size_t i = 0; i < rows * spec->input; i++)
+        sum += ref_element_loss(kind, cur[i], x[i], &dy);
+    free(cur);
+    free(next);
+    return sum / (double)(spec->loss == CLAE_LOSS_CCE ? rows
+                                                      : rows * spec->input);
+}
