@@ -7,6 +7,8 @@
 
 static const clae_layer_ops *const layer_ops[] = {
     [CLAE_LAYER_DENSE] = &clae__dense_ops,
+    [CLAE_LAYER_DROPOUT] = &clae__dropout_ops,
+    [CLAE_LAYER_NOISE] = &clae__noise_ops,
     [CLAE_LAYER_BATCHNORM] = &clae__batchnorm_ops,
 };
 
@@ -199,7 +201,12 @@ clae_status clae__workspace_create(clae_model *m, size_t batch,
                aux = optional_count(l->ops->aux_count, l);
         CLAE_TRY(clae__buffer(ctx, bytes, "pre-activations", &ws->z[i]));
         CLAE_TRY(clae__buffer(ctx, bytes, "activations", &ws->a[i]));
-        CLAE_TRY(clae__buffer(ctx, bytes, "gradients", &ws->g[i]));
+        if (i && l->ops->gradient_in_place) {
+            ws->g[i] = ws->g[i - 1];
+            CL_CHECK(ctx, clRetainMemObject(ws->g[i]));
+        } else {
+            CLAE_TRY(clae__buffer(ctx, bytes, "gradients", &ws->g[i]));
+        }
         if (aux)
             CLAE_TRY(clae__buffer(ctx, aux * sizeof(float), "layer scratch",
                                   &ws->aux[i]));

@@ -61,6 +61,9 @@ typedef struct {
     /* The tensors a model file holds for the layer. */
     size_t (*tensors)(const clae_model *model, const clae_layer *layer,
                       clae_tensor out[CLAE_MAX_LAYER_TENSORS]);
+    /* Nonzero: backward turns ws->g[index] into dLoss/d(input) in place,
+     * and the workspace makes it the layer below's gradient buffer. */
+    int gradient_in_place;
 } clae_layer_ops;
 
 struct clae_layer {
@@ -98,7 +101,8 @@ struct clae_model {
  * per layer its aux scratch (NULL when it needs none); the parameter
  * gradients; CLBlast's scratch. training: dropout and noise layers act,
  * batchnorm uses the batch's statistics; noisy: noise layers act even when
- * not training (evaluating on corrupted inputs). */
+ * not training (evaluating on corrupted inputs). The caller sets seed and
+ * draw before each batch. */
 struct clae_workspace {
     size_t batch;
     size_t count;
@@ -106,6 +110,8 @@ struct clae_workspace {
     cl_mem grads;
     cl_mem temp;
     int training, noisy;
+    uint64_t seed; /* keys dropout and noise */
+    uint32_t draw; /* tells their batches apart: the step, or the batch */
 };
 
 /* Where a dense layer's own weights are (for penalties); 0 when it has
@@ -118,7 +124,8 @@ size_t clae__layer_gemms(const clae_model *model, const clae_layer *layer,
                          const clae_workspace *ws, cl_mem input, size_t in_off,
                          size_t rows, clae_gemm out[CLAE_MAX_LAYER_GEMMS]);
 
-extern const clae_layer_ops clae__dense_ops, clae__batchnorm_ops;
+extern const clae_layer_ops clae__dense_ops, clae__batchnorm_ops,
+    clae__dropout_ops, clae__noise_ops;
 
 clae_status clae__workspace_create(clae_model *model, size_t batch,
                                    clae_workspace **ws);

@@ -217,6 +217,9 @@ static clae_status parse_noise(parser *p, char **w, int n, clae_spec *spec)
     clae_status status = CLAE_SUCCESS;
     clae_layer_spec layer = {.kind = CLAE_LAYER_NOISE,
                              .units = current_width(spec)};
+    if (spec->count)
+        SPEC_ERROR("spec line %d: 'noise' corrupts the input: it goes first, "
+                   "right after 'input'", p->lineno);
     if (n != 3 || clae__noise_parse(w[1], &layer.noise) != CLAE_SUCCESS ||
         !parse_number(w[2], 0.0f, layer.noise == CLAE_NOISE_GAUSSIAN ? 1e3f : 1.0f,
                       &layer.rate))
@@ -285,7 +288,8 @@ fail:
     return status;
 }
 
-/* The narrowest dense layer, the first of equals: the default code. */
+/* The narrowest dense layer, the first of equals: the default code (there
+ * is one: the last layer is dense). */
 static size_t narrowest_layer(const clae_spec *spec)
 {
     size_t best = spec->count;
@@ -350,13 +354,15 @@ static clae_status check_spec(clae_context *ctx, clae_spec *spec, int code_marke
         SPEC_ERROR("spec: the last layer has %zu units but the input has %zu; "
                    "an autoencoder reconstructs its input",
                    last->units, spec->input);
-    if (last->kind != CLAE_LAYER_DENSE && last->kind != CLAE_LAYER_BATCHNORM)
-        SPEC_ERROR("spec: the last layer must be dense or batchnorm");
+    if (last->kind != CLAE_LAYER_DENSE)
+        SPEC_ERROR("spec: the last layer must be dense (the loss kernel does "
+                   "its backward pass)");
     if (spec->loss == CLAE_LOSS_CCE && last->act.kind != CLAE_ACT_SOFTMAX)
         SPEC_ERROR("spec: loss cce needs a softmax output layer");
-    if (narrowest_layer(spec) == spec->count)
-        SPEC_ERROR("spec: no dense layer");
     if (!code_marked) spec->code_layer = narrowest_layer(spec);
+    if ((spec->code_l1 > 0.0f || spec->sparsity_beta > 0.0f) &&
+        spec->code_layer + 1 == spec->count)
+        SPEC_ERROR("spec: activity penalties need a code layer below the output");
     status = find_mirrors(ctx, spec);
 fail:
     return status;

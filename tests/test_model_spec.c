@@ -1,0 +1,238 @@
+/* Model breadth at the spec and model level: the syntax of every layer
+ * kind and option (round trips and errors), the presets, initialiser
+ * statistics, and model files holding batch-norm statistics and tied
+ * layers. */
+#include <math.h>
+
+#include <unistd.h>
+
+#include "files.h"
+#include "model.h"
+#include "test_util.h"
+
+/* text parses, formats to canonical text that parses and formats to
+ * itself, and (when want is not NULL) the canonical text is want. */
+static void assert_canonical(clae_context *ctx, const char *text,
+                             const char *want)
+{
+    clae_spec spec, again;
+    if (clae__spec_parse(ctx, text, &spec) != CLAE_SUCCESS)
+        fail_msg("%s\ndoes not parse: %s", text, clae_last_error(ctx));
+    char *formatted = clae__spec_format(&spec);
+    assert_non_null(formatted);
+    assert_int_equal(clae__spec_parse(ctx, formatted, &again), CLAE_SUCCESS);
+    char *twice = clae__spec_format(&again);
+    assert_string_equal(twice, formatted);
+    if (want) assert_string_equal(formatted, want);
+    free(formatted);
+    free(twice);
+    clae__spec_free(&spec);
+    clae__spec_free(&again);
+}
+
+/* Every layer kind and option survives formatting; defaults are left out
+ * of the canonical text. */
+static void test_spec_every_option(void **state)
+{
+    clae_context *ctx = test_context(state);
+    static const char text[] =
+        "input 20\n"
+        "noise salt_pepper 0.1\n"
+        "dense 16 leaky_relu slope=0.2 init=he_normal\n"
+        "dropout 0.25\n"
+        "dense 8 elu alpha=0.5 init=normal(0.05)\n"
+        "batchnorm relu\n"
+        "dense 4 sigmoid init=uniform(0.1)\n"
+        "code l1=0.001 rho=0.1 beta=0.5\n"
+        "dense 8 tanh init=glorot_normal\n"
+        "dense 16 softmax tied\n"
+        "dense 20 linear init=he_uniform\n"
+        "loss mae\n";
+    assert_canonical(ctx, text, text);
+    assert_canonical(ctx, "input 5\ndense 3 leaky_relu slope=0.01 "
+                          "init=glorot_uniform\ndense 5 elu alpha=1\n",
+                     "input 5\ndense 3 leaky_relu\ncode\ndense 5 elu\nloss bce\n");
+    assert_canonical(ctx, "input 6\nnoise gaussian 0.3\nnoise mask 0.5\n"
+                          "dense 6 softmax\nloss cce\n", NULL);
+}
+
+/* The parse error of text names each fragment. */
+static void assert_rejected(clae_context *ctx, const char *text,
+                            const char *fragment)
+{
+    clae_spec spec;
+    if (clae__spec_parse(ctx, text, &spec) != CLAE_ERR_SPEC)
+        fail_msg("accepted:\n%s", text);
+    if (!strstr(clae_last_error(ctx), fragment))
+        fail_msg("error \"%s\" does not name \"%s\"", clae_last_error(ctx),
+                 fragment);
+}
+
+static void test_spec_option_errors(void **state)
+{
+    clae_context *ctx = test_context(state);
+    assert_rejected(ctx, "input 4\ndense 4 relu init=xavier\n", "'xavier'");
+    assert_rejected(ctx, "input 4\ndense 4 relu init=normal\n", "initialiser");
+    assert_rejected(ctx, "input 4\ndense 4 relu init=he_normal(2)\n", "initialiser");
+    assert_rejected(ctx, "input 4\ndense 4 relu slope=0.1\n", "'slope=0.1'");
+    assert_rejected(ctx, "input 4\ndense 4 leaky_relu slope=2\n", "slope");
+    assert_rejected(ctx, "input 4\ndense 4 elu alpha=-1\n", "alpha");
+    assert_rejected(ctx, "input 4\ndense 4 relu width=3\n", "'width=3'");
+    assert_rejected(ctx, "input 4\ndropout 1.5\ndense 4\n", "line 2:");
+    assert_rejected(ctx, "input 4\ndropout\ndense 4\n", "dropout RATE");
+    assert_rejected(ctx, "input 4\nnoise pink 0.1\ndense 4\n", "noise gaussian");
+    assert_rejected(ctx, "input 4\nnoise mask 2\ndense 4\n", "line 2:");
+    assert_rejected(ctx, "input 4\nbatchnorm softmax\ndense 4\n", "element-wise");
+    assert_rejected(ctx, "input 4\ndense 2\ncode rho=0.1\ndense 4\n", "rho");
+    assert_rejected(ctx, "input 4\ndense 2\ncode rho=1 beta=1\ndense 4\n", "rho");
+    assert_rejected(ctx, "input 4\ndense 2\ncode sparse\ndense 4\n", "code [l1=");
+    assert_rejected(ctx, "input 4\ndense 4 sigmoid\ncode l1=0.1\n", "below the output");
+    assert_rejected(ctx, "input 4\ndense 4 sigmoid\nloss cce\n", "softmax");
+    assert_rejected(ctx, "input 4\ndense 4\nbatchnorm\n", "must be dense");
+    /* A tied layer needs an untied mirror of the transposed shape. */
+    assert_rejected(ctx, "input 4\ndense 4 tied\n", "tied");
+    assert_rejected(ctx, "input 6\ndense 3\ndense 5\ndense 6 tied\n", "tied");
+    assert_rejected(ctx, "input 6\ndense 3 tied\ndense 6 tied\n", "tied");
+}
+
+/* Every preset parses, builds at another input width and formats to the
+ * text clae arch prints. */
+static void test_presets(void **state)
+{
+    clae_context *ctx = test_context(state);
+    for (const char *const *name = clae_arch_names(); *name; name++) {
+        char *text = NULL;
+        assert_int_equal(clae_arch_spec(ctx, *name, 64, &text), CLAE_SUCCESS);
+        assert_non_null(clae_arch_description(*name));
+        assert_canonical(ctx, text, text);
+        assert_non_null(strstr(text, "input 64\n"));
+        clae_model *m = NULL;
+        if (clae_model_create(ctx, text, 1, &m) != CLAE_SUCCESS)
+            fail_msg("preset %s: %s", *name, clae_last_error(ctx));
+        assert_int_equal(clae_model_input_width(m), 64);
+        clae_model_destroy(m);
+        free(text);
+    }
+    const char *const wanted[] = {"reference", "deep", "bottleneck10",
+                                  "sparse", "denoising", "tied"};
+    for (size_t i = 0; i < 6; i++) assert_non_null(clae_arch_description(wanted[i]));
+}
+
+/* The first layer's weights of a model with the given init, as host floats. */
+static float *first_weights(clae_context *ctx, const char *init, size_t in,
+                            size_t out)
+{
+    char spec[160];
+    snprintf(spec, sizeof spec, "input %zu\ndense %zu relu init=%s\ndense %zu\n",
+             in, out, init, in);
+    clae_model *m = NULL;
+    assert_int_equal(clae_model_create(ctx, spec, 3, &m), CLAE_SUCCESS);
+    float *w = malloc(in * out * sizeof *w);
+    assert_int_equal(clEnqueueReadBuffer(ctx->queue, m->params, CL_TRUE, 0,
+                                         in * out * sizeof *w, w, 0, NULL, NULL),
+                     CL_SUCCESS);
+    clae_model_destroy(m);
+    return w;
+}
+
+/* Each initialiser's weights have its mean 0 and its standard deviation
+ * (a uniform of limit L has std L / sqrt 3), within 3 % over 100,000
+ * draws (the standard error of a std estimate is about 0.2 % there), and
+ * uniform ones stay inside their limit. */
+static void test_init_statistics(void **state)
+{
+    clae_context *ctx = test_context(state);
+    const size_t in = 400, out = 250, n = in * out;
+    const struct {
+        const char *init;
+        double std, limit; /* limit 0: unbounded */
+    } cases[] = {
+        {"glorot_uniform", sqrt(6.0 / 650) / sqrt(3.0), sqrt(6.0 / 650)},
+        {"glorot_normal", sqrt(2.0 / 650), 0},
+        {"he_uniform", sqrt(6.0 / 400) / sqrt(3.0), sqrt(6.0 / 400)},
+        {"he_normal", sqrt(2.0 / 400), 0},
+        {"normal(0.05)", 0.05, 0},
+        {"uniform(0.2)", 0.2 / sqrt(3.0), 0.2},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        float *w = first_weights(ctx, cases[k].init, in, out);
+        double sum = 0.0, squares = 0.0, most = 0.0;
+        for (size_t i = 0; i < n; i++) {
+            sum += w[i];
+            squares += (double)w[i] * w[i];
+            if (fabs(w[i]) > most) most = fabs(w[i]);
+        }
+        double mean = sum / (double)n, std = sqrt(squares / (double)n - mean * mean);
+        if (fabs(mean) > 0.01 * cases[k].std || fabs(std / cases[k].std - 1) > 0.03)
+            fail_msg("%s: mean %g std %g, want 0 and %g", cases[k].init, mean, std,
+                     cases[k].std);
+        /* The limit is rounded to float. */
+        if (cases[k].limit > 0) assert_true(most < cases[k].limit * (1 + 1e-6));
+        free(w);
+    }
+}
+
+/* A model with batch norm and a tied layer saves its running statistics
+ * and only its own tensors (no weight for the tied layer), and loads to
+ * the same evaluation loss. */
+static void test_save_load_batchnorm_tied(void **state)
+{
+    clae_context *ctx = test_context(state);
+    static const char spec[] = "input 784\ndense 64\nbatchnorm relu\n"
+                               "dense 784 sigmoid tied\nloss bce\n";
+    clae_data *data = test_load_prefix(ctx, TEST_FASHION "t10k-images-idx3-ubyte.gz",
+                                       512);
+    clae_model *m = NULL, *loaded = NULL;
+    assert_int_equal(clae_model_create(ctx, spec, 5, &m), CLAE_SUCCESS);
+    clae_train_options o;
+    clae_train_options_default(&o);
+    o.epochs = 1;
+    o.batch_size = 64;
+    assert_int_equal(clae_train(m, data, NULL, &o), CLAE_SUCCESS);
+    char path[] = "/tmp/clae-test-bn-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(clae_model_save(m, path), CLAE_SUCCESS);
+    assert_int_equal(clae_model_load(ctx, path, &loaded), CLAE_SUCCESS);
+    double before, after;
+    assert_int_equal(clae_evaluate(m, data, 100, &before), CLAE_SUCCESS);
+    assert_int_equal(clae_evaluate(loaded, data, 100, &after), CLAE_SUCCESS);
+    assert_true(before == after);
+
+    /* The running statistics moved away from their start (0 and 1). */
+    float stats[128];
+    assert_int_equal(clEnqueueReadBuffer(ctx->queue, loaded->state, CL_TRUE, 0,
+                                         sizeof stats, stats, 0, NULL, NULL),
+                     CL_SUCCESS);
+    int moved = 0;
+    for (int i = 0; i < 64; i++) moved += stats[i] != 0.0f && stats[64 + i] != 1.0f;
+    assert_true(moved > 32);
+
+    size_t size;
+    char *file = clae__read_file(path, &size);
+    assert_non_null(file);
+    const char *names[] = {"layers.0.weight", "layers.0.bias", "layers.1.weight",
+                           "layers.1.bias", "layers.1.running_mean",
+                           "layers.1.running_var", "layers.2.bias"};
+    for (size_t i = 0; i < 7; i++) assert_non_null(strstr(file + 8, names[i]));
+    assert_null(strstr(file + 8, "layers.2.weight"));
+    free(file);
+    unlink(path);
+    clae_model_destroy(loaded);
+    clae_model_destroy(m);
+    clae_data_free(data);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_spec_every_option),
+        cmocka_unit_test(test_spec_option_errors),
+        cmocka_unit_test(test_presets),
+        cmocka_unit_test(test_init_statistics),
+        cmocka_unit_test(test_save_load_batchnorm_tied),
+    };
+    return cmocka_run_group_tests_name("model spec", tests, test_open_context,
+                                       test_close_context);
+}
