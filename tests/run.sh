@@ -1,18 +1,26 @@
 #!/bin/sh
 # Runs every cmocka suite on the default device (PoCL here), then the
-# own-kernel suite again under Oclgrind, which must report nothing.
+# own-kernel suites again under Oclgrind, which must report nothing.
 set -u
 failed=0
 for t in "$@"; do
     echo "== $t"
     "$t" || failed=$((failed + 1))
 done
-if command -v oclgrind >/dev/null 2>&1; then
-    echo "== oclgrind build/tests/test_kernels"
-    log=build/oclgrind.log
+oclgrind_suites="test_kernels test_random"
+runs=$#
+for s in $oclgrind_suites; do
+    runs=$((runs + 1))
+    if ! command -v oclgrind >/dev/null 2>&1; then
+        echo "oclgrind not installed (make deps installs it)"
+        failed=$((failed + 1))
+        continue
+    fi
+    echo "== oclgrind build/tests/$s"
+    log=build/oclgrind-$s.log
     rm -f "$log"
     if ! CLAE_TEST_SMALL=1 oclgrind --check-api --data-races --uninitialized \
-            --log "$log" build/tests/test_kernels; then
+            --log "$log" "build/tests/$s"; then
         failed=$((failed + 1))
     elif [ -s "$log" ]; then
         echo "oclgrind reported errors:"; head -50 "$log"
@@ -20,8 +28,6 @@ if command -v oclgrind >/dev/null 2>&1; then
     else
         echo "oclgrind: no errors"
     fi
-else
-    echo "oclgrind not installed (make deps installs it)"; failed=$((failed + 1))
-fi
-echo "suites: $(( $# + 1 - failed )) passed, $failed failed"
+done
+echo "suites: $((runs - failed)) passed, $failed failed"
 [ "$failed" = 0 ]
