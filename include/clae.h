@@ -124,10 +124,11 @@ typedef enum {
     CLAE_PROFILE_TRANSFER,        /* host <-> device copies */
     CLAE_PROFILE_HOST,            /* the rest of the wall time: the device
                                      waiting for the host */
+    CLAE_PROFILE_NOISE,           /* random draws, corruption, dropout */
     CLAE_PROFILE_PARTS
 } clae_profile_part;
 
-/* "gemm", "bias_act", "loss", "bias_act_backward", ... "host". */
+/* "gemm", "bias_act", "loss", "bias_act_backward", ... "host", "noise". */
 const char *clae_profile_part_name(clae_profile_part part);
 
 typedef struct {

@@ -3,10 +3,12 @@
 #include <string.h>
 
 #include "context.h"
+#include "philox.h"
 #include "program.h"
 
 static const char *const program_names[CLAE_PROGRAM_COUNT] = {
     "activation.cl", "loss.cl", "gather.cl", "optim.cl", "batchnorm.cl",
+    "noise.cl",
 };
 
 /* Which program holds each kernel, and where its handle lives. */
@@ -26,6 +28,11 @@ static const struct {
     {3, "sgd_update", offsetof(clae_kernels, sgd_update)},
     {4, "batchnorm_forward", offsetof(clae_kernels, batchnorm_forward)},
     {4, "batchnorm_backward", offsetof(clae_kernels, batchnorm_backward)},
+    {5, "random_bits", offsetof(clae_kernels, random_bits)},
+    {5, "random_fill", offsetof(clae_kernels, random_fill)},
+    {5, "corrupt", offsetof(clae_kernels, corrupt)},
+    {5, "dropout_forward", offsetof(clae_kernels, dropout_forward)},
+    {5, "dropout_backward", offsetof(clae_kernels, dropout_backward)},
 };
 
 #define KERNEL_COUNT (sizeof kernel_table / sizeof *kernel_table)
@@ -313,4 +320,127 @@ clae_status clae__batchnorm_backward(clae_context *ctx,
     return launch(ctx, ctx->kernels.batchnorm_backward, "batchnorm_backward",
                   CLAE_PROFILE_BIAS_ACT_BACKWARD, args, 14, 1, &chunks,
                   column_local(ctx));
+}
+
+clae_status clae__random_bits(clae_context *ctx, cl_mem out, size_t blocks,
+                              uint64_t seed, uint32_t stream,
+                              uint32_t substream, uint64_t first_block)
+{
+    cl_ulong seed_ = seed, first = first_block;
+    cl_uint stream_ = stream, sub = substream;
+    struct arg args[] = {ARG(out), ARG(seed_), ARG(stream_), ARG(sub),
+                         ARG(first)};
+    return launch(ctx, ctx->kernels.random_bits, "random_bits",
+                  CLAE_PROFILE_NOISE, args, 5, 1, &blocks, NULL);
+}
+
+/* random_fill's distributions, as cl/noise.cl numbers them. */
+enum { DIST_UNIFORM = 0, DIST_NORMAL = 1 };
+
+static clae_status random_fill(clae_context *ctx, cl_mem out, size_t n,
+                               uint64_t seed, uint32_t stream,
+                               uint32_t substream, cl_uint dist, float a,
+                               float b)
+{
+    CHECK_FITS(ctx, n);
+    cl_ulong seed_ = seed;
+    cl_uint n_ = (cl_uint)n, stream_ = stream, sub = substream;
+    struct arg args[] = {ARG(out), ARG(n_),   ARG(seed_), ARG(stream_),
+                         ARG(sub), ARG(dist), ARG(a),     ARG(b)};
+    size_t chunks = clae__chunks(n);
+    return launch(ctx, ctx->kernels.random_fill, "random_fill",
+                  CLAE_PROFILE_NOISE, args, 8, 1, &chunks, NULL);
+}
+
+clae_status clae__random_uniform_device(clae_context *ctx, cl_mem out,
+                                        size_t n, uint64_t seed,
+                                        uint32_t stream, uint32_t substream,
+                                        float lo, float hi)
+{
+    return random_fill(ctx, out, n, seed, stream, substream, DIST_UNIFORM, lo,
+                       hi);
+}
+
+clae_status clae__random_normal_device(clae_context *ctx, cl_mem out, size_t n,
+                                       uint64_t seed, uint32_t stream,
+                                       uint32_t substream, float mean,
+                                       float std)
+{
+    return random_fill(ctx, out, n, seed, stream, substream, DIST_NORMAL, mean,
+                       std);
+}
+
+/* Written so that NaN fails too. */
+static int is_probability(float p) { return p >= 0.0f && p <= 1.0f; }
+
+static int noise_amount_ok(clae_noise_kernel kind, float amount)
+{
+    switch (kind) {
+    case CLAE_NOISE_KERNEL_GAUSSIAN: return amount >= 0.0f;
+    case CLAE_NOISE_KERNEL_MASK:
+    case CLAE_NOISE_KERNEL_SALT_PEPPER: return is_probability(amount);
+    }
+    return 0;
+}
+
+clae_status clae__corrupt(clae_context *ctx, cl_mem noisy, cl_mem clean,
+                          size_t clean_off, size_t rows, size_t cols,
+                          clae_noise_kernel kind, float amount, uint64_t seed,
+                          uint32_t substream)
+{
+    size_t n = rows * cols;
+    CHECK_FITS(ctx, clean_off);
+    CHECK_FITS(ctx, n);
+    if (!noise_amount_ok(kind, amount))
+        return CLAE_FAIL(ctx, CLAE_ERR_USAGE,
+                         "corrupt: kind %d with amount %g", (int)kind,
+                         (double)amount);
+    cl_ulong seed_ = seed;
+    cl_uint off = (cl_uint)clean_off, n_ = (cl_uint)n, kind_ = (cl_uint)kind,
+            stream = CLAE_STREAM_NOISE, sub = substream;
+    struct arg args[] = {ARG(noisy),  ARG(clean), ARG(off),
+                         ARG(n_),     ARG(kind_), ARG(amount),
+                         ARG(seed_),  ARG(stream), ARG(sub)};
+    size_t chunks = clae__chunks(n);
+    return launch(ctx, ctx->kernels.corrupt, "corrupt", CLAE_PROFILE_NOISE,
+                  args, 9, 1, &chunks, NULL);
+}
+
+clae_status clae__dropout_forward(clae_context *ctx, cl_mem a,
+                                  cl_mem multiplier, cl_mem x, size_t x_off,
+                                  size_t rows, size_t cols, float p,
+                                  uint64_t seed, uint32_t substream)
+{
+    size_t n = rows * cols;
+    CHECK_FITS(ctx, x_off);
+    CHECK_FITS(ctx, n);
+    if (!(is_probability(p) && p < 1.0f))
+        return CLAE_FAIL(ctx, CLAE_ERR_USAGE,
+                         "dropout: drop probability %g is not in [0, 1)",
+                         (double)p);
+    /* Here rather than in the kernel: OpenCL's float division may be off
+     * by 2.5 ulp, the host's is exact, and the reference uses the same. */
+    float scale = 1.0f / (1.0f - p);
+    cl_ulong seed_ = seed;
+    cl_uint off = (cl_uint)x_off, n_ = (cl_uint)n,
+            stream = CLAE_STREAM_DROPOUT, sub = substream;
+    struct arg args[] = {ARG(a), ARG(multiplier), ARG(x),     ARG(off),
+                         ARG(n_), ARG(p),         ARG(scale), ARG(seed_),
+                         ARG(stream), ARG(sub)};
+    size_t chunks = clae__chunks(n);
+    return launch(ctx, ctx->kernels.dropout_forward, "dropout_forward",
+                  CLAE_PROFILE_NOISE, args, 10, 1, &chunks, NULL);
+}
+
+clae_status clae__dropout_backward(clae_context *ctx, cl_mem g,
+                                   cl_mem multiplier, size_t rows,
+                                   size_t cols)
+{
+    size_t n = rows * cols;
+    CHECK_FITS(ctx, n);
+    cl_uint n_ = (cl_uint)n;
+    struct arg args[] = {ARG(g), ARG(multiplier), ARG(n_)};
+    size_t chunks = clae__chunks(n);
+    return launch(ctx, ctx->kernels.dropout_backward, "dropout_backward",
+                  CLAE_PROFILE_NOISE, args, 3, 1, &chunks, NULL);
 }

@@ -8,14 +8,14 @@
 
 #include "clae.h"
 
-enum { CLAE_PROGRAM_COUNT = 5 };
+enum { CLAE_PROGRAM_COUNT = 6 };
 
 typedef struct {
     cl_program programs[CLAE_PROGRAM_COUNT];
     cl_kernel bias_act_forward, bias_act_backward, softmax_rows,
-        softmax_backward_rows, loss_rows, loss_backward,
-        gather_rows, adam_update, sgd_update, batchnorm_forward,
-        batchnorm_backward;
+        softmax_backward_rows, loss_rows, loss_backward, gather_rows,
+        adam_update, sgd_update, batchnorm_forward, batchnorm_backward,
+        random_bits, random_fill, corrupt, dropout_forward, dropout_backward;
     size_t loss_group; /* work items per row of loss_rows */
 } clae_kernels;
 
@@ -33,6 +33,13 @@ typedef enum {
     CLAE_LOSS_KERNEL_MAE = 3,
     CLAE_LOSS_KERNEL_CCE = 4,
 } clae_loss_kernel;
+
+/* How corrupt (cl/noise.cl) damages an input, with its `amount`. */
+typedef enum {
+    CLAE_NOISE_KERNEL_GAUSSIAN = 0,    /* x + amount N(0, 1) */
+    CLAE_NOISE_KERNEL_MASK = 1,        /* 0 with probability amount */
+    CLAE_NOISE_KERNEL_SALT_PEPPER = 2, /* 0 or 1 with probability amount */
+} clae_noise_kernel;
 
 clae_status clae__kernels_create(clae_context *ctx, clae_kernels *kernels);
 void clae__kernels_release(clae_kernels *kernels);
@@ -125,5 +132,56 @@ clae_status clae__adam_update(clae_context *ctx, cl_mem p, cl_mem g, cl_mem m,
 
 clae_status clae__sgd_update(clae_context *ctx, cl_mem p, cl_mem g, size_t n,
                              float lr);
+
+/* Randomness on the device (cl/noise.cl). Element i of a launch over n =
+ * rows * cols elements draws from word i % 4 of Philox block i / 4 of
+ * (seed, stream, substream), as the host functions of src/philox.h do, so
+ * results do not depend on the device or on how the work is split. Batches
+ * are contiguous rows; i is the element's index in the batch. All of these
+ * are timed as CLAE_PROFILE_NOISE. */
+
+/* out (4 blocks uints) = the words of blocks first_block .. first_block +
+ * blocks - 1, as clae__random_block gives them. */
+clae_status clae__random_bits(clae_context *ctx, cl_mem out, size_t blocks,
+                              uint64_t seed, uint32_t stream,
+                              uint32_t substream, uint64_t first_block);
+
+/* out (n) = clae__random_uniform's draws, bit for bit. */
+clae_status clae__random_uniform_device(clae_context *ctx, cl_mem out,
+                                        size_t n, uint64_t seed,
+                                        uint32_t stream, uint32_t substream,
+                                        float lo, float hi);
+
+/* out (n) = clae__random_normal's draws, to within the device's accuracy
+ * of log, sqrt, sin and cos (a few ulp). */
+clae_status clae__random_normal_device(clae_context *ctx, cl_mem out, size_t n,
+                                       uint64_t seed, uint32_t stream,
+                                       uint32_t substream, float mean,
+                                       float std);
+
+/* noisy (rows, cols) = clean (rows, cols at clean_off) corrupted by kind
+ * with amount (a standard deviation >= 0, or a probability in [0, 1]),
+ * from stream CLAE_STREAM_NOISE; substream tells batches apart (the
+ * optimizer step). noisy is a buffer of its own: the loss still compares
+ * with clean. */
+clae_status clae__corrupt(clae_context *ctx, cl_mem noisy, cl_mem clean,
+                          size_t clean_off, size_t rows, size_t cols,
+                          clae_noise_kernel kind, float amount, uint64_t seed,
+                          uint32_t substream);
+
+/* Dropout with drop probability p in [0, 1), from stream
+ * CLAE_STREAM_DROPOUT: multiplier (rows, cols) = 0 for dropped elements,
+ * else 1 / (1 - p); a (rows, cols) = x (rows, cols at x_off) * multiplier.
+ * a may be x itself when x_off is 0. */
+clae_status clae__dropout_forward(clae_context *ctx, cl_mem a,
+                                  cl_mem multiplier, cl_mem x, size_t x_off,
+                                  size_t rows, size_t cols, float p,
+                                  uint64_t seed, uint32_t substream);
+
+/* g (rows, cols) *= multiplier (rows, cols), in place: dLoss/dx from
+ * dLoss/da through the mask dropout_forward drew. */
+clae_status clae__dropout_backward(clae_context *ctx, cl_mem g,
+                                   cl_mem multiplier, size_t rows,
+                                   size_t cols);
 
 #endif

@@ -41,7 +41,7 @@ const char *clae_activation_name(clae_activation act)
 
 const char *clae_loss_name(clae_loss loss) { return NAME(loss_names, loss); }
 const char *clae__init_name(clae_init init) { return NAME(init_names, init); }
-const char *clae__noise_name(clae_noise noise)
+const char *clae__noise_name(clae_noise_kernel noise)
 {
     return NAME(noise_names, noise);
 }
@@ -71,7 +71,7 @@ clae_status clae__init_parse(const char *name, clae_init *out)
     PARSE_NAME(init_names, name, out, clae_init);
 }
 
-clae_status clae__noise_parse(const char *name, clae_noise *out)
+clae_status clae__noise_parse(const char *name, clae_noise_kernel *out)
 {
-    PARSE_NAME(noise_names, name, out, clae_noise);
+    PARSE_NAME(noise_names, name, out, clae_noise_kernel);
 }

@@ -37,8 +37,7 @@ void clae__philox4x32(const uint32_t counter[4], const uint32_t key[2],
     out[3] = c3;
 }
 
-/* The 4 words of block `block` of (seed, stream, substream). */
-static void block_words(uint64_t seed, uint32_t stream, uint32_t substream,
+void clae__random_block(uint64_t seed, uint32_t stream, uint32_t substream,
                         uint64_t block, uint32_t out[4])
 {
     const uint32_t key[2] = {(uint32_t)seed, (uint32_t)(seed >> 32)};
@@ -47,17 +46,48 @@ static void block_words(uint64_t seed, uint32_t stream, uint32_t substream,
     clae__philox4x32(counter, key, out);
 }
 
+/* 24 random bits: exactly representable, strictly below 1. */
+static float unit_float(uint32_t word)
+{
+    return (float)(word >> 8) * (1.0f / 16777216.0f);
+}
+
 void clae__random_uniform(float *out, size_t n, uint64_t seed, uint32_t stream,
                           uint32_t substream, float lo, float hi)
 {
     uint32_t words[4];
     for (size_t i = 0; i < n; i++) {
-        if (i % 4 == 0) block_words(seed, stream, substream, i / 4, words);
-        /* 24 random bits: exactly representable, strictly below 1. */
-        float u = (float)(words[i % 4] >> 8) * (1.0f / 16777216.0f);
+        if (i % 4 == 0) clae__random_block(seed, stream, substream, i / 4, words);
+        float u = unit_float(words[i % 4]);
         /* lo + (hi - lo) * u can round up to hi; keep [lo, hi). */
         float v = lo + (hi - lo) * u;
         out[i] = v < hi ? v : nextafterf(hi, lo);
+    }
+}
+
+/* A block's 4 standard normals, as clae__random_normal lays them out. */
+static void block_normals(const uint32_t w[4], float z[4])
+{
+    for (int k = 0; k < 4; k += 2) {
+        /* 1 - u is exact and in (0, 1], so the log is finite. */
+        float r = sqrtf(-2.0f * logf(1.0f - unit_float(w[k])));
+        float t = 6.28318531f * unit_float(w[k + 1]); /* 2 pi in float */
+        z[k] = r * cosf(t);
+        z[k + 1] = r * sinf(t);
+    }
+}
+
+void clae__random_normal(float *out, size_t n, uint64_t seed, uint32_t stream,
+                         uint32_t substream, float mean, float std)
+{
+    float z[4];
+    for (size_t i = 0; i < n; i++) {
+        if (i % 4 == 0) {
+            uint32_t words[4];
+            clae__random_block(seed, stream, substream, i / 4, words);
+            block_normals(words, z);
+        }
+        out[i] = mean + std * z[i % 4];
     }
 }
 
@@ -67,25 +97,12 @@ void clae__random_permutation(uint32_t *perm, size_t n, uint64_t seed,
     for (size_t i = 0; i < n; i++) perm[i] = (uint32_t)i;
     uint32_t words[4];
     for (size_t k = 0; k + 1 < n; k++) {
-        if (k % 4 == 0) block_words(seed, stream, substream, k / 4, words);
+        if (k % 4 == 0) clae__random_block(seed, stream, substream, k / 4, words);
         size_t i = n - 1 - k;
         /* j uniform in [0, i] by multiply-shift (bias below n / 2^32). */
         size_t j = (size_t)(((uint64_t)words[k % 4] * (i + 1)) >> 32);
         uint32_t t = perm[i];
         perm[i] = perm[j];
         perm[j] = t;
-    }
-}
-
-/* TEMPORARY until the device generator lands (branch noise). */
-void clae__random_normal(float *out, size_t n, uint64_t seed, uint32_t stream,
-                         uint32_t substream, float mean, float std)
-{
-    uint32_t words[4];
-    for (size_t i = 0; i < n; i++) {
-        block_words(seed, stream, substream, i, words);
-        float u1 = ((float)(words[0] >> 8) + 1.0f) * (1.0f / 16777216.0f);
-        float u2 = (float)(words[1] >> 8) * (1.0f / 16777216.0f);
-        out[i] = mean + std * sqrtf(-2.0f * logf(u1)) * cosf(6.2831853f * u2);
     }
 }

@@ -221,7 +221,7 @@ static clae_status parse_noise(parser *p, char **w, int n, clae_spec *spec)
         SPEC_ERROR("spec line %d: 'noise' corrupts the input: it goes first, "
                    "right after 'input'", p->lineno);
     if (n != 3 || clae__noise_parse(w[1], &layer.noise) != CLAE_SUCCESS ||
-        !parse_number(w[2], 0.0f, layer.noise == CLAE_NOISE_GAUSSIAN ? 1e3f : 1.0f,
+        !parse_number(w[2], 0.0f, layer.noise == CLAE_NOISE_KERNEL_GAUSSIAN ? 1e3f : 1.0f,
                       &layer.rate))
         SPEC_ERROR("spec line %d: expected 'noise gaussian STD', 'noise mask P' "
                    "or 'noise salt_pepper P' (P in [0, 1])", p->lineno);

@@ -23,12 +23,6 @@ typedef enum {
     CLAE_INIT_UNIFORM,            /* limit init_scale */
 } clae_init;
 
-typedef enum {
-    CLAE_NOISE_GAUSSIAN = 0, /* x + rate * N(0, 1) */
-    CLAE_NOISE_MASK,         /* x set to 0 with probability rate */
-    CLAE_NOISE_SALT_PEPPER,  /* x set to 0 or 1 with probability rate */
-} clae_noise;
-
 typedef struct {
     clae_layer_kind kind;
     size_t units;     /* output width: the input width for all but dense */
@@ -37,7 +31,7 @@ typedef struct {
     float init_scale; /* the std of normal, the limit of uniform */
     int tied;         /* dense: W is the transpose of its mirror layer's */
     size_t mirror;    /* tied: the dense layer whose weights it uses */
-    clae_noise noise; /* noise */
+    clae_noise_kernel noise; /* noise: the kind of corruption */
     float rate;       /* dropout's fraction; noise's std or fraction */
 } clae_layer_spec;
 
@@ -57,8 +51,8 @@ typedef struct {
 /* Names of the spec's own enums, as the spec text spells them. */
 const char *clae__init_name(clae_init init);
 clae_status clae__init_parse(const char *name, clae_init *out);
-const char *clae__noise_name(clae_noise noise);
-clae_status clae__noise_parse(const char *name, clae_noise *out);
+const char *clae__noise_name(clae_noise_kernel noise);
+clae_status clae__noise_parse(const char *name, clae_noise_kernel *out);
 
 /* The default parameter of an activation (leaky_relu's slope 0.01 as
  * PyTorch's, elu's alpha 1); 0 for the others. */

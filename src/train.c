@@ -79,6 +79,7 @@ static clae_status evaluate_feed(clae_model *m, clae_workspace *ws,
         cl_mem x;
         size_t off;
         CLAE_TRY(clae__feed_batch(feed, start, rows, &x, &off));
+        ws->draw = (uint32_t)(start / ws->batch);
         CLAE_TRY(clae__model_forward(m, ws, x, off, rows));
         CLAE_TRY(clae__model_loss(m, ws, x, off, rows, sample_loss, start));
     }
@@ -176,11 +177,13 @@ static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
                              m->epoch);
     CLAE_TRY(clae__feed_begin(&t->train, t->perm_host));
     t->ws->training = 1;
+    t->ws->seed = o->seed;
     for (size_t start = 0; start < n; start += b) {
         size_t rows = n - start < b ? n - start : b;
         cl_mem x;
         size_t off;
         CLAE_TRY(clae__feed_batch(&t->train, start, rows, &x, &off));
+        t->ws->draw = (uint32_t)m->step;
         CLAE_TRY(clae__model_forward(m, t->ws, x, off, rows));
         CLAE_TRY(clae__model_loss_backward(m, t->ws, x, off, rows,
                                            t->train_loss,

@@ -52,8 +52,8 @@ static void test_spec_every_option(void **state)
     assert_canonical(ctx, "input 5\ndense 3 leaky_relu slope=0.01 "
                           "init=glorot_uniform\ndense 5 elu alpha=1\n",
                      "input 5\ndense 3 leaky_relu\ncode\ndense 5 elu\nloss bce\n");
-    assert_canonical(ctx, "input 6\nnoise gaussian 0.3\nnoise mask 0.5\n"
-                          "dense 6 softmax\nloss cce\n", NULL);
+    assert_canonical(ctx, "input 6\nnoise mask 0.5\ndense 6 softmax\n"
+                          "loss cce\n", NULL);
 }
 
 /* The parse error of text names each fragment. */
@@ -82,6 +82,8 @@ static void test_spec_option_errors(void **state)
     assert_rejected(ctx, "input 4\ndropout\ndense 4\n", "dropout RATE");
     assert_rejected(ctx, "input 4\nnoise pink 0.1\ndense 4\n", "noise gaussian");
     assert_rejected(ctx, "input 4\nnoise mask 2\ndense 4\n", "line 2:");
+    assert_rejected(ctx, "input 4\ndense 4\nnoise mask 0.1\ndense 4\n",
+                    "goes first");
     assert_rejected(ctx, "input 4\nbatchnorm softmax\ndense 4\n", "element-wise");
     assert_rejected(ctx, "input 4\ndense 2\ncode rho=0.1\ndense 4\n", "rho");
     assert_rejected(ctx, "input 4\ndense 2\ncode rho=1 beta=1\ndense 4\n", "rho");

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "philox.h"
 #include "ref.h"
 
 void ref_gemm(int ta, int tb, size_t m, size_t n, size_t k, float alpha,
@@ -181,4 +182,52 @@ void ref_adam(float *p, const float *g, float *m, float *v, size_t n, float lr,
 void ref_sgd(float *p, const float *g, size_t n, float lr)
 {
     for (size_t i = 0; i < n; i++) p[i] -= lr * g[i];
+}
+
+/* Word `index` of (seed, stream, substream), one Philox block per call:
+ * slow, and plain. */
+static uint32_t ref_word(uint64_t seed, uint32_t stream, uint32_t substream,
+                         size_t index)
+{
+    uint32_t block[4];
+    clae__random_block(seed, stream, substream, index / 4, block);
+    return block[index % 4];
+}
+
+static float ref_unit(uint32_t word)
+{
+    return (float)((double)(word >> 8) / 16777216.0);
+}
+
+void ref_corrupt(float *noisy, const float *clean, size_t n,
+                 clae_noise_kernel kind, float amount, uint64_t seed,
+                 uint32_t substream)
+{
+    if (kind == CLAE_NOISE_KERNEL_GAUSSIAN) {
+        clae__random_normal(noisy, n, seed, CLAE_STREAM_NOISE, substream, 0.0f,
+                            1.0f);
+        for (size_t i = 0; i < n; i++) noisy[i] = clean[i] + amount * noisy[i];
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        uint32_t word = ref_word(seed, CLAE_STREAM_NOISE, substream, i);
+        float fill = kind == CLAE_NOISE_KERNEL_MASK ? 0.0f : (float)(word & 1);
+        noisy[i] = ref_unit(word) < amount ? fill : clean[i];
+    }
+}
+
+void ref_dropout_forward(float *a, float *multiplier, const float *x, size_t n,
+                         float p, uint64_t seed, uint32_t substream)
+{
+    float scale = 1.0f / (1.0f - p);
+    for (size_t i = 0; i < n; i++) {
+        uint32_t word = ref_word(seed, CLAE_STREAM_DROPOUT, substream, i);
+        multiplier[i] = ref_unit(word) < p ? 0.0f : scale;
+        a[i] = x[i] * multiplier[i];
+    }
+}
+
+void ref_dropout_backward(float *g, const float *multiplier, size_t n)
+{
+    for (size_t i = 0; i < n; i++) g[i] *= multiplier[i];
 }

@@ -4,6 +4,7 @@
 #define CLAE_REF_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "clae.h"
 #include "kernels.h"
@@ -76,5 +77,21 @@ void ref_batchnorm(double *x, size_t rows, size_t cols, const float *gamma,
  * cce). */
 double ref_model_loss(const clae_spec *spec, const float *params,
                       const float *x, size_t rows);
+
+/* cl/noise.cl over n elements, from the host's Philox (src/philox.h):
+ * element i uses word i % 4 of block i / 4 of (seed, stream, substream),
+ * its uniform u = (word >> 8) 2^-24, or the i-th clae__random_normal draw.
+ * corrupt: gaussian x + amount z; mask 0 where u < amount; salt and pepper
+ * (word & 1) where u < amount. Stream CLAE_STREAM_NOISE. */
+void ref_corrupt(float *noisy, const float *clean, size_t n,
+                 clae_noise_kernel kind, float amount, uint64_t seed,
+                 uint32_t substream);
+
+/* multiplier = 0 where u < p, else 1 / (1 - p) (in float); a = x *
+ * multiplier. Stream CLAE_STREAM_DROPOUT. */
+void ref_dropout_forward(float *a, float *multiplier, const float *x, size_t n,
+                         float p, uint64_t seed, uint32_t substream);
+
+void ref_dropout_backward(float *g, const float *multiplier, size_t n);
 
 #endif
