@@ -99,6 +99,14 @@ void clae_model_destroy(clae_model *m)
     free(m);
 }
 
+int clae__layer_weights(const clae_layer *l, size_t *off, size_t *count)
+{
+    if (l->ops != &clae__dense_ops) return 0;
+    *off = l->param_off;
+    *count = l->in * l->out;
+    return 1;
+}
+
 size_t clae_model_input_width(const clae_model *m) { return m->spec.input; }
 const char *clae_model_spec(const clae_model *m) { return m->spec_text; }
 

@@ -106,6 +106,11 @@ clae_status clae__model_loss_backward(clae_model *model, clae_workspace *ws,
 clae_status clae__model_backward(clae_model *model, clae_workspace *ws,
                                  cl_mem input, size_t in_off, size_t rows);
 
+/* Where a layer's own weights lie in the parameter buffer (*count floats
+ * at *off; biases excluded): what weight penalties apply to. Returns 0,
+ * leaving both unset, for a layer without weights of its own. */
+int clae__layer_weights(const clae_layer *layer, size_t *off, size_t *count);
+
 /* A model from a parsed spec, its parameters initialised from the seed.
  * Takes ownership of spec (and clears it). */
 clae_status clae__model_build(clae_context *ctx, clae_spec *spec,

@@ -35,7 +35,9 @@ static int find_name(const char *const *names, size_t count, const char *name)
         return CLAE_SUCCESS;                                                 \
     } while (0)
 
-static const char *const optimizer_names[] = {"adam", "sgd"};
+static const char *const optimizer_names[] = {"adam", "sgd", "adamw",
+                                              "rmsprop"};
+static const char *const lr_schedule_names[] = {"constant", "step", "cosine"};
 static const char *const device_type_names[] = {"default", "gpu", "cpu", "any"};
 
 const char *clae_activation_name(clae_activation act)
@@ -61,6 +63,11 @@ clae_status clae_loss_parse(const char *name, clae_loss *out)
 clae_status clae_optimizer_parse(const char *name, clae_optimizer *out)
 {
     PARSE_NAME(optimizer_names, name, out, clae_optimizer);
+}
+
+clae_status clae_lr_schedule_parse(const char *name, clae_lr_schedule *out)
+{
+    PARSE_NAME(lr_schedule_names, name, out, clae_lr_schedule);
 }
 
 clae_status clae_device_type_parse(const char *name, clae_device_type *out)

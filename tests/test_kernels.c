@@ -253,7 +253,7 @@ static void test_adam_update(void **state)
         float step = (float)(lr / (1.0 - pow(b1, t)));
         float v_scale = (float)(1.0 / sqrt(1.0 - pow(b2, t)));
         assert_int_equal(clae__adam_update(ctx, dp, dg, dm, dv, n, step, b1, b2,
-                                           eps, v_scale), CLAE_SUCCESS);
+                                           eps, v_scale, 0.0f), CLAE_SUCCESS);
         ref_adam(p, g, m, v, n, lr, b1, b2, eps, t);
     }
     test_download(ctx, dp, got, n * 4);
