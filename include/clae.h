@@ -186,7 +186,8 @@ typedef struct {
     clae_optimizer optimizer;
     float learning_rate;
     float beta1, beta2, epsilon; /* Adam's and AdamW's; epsilon RMSprop's too */
-    /* Each optimizer reads its own fields and ignores the others'. */
+    /* Each optimizer reads its own fields and ignores the others' (which
+     * must still hold valid values: the defaults do). */
     float momentum;     /* SGD's, in [0, 1); 0: plain SGD */
     int nesterov;       /* SGD: Nesterov momentum (needs momentum > 0) */
     float weight_decay; /* AdamW's decoupled decay: p -= lr wd p each step */
@@ -202,7 +203,7 @@ typedef struct {
      * their global L2 norm, before each step; 0: off. */
     float clip_norm;
     /* Weight penalties l1 sum |w| + l2 sum w^2 over the weights (not the
-     * biases) of every layer, in the loss and its gradient. The reported
+     * biases) of every layer that has them, in the loss and its gradient. The reported
      * train and validation losses include it, as Keras's do. */
     float l1, l2;
     size_t batch_size;

@@ -118,9 +118,10 @@ static int fits_uint(size_t v) { return v <= 0xffffffffu; }
         return CLAE_FAIL(ctx, CLAE_ERR_USAGE, "%s = %zu exceeds 2^32 - 1",   \
                          #v, (size_t)(v))
 
-/* Kernels with one item per chunk of columns have few items (16 for 128
- * columns): CPU drivers left to choose put them all in one work-group, on
- * one core, so each item is a group of its own there. */
+/* Kernels with one item per chunk of columns (or per block of a
+ * reduction) have few items (16 for 128 columns): CPU drivers left to
+ * choose put them all in one work-group, on one core, so each item is a
+ * group of its own there. */
 static const size_t *column_local(const clae_context *ctx)
 {
     static const size_t one = 1;
