@@ -80,8 +80,17 @@ typedef enum {
 
 typedef enum {
     CLAE_OPTIMIZER_ADAM = 0,
-    CLAE_OPTIMIZER_SGD,
+    CLAE_OPTIMIZER_SGD,     /* with momentum and Nesterov's as options */
+    CLAE_OPTIMIZER_ADAMW,   /* Adam with decoupled weight decay */
+    CLAE_OPTIMIZER_RMSPROP,
 } clae_optimizer;
+
+/* How the learning rate changes over a run (see clae_train_options). */
+typedef enum {
+    CLAE_LR_CONSTANT = 0,
+    CLAE_LR_STEP,   /* lr gamma^floor(epoch / step_epochs) */
+    CLAE_LR_COSINE, /* lr (1 + cos(pi t / T)) / 2 at step t of T */
+} clae_lr_schedule;
 
 /* Name <-> enum; the *_parse functions return CLAE_ERR_USAGE on an unknown
  * name. Names are those of the spec text: "relu", "bce", "adam", ... */
@@ -90,6 +99,8 @@ clae_status clae_activation_parse(const char *name, clae_activation *out);
 const char *clae_loss_name(clae_loss loss);
 clae_status clae_loss_parse(const char *name, clae_loss *out);
 clae_status clae_optimizer_parse(const char *name, clae_optimizer *out);
+/* "constant", "step", "cosine". */
+clae_status clae_lr_schedule_parse(const char *name, clae_lr_schedule *out);
 clae_status clae_device_type_parse(const char *name, clae_device_type *out);
 
 /* ===== Parameter structs ================================================ */
@@ -181,7 +192,27 @@ typedef struct {
 typedef struct {
     clae_optimizer optimizer;
     float learning_rate;
-    float beta1, beta2, epsilon; /* Adam's */
+    float beta1, beta2, epsilon; /* Adam's and AdamW's; epsilon RMSprop's too */
+    /* Each optimizer reads its own fields and ignores the others' (which
+     * must still hold valid values: the defaults do). */
+    float momentum;     /* SGD's, in [0, 1); 0: plain SGD */
+    int nesterov;       /* SGD: Nesterov momentum (needs momentum > 0) */
+    float weight_decay; /* AdamW's decoupled decay: p -= lr wd p each step */
+    float rho;          /* RMSprop's decay of the mean square, in [0, 1) */
+    /* The learning rate of each step: constant; step, times lr_gamma every
+     * lr_step_epochs epochs (needs lr_step_epochs > 0); or cosine, from
+     * learning_rate toward 0 over the run's steps. Epochs and steps count
+     * from 0 at the start of each clae_train call. */
+    clae_lr_schedule lr_schedule;
+    unsigned lr_step_epochs;
+    float lr_gamma;
+    /* Scales all gradients by min(1, clip_norm / (norm + 1e-6)), norm
+     * their global L2 norm, before each step; 0: off. */
+    float clip_norm;
+    /* Weight penalties l1 sum |w| + l2 sum w^2 over the weights (not the
+     * biases) of every layer that has them, in the loss and its gradient. The reported
+     * train and validation losses include it, as Keras's do. */
+    float l1, l2;
     size_t batch_size;
     unsigned epochs;
     uint64_t seed; /* keys the shuffling */
@@ -272,7 +303,10 @@ clae_status clae_file_write_atomic(clae_context *context, const char *path,
 /* ===== Training ========================================================= */
 
 /* The reference settings: Adam 1e-3 / 0.9 / 0.999 / 1e-7, batch 256,
- * 10 epochs, seed 0, no callback. */
+ * 10 epochs, seed 0, no callback; constant learning rate, no clipping, no
+ * penalties. For the other optimizers: SGD without momentum, AdamW's weight
+ * decay 0.01 (torch.optim.AdamW's), RMSprop's rho 0.9 (Keras's); a step
+ * schedule's gamma 0.1 (torch's StepLR). */
 void clae_train_options_default(clae_train_options *options);
 
 /* Trains on train (and reports the loss on val, which may be NULL).

@@ -33,6 +33,11 @@ static const struct {
     {5, "corrupt", offsetof(clae_kernels, corrupt)},
     {5, "dropout_forward", offsetof(clae_kernels, dropout_forward)},
     {5, "dropout_backward", offsetof(clae_kernels, dropout_backward)},
+    {3, "sgd_momentum_update", offsetof(clae_kernels, sgd_momentum_update)},
+    {3, "rmsprop_update", offsetof(clae_kernels, rmsprop_update)},
+    {3, "penalty_sums", offsetof(clae_kernels, penalty_sums)},
+    {3, "clip_scale", offsetof(clae_kernels, clip_scale)},
+    {3, "scale_by", offsetof(clae_kernels, scale_by)},
 };
 
 #define KERNEL_COUNT (sizeof kernel_table / sizeof *kernel_table)
@@ -124,9 +129,10 @@ static int fits_uint(size_t v) { return v <= 0xffffffffu; }
         return CLAE_FAIL(ctx, CLAE_ERR_USAGE, "%s = %zu exceeds 2^32 - 1",   \
                          #v, (size_t)(v))
 
-/* Kernels with one item per chunk of columns have few items (16 for 128
- * columns): CPU drivers left to choose put them all in one work-group, on
- * one core, so each item is a group of its own there. */
+/* Kernels with one item per chunk of columns (or per block of a
+ * reduction) have few items (16 for 128 columns): CPU drivers left to
+ * choose put them all in one work-group, on one core, so each item is a
+ * group of its own there. */
 static const size_t *column_local(const clae_context *ctx)
 {
     static const size_t one = 1;
@@ -251,16 +257,17 @@ clae_status clae__gather_rows(clae_context *ctx, cl_mem dst, cl_mem src,
 
 clae_status clae__adam_update(clae_context *ctx, cl_mem p, cl_mem g, cl_mem m,
                               cl_mem v, size_t n, float step_size, float beta1,
-                              float beta2, float eps, float v_scale)
+                              float beta2, float eps, float v_scale,
+                              float decay)
 {
     CHECK_FITS(ctx, n);
     cl_uint n_ = (cl_uint)n;
-    struct arg args[] = {ARG(p),         ARG(g),     ARG(m),     ARG(v),
-                         ARG(n_),        ARG(step_size), ARG(beta1),
-                         ARG(beta2),     ARG(eps),   ARG(v_scale)};
+    struct arg args[] = {ARG(p),     ARG(g),       ARG(m),         ARG(v),
+                         ARG(n_),    ARG(step_size), ARG(beta1),   ARG(beta2),
+                         ARG(eps),   ARG(v_scale), ARG(decay)};
     size_t chunks = clae__chunks(n);
     return launch(ctx, ctx->kernels.adam_update, "adam_update",
-                  CLAE_PROFILE_OPTIMIZER, args, 10, 1, &chunks, NULL);
+                  CLAE_PROFILE_OPTIMIZER, args, 11, 1, &chunks, NULL);
 }
 
 clae_status clae__sgd_update(clae_context *ctx, cl_mem p, cl_mem g, size_t n,
@@ -443,4 +450,74 @@ clae_status clae__dropout_backward(clae_context *ctx, cl_mem g,
     size_t chunks = clae__chunks(n);
     return launch(ctx, ctx->kernels.dropout_backward, "dropout_backward",
                   CLAE_PROFILE_NOISE, args, 3, 1, &chunks, NULL);
+}
+
+clae_status clae__sgd_momentum_update(clae_context *ctx, cl_mem p, cl_mem g,
+                                      cl_mem buf, size_t n, float lr,
+                                      float momentum, int nesterov)
+{
+    CHECK_FITS(ctx, n);
+    cl_uint n_ = (cl_uint)n, nesterov_ = nesterov ? 1u : 0u;
+    struct arg args[] = {ARG(p),  ARG(g),        ARG(buf),      ARG(n_),
+                         ARG(lr), ARG(momentum), ARG(nesterov_)};
+    size_t chunks = clae__chunks(n);
+    return launch(ctx, ctx->kernels.sgd_momentum_update, "sgd_momentum_update",
+                  CLAE_PROFILE_OPTIMIZER, args, 7, 1, &chunks, NULL);
+}
+
+clae_status clae__rmsprop_update(clae_context *ctx, cl_mem p, cl_mem g,
+                                 cl_mem v, size_t n, float lr, float rho,
+                                 float eps)
+{
+    CHECK_FITS(ctx, n);
+    cl_uint n_ = (cl_uint)n;
+    struct arg args[] = {ARG(p),  ARG(g),   ARG(v),  ARG(n_),
+                         ARG(lr), ARG(rho), ARG(eps)};
+    size_t chunks = clae__chunks(n);
+    return launch(ctx, ctx->kernels.rmsprop_update, "rmsprop_update",
+                  CLAE_PROFILE_OPTIMIZER, args, 7, 1, &chunks, NULL);
+}
+
+size_t clae__sum_blocks(size_t n)
+{
+    return (n + CLAE_SUM_BLOCK - 1) / CLAE_SUM_BLOCK;
+}
+
+/* Penalties and clipping count as the optimizer's time when profiling. */
+clae_status clae__penalty_sums(clae_context *ctx, cl_mem x, size_t off,
+                               size_t n, float l1, float l2, cl_mem grads,
+                               cl_mem sums, size_t sums_off)
+{
+    CHECK_FITS(ctx, off + n);
+    CHECK_FITS(ctx, sums_off);
+    cl_uint off_ = (cl_uint)off, n_ = (cl_uint)n, add_grad = grads ? 1u : 0u,
+            sums_off_ = (cl_uint)sums_off;
+    struct arg args[] = {ARG(x),     ARG(off_),     ARG(n_),
+                         ARG(l1),    ARG(l2),       ARG(grads),
+                         ARG(add_grad), ARG(sums),  ARG(sums_off_)};
+    size_t blocks = clae__sum_blocks(n);
+    return launch(ctx, ctx->kernels.penalty_sums, "penalty_sums",
+                  CLAE_PROFILE_OPTIMIZER, args, 9, 1, &blocks,
+                  column_local(ctx));
+}
+
+clae_status clae__clip_scale(clae_context *ctx, cl_mem sums, size_t count,
+                             float max_norm, cl_mem scale)
+{
+    CHECK_FITS(ctx, count);
+    cl_uint count_ = (cl_uint)count;
+    struct arg args[] = {ARG(sums), ARG(count_), ARG(max_norm), ARG(scale)};
+    const size_t one = 1;
+    return launch(ctx, ctx->kernels.clip_scale, "clip_scale",
+                  CLAE_PROFILE_OPTIMIZER, args, 4, 1, &one, &one);
+}
+
+clae_status clae__scale_by(clae_context *ctx, cl_mem x, size_t n, cl_mem scale)
+{
+    CHECK_FITS(ctx, n);
+    cl_uint n_ = (cl_uint)n;
+    struct arg args[] = {ARG(x), ARG(n_), ARG(scale)};
+    size_t chunks = clae__chunks(n);
+    return launch(ctx, ctx->kernels.scale_by, "scale_by",
+                  CLAE_PROFILE_OPTIMIZER, args, 3, 1, &chunks, NULL);
 }

@@ -16,6 +16,8 @@ typedef struct {
         softmax_backward_rows, loss_rows, loss_backward, gather_rows,
         adam_update, sgd_update, batchnorm_forward, batchnorm_backward,
         random_bits, random_fill, corrupt, dropout_forward, dropout_backward;
+    cl_kernel sgd_momentum_update, rmsprop_update, penalty_sums, clip_scale,
+        scale_by;
     size_t loss_group; /* work items per row of loss_rows */
 } clae_kernels;
 
@@ -125,10 +127,12 @@ clae_status clae__gather_rows(clae_context *ctx, cl_mem dst, cl_mem src,
                               size_t cols);
 
 /* One Adam step over n parameters; step_size and v_scale carry the bias
- * corrections (see cl/optim.cl). */
+ * corrections, decay is AdamW's lr * weight_decay, 0 for Adam (see
+ * cl/optim.cl). */
 clae_status clae__adam_update(clae_context *ctx, cl_mem p, cl_mem g, cl_mem m,
                               cl_mem v, size_t n, float step_size, float beta1,
-                              float beta2, float eps, float v_scale);
+                              float beta2, float eps, float v_scale,
+                              float decay);
 
 clae_status clae__sgd_update(clae_context *ctx, cl_mem p, cl_mem g, size_t n,
                              float lr);
@@ -183,5 +187,36 @@ clae_status clae__dropout_forward(clae_context *ctx, cl_mem a,
 clae_status clae__dropout_backward(clae_context *ctx, cl_mem g,
                                    cl_mem multiplier, size_t rows,
                                    size_t cols);
+/* SGD with momentum (buf: the parameters' layout), Nesterov's when
+ * nesterov is nonzero. */
+clae_status clae__sgd_momentum_update(clae_context *ctx, cl_mem p, cl_mem g,
+                                      cl_mem buf, size_t n, float lr,
+                                      float momentum, int nesterov);
+
+/* One RMSprop step; v is the running mean of g^2. */
+clae_status clae__rmsprop_update(clae_context *ctx, cl_mem p, cl_mem g,
+                                 cl_mem v, size_t n, float lr, float rho,
+                                 float eps);
+
+/* Reductions run in blocks of CLAE_SUM_BLOCK floats (the SUM_BLOCK of
+ * cl/optim.cl); clae__sum_blocks(n) is the number of partial sums of n. */
+enum { CLAE_SUM_BLOCK = 1024 };
+size_t clae__sum_blocks(size_t n);
+
+/* Over x (n floats at off): sums[sums_off ..] = clae__sum_blocks(n) partial
+ * sums of l1 |x| + l2 x^2; unless grads is NULL, grads (x's layout) +=
+ * l1 sign(x) + 2 l2 x. */
+clae_status clae__penalty_sums(clae_context *ctx, cl_mem x, size_t off,
+                               size_t n, float l1, float l2, cl_mem grads,
+                               cl_mem sums, size_t sums_off);
+
+/* scale[0] = min(1, max_norm / (sqrt(the sum of sums[0 .. count)) + 1e-6)),
+ * in one work item. */
+clae_status clae__clip_scale(clae_context *ctx, cl_mem sums, size_t count,
+                             float max_norm, cl_mem scale);
+
+/* x (n) *= scale[0], read on the device. */
+clae_status clae__scale_by(clae_context *ctx, cl_mem x, size_t n,
+                           cl_mem scale);
 
 #endif

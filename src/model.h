@@ -114,10 +114,6 @@ struct clae_workspace {
     uint32_t draw; /* tells their batches apart: the step, or the batch */
 };
 
-/* Where a dense layer's own weights are (for penalties); 0 when it has
- * none (a tied layer uses its mirror's, other kinds have none). */
-int clae__layer_weights(const clae_layer *layer, size_t *off, size_t *count);
-
 /* The layer's GEMMs of one training step (see clae_layer_ops.gemms); 0
  * for layers without any. */
 size_t clae__layer_gemms(const clae_model *model, const clae_layer *layer,
@@ -158,6 +154,12 @@ clae_status clae__model_loss_backward(clae_model *model, clae_workspace *ws,
  * clae__model_loss_backward). */
 clae_status clae__model_backward(clae_model *model, clae_workspace *ws,
                                  cl_mem input, size_t in_off, size_t rows);
+
+/* Where a layer's own weights lie in the parameter buffer (*count floats
+ * at *off; biases excluded): what weight penalties apply to. Returns 0,
+ * leaving both unset, for a layer without weights of its own (a tied
+ * layer uses its mirror's; batch norm's scale is not a weight). */
+int clae__layer_weights(const clae_layer *layer, size_t *off, size_t *count);
 
 /* A model from a parsed spec, its parameters initialised from the seed.
  * Takes ownership of spec (and clears it). */

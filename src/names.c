@@ -6,7 +6,9 @@
 static const char *const activation_names[] = {
     "linear", "relu", "sigmoid", "tanh", "leaky_relu", "elu", "softmax"};
 static const char *const loss_names[] = {"bce", "mse", "mae", "cce"};
-static const char *const optimizer_names[] = {"adam", "sgd"};
+static const char *const optimizer_names[] = {"adam", "sgd", "adamw",
+                                              "rmsprop"};
+static const char *const lr_schedule_names[] = {"constant", "step", "cosine"};
 static const char *const device_type_names[] = {"default", "gpu", "cpu", "any"};
 static const char *const init_names[] = {"glorot_uniform", "glorot_normal",
                                          "he_uniform",     "he_normal",
@@ -59,6 +61,11 @@ clae_status clae_loss_parse(const char *name, clae_loss *out)
 clae_status clae_optimizer_parse(const char *name, clae_optimizer *out)
 {
     PARSE_NAME(optimizer_names, name, out, clae_optimizer);
+}
+
+clae_status clae_lr_schedule_parse(const char *name, clae_lr_schedule *out)
+{
+    PARSE_NAME(lr_schedule_names, name, out, clae_lr_schedule);
 }
 
 clae_status clae_device_type_parse(const char *name, clae_device_type *out)

@@ -9,6 +9,7 @@
 
 #include "feed.h"
 #include "optim.h"
+#include "penalty.h"
 #include "philox.h"
 
 void clae_train_options_default(clae_train_options *o)
@@ -19,6 +20,9 @@ void clae_train_options_default(clae_train_options *o)
     o->beta1 = 0.9f;
     o->beta2 = 0.999f;
     o->epsilon = 1e-7f;
+    o->weight_decay = 0.01f;
+    o->rho = 0.9f;
+    o->lr_gamma = 0.1f;
     o->batch_size = 256;
     o->epochs = 10;
 }
@@ -93,6 +97,7 @@ fail:
 typedef struct {
     clae_workspace *ws;
     clae_optim optim;
+    clae_penalty penalty;
     clae__feed train, val;
     cl_mem train_loss; /* per batch, the loss per chunk of columns */
     cl_mem val_loss;   /* per sample */
@@ -107,6 +112,7 @@ static void trainer_release(trainer *t)
     clae__feed_release(&t->val);
     clae__workspace_destroy(t->ws);
     clae__optim_release(&t->optim);
+    clae__penalty_release(&t->penalty);
     clae__release_mem(&t->train_loss);
     clae__release_mem(&t->val_loss);
     free(t->perm_host);
@@ -154,7 +160,8 @@ static clae_status trainer_init(trainer *t, clae_model *m,
     if (!t->perm_host || !t->loss_host)
         return CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
     CLAE_TRY(clae__workspace_create(m, o->batch_size, &t->ws));
-    CLAE_TRY(clae__optim_create(m, o, &t->optim));
+    CLAE_TRY(clae__optim_create(m, o, batches, &t->optim));
+    CLAE_TRY(clae__penalty_create(m, o, batches, &t->penalty));
     CLAE_TRY(create_feeds(t, ctx, train, val, o->batch_size));
     CLAE_TRY(clae__buffer(ctx, t->train_loss_count * sizeof(float),
                           "training losses", &t->train_loss));
@@ -166,13 +173,14 @@ fail:
 }
 
 /* One epoch over a fresh permutation: batch, forward, loss, backward,
- * update per batch; nothing waits until the losses are read at the end
+ * weight penalty, update per batch; nothing waits until the losses are read at the end
  * (except, for a streamed set, on the upload of each chunk). */
 static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
                                const clae_train_options *o, double *loss)
 {
     clae_status status = CLAE_SUCCESS;
     size_t b = o->batch_size, d = m->spec.input;
+    double penalty;
     clae__random_permutation(t->perm_host, n, o->seed, CLAE_STREAM_SHUFFLE,
                              m->epoch);
     CLAE_TRY(clae__feed_begin(&t->train, t->perm_host));
@@ -189,11 +197,27 @@ static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
                                            t->train_loss,
                                            start / b * clae__chunks(d)));
         CLAE_TRY(clae__model_backward(m, t->ws, x, off, rows));
+        CLAE_TRY(clae__penalty_batch(m, &t->penalty, t->ws->grads, start / b));
         CLAE_TRY(clae__optim_step(m, &t->optim, t->ws->grads));
     }
     CLAE_TRY(mean_loss(m->ctx, t->train_loss, t->loss_host,
                        t->train_loss_count, (double)clae__loss_divisor(m, n),
                        loss));
+    CLAE_TRY(clae__penalty_epoch(m, &t->penalty, n, b, &penalty));
+    *loss += penalty;
+fail:
+    return status;
+}
+
+/* The validation loss counts the penalty at the epoch's final weights, as
+ * Keras's val_loss does. */
+static clae_status validate(trainer *t, clae_model *m, double *loss)
+{
+    clae_status status = CLAE_SUCCESS;
+    double penalty;
+    CLAE_TRY(evaluate_feed(m, t->ws, &t->val, t->val_loss, t->loss_host, loss));
+    CLAE_TRY(clae__penalty_now(m, &t->penalty, &penalty));
+    *loss += penalty;
 fail:
     return status;
 }
@@ -248,9 +272,7 @@ clae_status clae_train(clae_model *m, const clae_data *train,
                                metrics.train_loss, metrics.epoch);
             goto fail;
         }
-        if (val)
-            CLAE_TRY(evaluate_feed(m, t.ws, &t.val, t.val_loss, t.loss_host,
-                                   &metrics.val_loss));
+        if (val) CLAE_TRY(validate(&t, m, &metrics.val_loss));
         if (o->on_epoch && o->on_epoch(o->user, &metrics)) break;
     }
 fail:

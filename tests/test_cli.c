@@ -592,6 +592,60 @@ static void test_flag_seed_and_val_split(void **state)
     expect_bad_train_flag("--val-split", "0");
 }
 
+/* The optimizer, schedule, clipping and penalty flags take numbers in
+ * their ranges and known names only. */
+static void test_flag_training_values(void **state)
+{
+    (void)state;
+    expect_bad_train_flag("--optimizer", "adagrad");
+    expect_bad_train_flag("--momentum", "-0.1");
+    expect_bad_train_flag("--momentum", "1");
+    expect_bad_train_flag("--momentum", "nan");
+    expect_bad_train_flag("--weight-decay", "-1");
+    expect_bad_train_flag("--weight-decay", "inf");
+    expect_bad_train_flag("--rho", "1.5");
+    expect_bad_train_flag("--rho", "x");
+    expect_bad_train_flag("--lr-schedule", "linear");
+    expect_bad_train_flag("--lr-step-epochs", "0");
+    expect_bad_train_flag("--lr-step-epochs", "2.5");
+    expect_bad_train_flag("--lr-gamma", "0");
+    expect_bad_train_flag("--lr-gamma", "-0.5");
+    expect_bad_train_flag("--clip-norm", "0");
+    expect_bad_train_flag("--clip-norm", "-1");
+    expect_bad_train_flag("--clip-norm", "nan");
+    expect_bad_train_flag("--l1", "-1e-4");
+    expect_bad_train_flag("--l1", "nan");
+    expect_bad_train_flag("--l2", "-1");
+    expect_bad_train_flag("--l2", "inf");
+}
+
+/* Runs train on small data with extra flags; expects 2 and one stderr
+ * line naming `flag`. */
+#define EXPECT_BAD_TRAIN_FLAGS(flag, ...)                                     \
+    expect_usage_error(RUN(CLAE, "train", "--data", tmp_path("small.idx"),   \
+                           "--epochs", "1", __VA_ARGS__),                    \
+                       flag)
+
+/* Flags the chosen optimizer or schedule would ignore are refused, as is
+ * Nesterov without momentum and a step schedule without its period. */
+static void test_flag_training_combinations(void **state)
+{
+    (void)state;
+    EXPECT_BAD_TRAIN_FLAGS("--nesterov", "--optimizer", "sgd", "--nesterov");
+    EXPECT_BAD_TRAIN_FLAGS("--nesterov", "--optimizer", "sgd", "--momentum",
+                           "0", "--nesterov");
+    EXPECT_BAD_TRAIN_FLAGS("--momentum", "--momentum", "0.9");
+    EXPECT_BAD_TRAIN_FLAGS("--nesterov", "--optimizer", "adamw", "--nesterov");
+    EXPECT_BAD_TRAIN_FLAGS("--weight-decay", "--weight-decay", "0.1");
+    EXPECT_BAD_TRAIN_FLAGS("--weight-decay", "--optimizer", "sgd",
+                           "--weight-decay", "0.1");
+    EXPECT_BAD_TRAIN_FLAGS("--rho", "--optimizer", "adam", "--rho", "0.5");
+    EXPECT_BAD_TRAIN_FLAGS("--lr-gamma", "--lr-gamma", "0.5");
+    EXPECT_BAD_TRAIN_FLAGS("--lr-step-epochs", "--lr-schedule", "cosine",
+                           "--lr-step-epochs", "2");
+    EXPECT_BAD_TRAIN_FLAGS("--lr-step-epochs", "--lr-schedule", "step");
+}
+
 /* An unknown option is bad usage (2) and the message names it. */
 static void test_unknown_option(void **state)
 {
@@ -821,6 +875,36 @@ static void test_train_without_validation(void **state)
     free(csv);
 }
 
+/* Every new training flag at once trains (exit 0, a line per epoch), and
+ * --help documents each. */
+static void test_training_flags_run(void **state)
+{
+    (void)state;
+    const run_result *r = RUN(CLAE, "train", "--data", tmp_path("small.idx"),
+                              "--epochs", "2", "--batch-size", "128",
+                              "--hidden", "16", "--optimizer", "sgd", "--lr",
+                              "0.5", "--momentum", "0.9", "--nesterov",
+                              "--lr-schedule", "step", "--lr-step-epochs", "1",
+                              "--lr-gamma", "0.5", "--clip-norm", "1", "--l1",
+                              "1e-5", "--l2", "1e-4");
+    expect_exit(r, 0);
+    assert_int_equal(count_prefixed_lines(r->out, "epoch "), 2);
+    r = RUN(CLAE, "train", "--data", tmp_path("small.idx"), "--epochs", "1",
+            "--hidden", "16", "--optimizer", "rmsprop", "--rho", "0.8",
+            "--lr-schedule", "cosine");
+    expect_exit(r, 0);
+    r = RUN(CLAE, "train", "--data", tmp_path("small.idx"), "--epochs", "1",
+            "--hidden", "16", "--optimizer", "adamw", "--weight-decay", "0.1");
+    expect_exit(r, 0);
+    static const char *const flags[] = {
+        "adamw", "rmsprop", "--momentum", "--nesterov", "--weight-decay",
+        "--rho", "--lr-schedule", "cosine", "--lr-step-epochs", "--lr-gamma",
+        "--clip-norm", "--l1", "--l2"};
+    r = RUN(CLAE, "train", "--help");
+    for (size_t i = 0; i < sizeof flags / sizeof *flags; i++)
+        expect_contains(r->out, flags[i]);
+}
+
 /* ---- version, help, arch, devices -------------------------------------- */
 
 /* --version names clae, CLBlast and OpenCL, each with a version. */
@@ -1022,6 +1106,8 @@ int main(void)
         cmocka_unit_test(test_flag_names),
         cmocka_unit_test(test_flag_hidden),
         cmocka_unit_test(test_flag_seed_and_val_split),
+        cmocka_unit_test(test_flag_training_values),
+        cmocka_unit_test(test_flag_training_combinations),
         cmocka_unit_test(test_unknown_option),
         cmocka_unit_test(test_missing_flag_value),
         cmocka_unit_test(test_unexpected_argument),
@@ -1032,6 +1118,7 @@ int main(void)
         cmocka_unit_test(test_eval_matches_val_loss),
         cmocka_unit_test(test_eval_width_mismatch),
         cmocka_unit_test(test_train_without_validation),
+        cmocka_unit_test(test_training_flags_run),
         cmocka_unit_test(test_version),
         cmocka_unit_test(test_help),
         cmocka_unit_test(test_arch),

@@ -3,21 +3,37 @@
  * CLBlast) against central differences of the plain-C reference loss in
  * double (tests/ref/ref_model.c). */
 #include "model.h"
+#include "penalty.h"
 #include "test_util.h"
 #include "ref/ref.h"
 
 #define ROWS 5  /* fewer than the workspace's batch: a partial batch */
 #define BATCH 8
 
-/* Checks one model: device loss == reference loss, device gradient ==
- * finite differences. */
-static void check_model(clae_context *ctx, const char *spec_text)
+/* The reference loss plus the weight penalty. */
+static double ref_total_loss(const clae_spec *spec, const float *params,
+                             const float *x, float l1, float l2)
+{
+    return ref_model_loss(spec, params, x, ROWS) +
+           ref_weight_penalty(spec, params, l1, l2);
+}
+
+/* Checks one model with weight penalties l1 and l2 (0 for none): device
+ * loss == reference loss, device gradient == finite differences. */
+static void check_model_penalized(clae_context *ctx, const char *spec_text,
+                                  float l1, float l2)
 {
     clae_model *m = NULL;
     clae_workspace *ws = NULL;
     assert_int_equal(clae_model_create(ctx, spec_text, 7, &m), CLAE_SUCCESS);
     assert_int_equal(clae__workspace_create(m, BATCH, &ws), CLAE_SUCCESS);
     ws->training = 1; /* batch norm on the batch's statistics */
+    clae_train_options o;
+    clae_train_options_default(&o);
+    o.l1 = l1;
+    o.l2 = l2;
+    clae_penalty penalty;
+    assert_int_equal(clae__penalty_create(m, &o, 1, &penalty), CLAE_SUCCESS);
 
     size_t d = m->spec.input, np = m->param_count;
     float *x = malloc(ROWS * d * 4), *params = malloc(np * 4),
@@ -37,22 +53,28 @@ static void check_model(clae_context *ctx, const char *spec_text)
     assert_int_equal(clae__model_loss_backward(m, ws, dx, 0, ROWS, dl, 0),
                      CLAE_SUCCESS);
     assert_int_equal(clae__model_backward(m, ws, dx, 0, ROWS), CLAE_SUCCESS);
+    assert_int_equal(clae__penalty_batch(m, &penalty, ws->grads, 0),
+                     CLAE_SUCCESS);
+    double device_penalty;
+    assert_int_equal(clae__penalty_epoch(m, &penalty, ROWS, BATCH,
+                                         &device_penalty), CLAE_SUCCESS);
     test_download(ctx, ws->grads, grads, np * 4);
     test_download(ctx, dl, chunk_loss, chunks * 4);
 
     double device_loss = 0.0;
     for (size_t c = 0; c < chunks; c++) device_loss += chunk_loss[c];
-    device_loss /= (double)clae__loss_divisor(m, ROWS);
-    double ref_loss = ref_model_loss(&m->spec, params, x, ROWS);
+    device_loss = device_loss / (double)clae__loss_divisor(m, ROWS) +
+                  device_penalty;
+    double ref_loss = ref_total_loss(&m->spec, params, x, l1, l2);
     assert_float_equal(device_loss, ref_loss, 1e-5 * fabs(ref_loss) + 1e-7);
 
     for (size_t i = 0; i < np; i++) {
         float saved = params[i];
         params[i] = saved + 1e-3f;
-        double up = ref_model_loss(&m->spec, params, x, ROWS);
+        double up = ref_total_loss(&m->spec, params, x, l1, l2);
         double h = (double)params[i];
         params[i] = saved - 1e-3f;
-        double down = ref_model_loss(&m->spec, params, x, ROWS);
+        double down = ref_total_loss(&m->spec, params, x, l1, l2);
         h -= (double)params[i];
         params[i] = saved;
         double fd = (up - down) / h;
@@ -64,9 +86,15 @@ static void check_model(clae_context *ctx, const char *spec_text)
     }
     clReleaseMemObject(dx);
     clReleaseMemObject(dl);
+    clae__penalty_release(&penalty);
     clae__workspace_destroy(ws);
     clae_model_destroy(m);
     free(x); free(params); free(grads); free(chunk_loss);
+}
+
+static void check_model(clae_context *ctx, const char *spec_text)
+{
+    check_model_penalized(ctx, spec_text, 0.0f, 0.0f);
 }
 
 /* BCE on a sigmoid output (the fused logits path) under each hidden
@@ -135,6 +163,18 @@ static void test_single_layer(void **state)
     check_model(test_context(state), "input 5\ndense 5 sigmoid\nloss bce\n");
 }
 
+/* L1 and L2 weight penalties, each alone and together, in the loss and the
+ * gradient of every weight (biases get none). No weight lies within the
+ * finite difference's step of 0, where |w| has its kink. */
+static void test_weight_penalties(void **state)
+{
+    clae_context *ctx = test_context(state);
+    const char *spec = "input 6\ndense 4 tanh\ndense 6 sigmoid\nloss bce\n";
+    const float penalties[][2] = {{0.01f, 0.0f}, {0.0f, 0.02f}, {0.01f, 0.02f}};
+    for (int i = 0; i < 3; i++)
+        check_model_penalized(ctx, spec, penalties[i][0], penalties[i][1]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -144,6 +184,7 @@ int main(void)
         cmocka_unit_test(test_tied),
         cmocka_unit_test(test_batchnorm),
         cmocka_unit_test(test_single_layer),
+        cmocka_unit_test(test_weight_penalties),
     };
     return cmocka_run_group_tests_name("gradcheck", tests, test_open_context,
                                        test_close_context);

@@ -2,6 +2,7 @@
  * random inputs. Shapes are odd on purpose (not multiples of any work-group
  * size). CLAE_TEST_SMALL=1 shrinks them for the Oclgrind run. */
 #include "test_util.h"
+#include "optim.h"
 #include "ref/ref.h"
 
 static size_t rows_, cols_;
@@ -243,36 +244,49 @@ static void test_gather_rows(void **state)
     free(src); free(want); free(got); free(index);
 }
 
-/* adam_update over three steps matches the paper's formulation. */
+/* Uploads host into an existing buffer (blocking). */
+static void test_write(clae_context *ctx, cl_mem mem, const float *host,
+                       size_t n)
+{
+    assert_int_equal(clEnqueueWriteBuffer(ctx->queue, mem, CL_TRUE, 0, n * 4,
+                                          host, 0, NULL, NULL), CL_SUCCESS);
+}
+
+/* adam_update over three steps matches the paper's formulation, and with a
+ * decay torch.optim.AdamW's (decay = lr * weight_decay). */
 static void test_adam_update(void **state)
 {
     clae_context *ctx = test_context(state);
     size_t n = rows_ * cols_;
-    float *p = malloc(n * 4), *g = malloc(n * 4), *m = calloc(n, 4),
-          *v = calloc(n, 4), *got = malloc(n * 4);
-    test_fill(p, n, 61, -1.0f, 1.0f);
-    cl_mem dp = test_upload(ctx, p, n * 4), dg = test_upload(ctx, NULL, n * 4);
-    cl_mem dm = test_upload(ctx, m, n * 4), dv = test_upload(ctx, v, n * 4);
     const float lr = 1e-2f, b1 = 0.9f, b2 = 0.999f, eps = 1e-7f;
-    for (unsigned t = 1; t <= 3; t++) {
-        test_fill(g, n, 62 + t, -0.1f, 0.1f);
-        assert_int_equal(clEnqueueWriteBuffer(ctx->queue, dg, CL_TRUE, 0, n * 4,
-                                              g, 0, NULL, NULL), CL_SUCCESS);
-        float step = (float)(lr / (1.0 - pow(b1, t)));
-        float v_scale = (float)(1.0 / sqrt(1.0 - pow(b2, t)));
-        assert_int_equal(clae__adam_update(ctx, dp, dg, dm, dv, n, step, b1, b2,
-                                           eps, v_scale), CLAE_SUCCESS);
-        ref_adam(p, g, m, v, n, lr, b1, b2, eps, t);
+    const float weight_decays[] = {0.0f, 0.1f};
+    for (size_t k = 0; k < 2; k++) {
+        float wd = weight_decays[k];
+        float *p = malloc(n * 4), *g = malloc(n * 4), *m = calloc(n, 4),
+              *v = calloc(n, 4), *got = malloc(n * 4);
+        test_fill(p, n, 61, -1.0f, 1.0f);
+        cl_mem dp = test_upload(ctx, p, n * 4), dg = test_upload(ctx, NULL, n * 4);
+        cl_mem dm = test_upload(ctx, m, n * 4), dv = test_upload(ctx, v, n * 4);
+        for (unsigned t = 1; t <= 3; t++) {
+            test_fill(g, n, 62 + t, -0.1f, 0.1f);
+            test_write(ctx, dg, g, n);
+            float step = (float)(lr / (1.0 - pow(b1, t)));
+            float v_scale = (float)(1.0 / sqrt(1.0 - pow(b2, t)));
+            assert_int_equal(clae__adam_update(ctx, dp, dg, dm, dv, n, step, b1,
+                                               b2, eps, v_scale, lr * wd),
+                             CLAE_SUCCESS);
+            ref_adamw(p, g, m, v, n, lr, b1, b2, eps, wd, t);
+        }
+        test_download(ctx, dp, got, n * 4);
+        test_assert_close("params", got, p, n, 1e-6f, 1e-5f);
+        test_download(ctx, dm, got, n * 4);
+        test_assert_close("m", got, m, n, 1e-9f, 1e-5f);
+        test_download(ctx, dv, got, n * 4);
+        test_assert_close("v", got, v, n, 1e-12f, 1e-5f);
+        clReleaseMemObject(dp); clReleaseMemObject(dg);
+        clReleaseMemObject(dm); clReleaseMemObject(dv);
+        free(p); free(g); free(m); free(v); free(got);
     }
-    test_download(ctx, dp, got, n * 4);
-    test_assert_close("params", got, p, n, 1e-6f, 1e-5f);
-    test_download(ctx, dm, got, n * 4);
-    test_assert_close("m", got, m, n, 1e-9f, 1e-5f);
-    test_download(ctx, dv, got, n * 4);
-    test_assert_close("v", got, v, n, 1e-12f, 1e-5f);
-    clReleaseMemObject(dp); clReleaseMemObject(dg);
-    clReleaseMemObject(dm); clReleaseMemObject(dv);
-    free(p); free(g); free(m); free(v); free(got);
 }
 
 /* sgd_update is p -= lr g. */
@@ -293,6 +307,142 @@ static void test_sgd_update(void **state)
     free(p); free(g); free(got);
 }
 
+/* sgd_momentum_update over three steps, with and without Nesterov,
+ * matches torch.optim.SGD's formulation. */
+static void test_sgd_momentum_update(void **state)
+{
+    clae_context *ctx = test_context(state);
+    size_t n = rows_ * cols_;
+    for (int nesterov = 0; nesterov <= 1; nesterov++) {
+        float *p = malloc(n * 4), *g = malloc(n * 4), *buf = calloc(n, 4),
+              *got = malloc(n * 4);
+        test_fill(p, n, 81, -1.0f, 1.0f);
+        cl_mem dp = test_upload(ctx, p, n * 4), dg = test_upload(ctx, NULL, n * 4);
+        cl_mem db = test_upload(ctx, buf, n * 4);
+        for (uint32_t t = 1; t <= 3; t++) {
+            test_fill(g, n, 82 + t, -1.0f, 1.0f);
+            test_write(ctx, dg, g, n);
+            assert_int_equal(clae__sgd_momentum_update(ctx, dp, dg, db, n, 0.05f,
+                                                       0.9f, nesterov),
+                             CLAE_SUCCESS);
+            ref_sgd_momentum(p, g, buf, n, 0.05f, 0.9f, nesterov);
+        }
+        test_download(ctx, dp, got, n * 4);
+        test_assert_close("params", got, p, n, 1e-6f, 1e-5f);
+        test_download(ctx, db, got, n * 4);
+        test_assert_close("momentum buffer", got, buf, n, 1e-6f, 1e-5f);
+        clReleaseMemObject(dp); clReleaseMemObject(dg); clReleaseMemObject(db);
+        free(p); free(g); free(buf); free(got);
+    }
+}
+
+/* rmsprop_update over three steps. */
+static void test_rmsprop_update(void **state)
+{
+    clae_context *ctx = test_context(state);
+    size_t n = rows_ * cols_;
+    float *p = malloc(n * 4), *g = malloc(n * 4), *v = calloc(n, 4),
+          *got = malloc(n * 4);
+    test_fill(p, n, 91, -1.0f, 1.0f);
+    cl_mem dp = test_upload(ctx, p, n * 4), dg = test_upload(ctx, NULL, n * 4);
+    cl_mem dv = test_upload(ctx, v, n * 4);
+    for (uint32_t t = 1; t <= 3; t++) {
+        test_fill(g, n, 92 + t, -0.1f, 0.1f);
+        test_write(ctx, dg, g, n);
+        assert_int_equal(clae__rmsprop_update(ctx, dp, dg, dv, n, 1e-3f, 0.9f,
+                                              1e-7f), CLAE_SUCCESS);
+        ref_rmsprop(p, g, v, n, 1e-3f, 0.9f, 1e-7f);
+    }
+    test_download(ctx, dp, got, n * 4);
+    test_assert_close("params", got, p, n, 1e-6f, 1e-5f);
+    test_download(ctx, dv, got, n * 4);
+    test_assert_close("v", got, v, n, 1e-12f, 1e-5f);
+    clReleaseMemObject(dp); clReleaseMemObject(dg); clReleaseMemObject(dv);
+    free(p); free(g); free(v); free(got);
+}
+
+/* penalty_sums over a slice at an offset (several blocks, a partial last
+ * chunk, an exact zero whose sign is 0) into sums at an offset, without and
+ * with adding the gradient; floats before the slice stay untouched. */
+static void test_penalty_sums(void **state)
+{
+    clae_context *ctx = test_context(state);
+    size_t n = 2 * CLAE_SUM_BLOCK + 13, off = 5, sums_off = 3;
+    if (rows_ * cols_ > n) n = rows_ * cols_;
+    size_t blocks = clae__sum_blocks(n);
+    const float l1 = 0.01f, l2 = 0.02f;
+    float *x = malloc((off + n) * 4), *grads = malloc((off + n) * 4),
+          *want = malloc((off + n) * 4), *got = malloc((off + n) * 4),
+          *want_sums = malloc(blocks * 4), *got_sums = malloc((sums_off + blocks) * 4);
+    test_fill(x, off + n, 101, -1.0f, 1.0f);
+    x[off + 17] = 0.0f;
+    test_fill(grads, off + n, 102, -0.1f, 0.1f);
+    for (int with_grad = 0; with_grad <= 1; with_grad++) {
+        cl_mem dx = test_upload(ctx, x, (off + n) * 4);
+        cl_mem dg = test_upload(ctx, grads, (off + n) * 4);
+        cl_mem ds = test_upload(ctx, NULL, (sums_off + blocks) * 4);
+        assert_int_equal(clae__penalty_sums(ctx, dx, off, n, l1, l2,
+                                            with_grad ? dg : NULL, ds, sums_off),
+                         CLAE_SUCCESS);
+        memcpy(want, grads, (off + n) * 4);
+        ref_penalty_sums(x + off, n, CLAE_SUM_BLOCK, l1, l2,
+                         with_grad ? want + off : NULL, want_sums);
+        test_download(ctx, ds, got_sums, (sums_off + blocks) * 4);
+        /* A block adds 1024 terms in float, 8 lanes then across. */
+        test_assert_close("sums", got_sums + sums_off, want_sums, blocks, 1e-6f,
+                          1e-5f);
+        test_download(ctx, dg, got, (off + n) * 4);
+        test_assert_close("grads", got, want, off + n, 1e-7f, 1e-6f);
+        clReleaseMemObject(dx); clReleaseMemObject(dg); clReleaseMemObject(ds);
+    }
+    free(x); free(grads); free(want); free(got); free(want_sums); free(got_sums);
+}
+
+static double norm_of(const float *x, size_t n)
+{
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) sum += (double)x[i] * x[i];
+    return sqrt(sum);
+}
+
+/* Clipping by global norm (penalty_sums, clip_scale, scale_by): gradients
+ * of a known norm above C come out with norm C (to float rounding and the
+ * 1e-6 of torch's formula), as ref_clip_grad_norm's; below C they come out
+ * bit for bit unchanged. */
+static void test_clip_grad_norm(void **state)
+{
+    clae_context *ctx = test_context(state);
+    size_t n = 2 * CLAE_SUM_BLOCK + 13;
+    if (rows_ * cols_ > n) n = rows_ * cols_;
+    size_t blocks = clae__sum_blocks(n);
+    float *g = malloc(n * 4), *want = malloc(n * 4), *got = malloc(n * 4);
+    test_fill(g, n, 111, -1.0f, 1.0f);
+    double norm = norm_of(g, n);
+    const double max_norms[] = {norm / 4, 2 * norm};
+    for (size_t k = 0; k < 2; k++) {
+        float c = (float)max_norms[k], scale;
+        cl_mem dg = test_upload(ctx, g, n * 4);
+        cl_mem ds = test_upload(ctx, NULL, blocks * 4);
+        cl_mem dscale = test_upload(ctx, NULL, 4);
+        assert_int_equal(clae__clip_grad_norm(ctx, dg, n, c, ds, dscale),
+                         CLAE_SUCCESS);
+        test_download(ctx, dg, got, n * 4);
+        test_download(ctx, dscale, &scale, 4);
+        memcpy(want, g, n * 4);
+        ref_clip_grad_norm(want, n, c);
+        if (c < norm) {
+            assert_float_equal(norm_of(got, n), c, 1e-5 * c);
+            assert_float_equal(scale, c / (norm + 1e-6), 1e-5 * scale);
+            test_assert_close("clipped", got, want, n, 1e-7f, 1e-5f);
+        } else {
+            assert_true(scale == 1.0f);
+            assert_memory_equal(got, g, n * 4);
+        }
+        clReleaseMemObject(dg); clReleaseMemObject(ds); clReleaseMemObject(dscale);
+    }
+    free(g); free(want); free(got);
+}
+
 int main(void)
 {
     int small = getenv("CLAE_TEST_SMALL") != NULL;
@@ -306,6 +456,10 @@ int main(void)
         cmocka_unit_test(test_gather_rows),
         cmocka_unit_test(test_adam_update),
         cmocka_unit_test(test_sgd_update),
+        cmocka_unit_test(test_sgd_momentum_update),
+        cmocka_unit_test(test_rmsprop_update),
+        cmocka_unit_test(test_penalty_sums),
+        cmocka_unit_test(test_clip_grad_norm),
     };
     return cmocka_run_group_tests_name("kernels", tests, test_open_context,
                                        test_close_context);

@@ -26,8 +26,24 @@ static const char help[] =
     "  --output-activation A of the output layer (default sigmoid)\n"
     "  --loss L              bce or mse (default bce)\n"
     "training:\n"
-    "  --optimizer O         adam or sgd (default adam)\n"
+    "  --optimizer O         adam, adamw, sgd or rmsprop (default adam)\n"
     "  --lr X                learning rate (default 1e-3)\n"
+    "  --momentum M          sgd: momentum in [0, 1) (default 0, plain sgd)\n"
+    "  --nesterov            sgd: Nesterov momentum (needs --momentum)\n"
+    "  --weight-decay W      adamw: decoupled weight decay (default 0.01)\n"
+    "  --rho R               rmsprop: decay of the mean square, in [0, 1)\n"
+    "                        (default 0.9)\n"
+    "  --lr-schedule S       constant, step or cosine (default constant);\n"
+    "                        cosine: lr (1 + cos(pi t / T)) / 2 at step t of\n"
+    "                        the run's T steps\n"
+    "  --lr-step-epochs N    step: multiply the rate by --lr-gamma every N\n"
+    "                        epochs (required with step)\n"
+    "  --lr-gamma G          step: the factor (default 0.1)\n"
+    "  --clip-norm C         scale the gradients down to global norm C when\n"
+    "                        above it (default: no clipping)\n"
+    "  --l1 X                L1 penalty X sum |w| on the layers' weights\n"
+    "  --l2 X                L2 penalty X sum w^2 on the layers' weights\n"
+    "                        (both counted in train and val loss, as Keras)\n"
     "  --batch-size B        (default 256)\n"
     "  --epochs E            (default 10)\n"
     "  --seed S              weights and shuffling (default 0)\n"
@@ -43,7 +59,9 @@ enum {
     OPT_DATA = OPT_FIRST_COMMAND_OPTION, OPT_VAL, OPT_VAL_SPLIT, OPT_ARCH,
     OPT_MODEL, OPT_HIDDEN, OPT_ACTIVATION, OPT_OUTPUT_ACTIVATION, OPT_LOSS,
     OPT_OPTIMIZER, OPT_LR, OPT_BATCH, OPT_EPOCHS, OPT_SEED, OPT_METRICS,
-    OPT_SAVE, OPT_PROFILE,
+    OPT_SAVE, OPT_PROFILE, OPT_MOMENTUM, OPT_NESTEROV, OPT_WEIGHT_DECAY,
+    OPT_RHO, OPT_LR_SCHEDULE, OPT_LR_STEP_EPOCHS, OPT_LR_GAMMA, OPT_CLIP_NORM,
+    OPT_L1, OPT_L2,
 };
 
 static const struct option options[] = {
@@ -64,6 +82,16 @@ static const struct option options[] = {
     {"metrics", required_argument, NULL, OPT_METRICS},
     {"save", required_argument, NULL, OPT_SAVE},
     {"profile", no_argument, NULL, OPT_PROFILE},
+    {"momentum", required_argument, NULL, OPT_MOMENTUM},
+    {"nesterov", no_argument, NULL, OPT_NESTEROV},
+    {"weight-decay", required_argument, NULL, OPT_WEIGHT_DECAY},
+    {"rho", required_argument, NULL, OPT_RHO},
+    {"lr-schedule", required_argument, NULL, OPT_LR_SCHEDULE},
+    {"lr-step-epochs", required_argument, NULL, OPT_LR_STEP_EPOCHS},
+    {"lr-gamma", required_argument, NULL, OPT_LR_GAMMA},
+    {"clip-norm", required_argument, NULL, OPT_CLIP_NORM},
+    {"l1", required_argument, NULL, OPT_L1},
+    {"l2", required_argument, NULL, OPT_L2},
     DATA_OPTIONS,
     COMMON_OPTIONS,
     {NULL, 0, NULL, 0},
@@ -77,6 +105,7 @@ typedef struct {
     float val_split;
     size_t hidden[MAX_HIDDEN], hidden_count;
     int dense_flags; /* any of --hidden, --activation, ... given */
+    uint64_t given;  /* bit (opt - OPT_DATA) for each option given */
     clae_dense_spec dense;
     clae_train_options train;
 } train_args;
@@ -99,9 +128,25 @@ static int parse_hidden(const char *text, train_args *a)
     }
 }
 
+#define GIVEN(a, opt) (((a)->given >> ((opt) - OPT_DATA)) & 1u)
+
+/* A finite number above lo (or at it, with lo_closed) and below hi into
+ * *out; else the usage error "flag: 'arg' is not <what>". */
+static int parse_number(const char *flag, const char *arg, float lo, float hi,
+                        int lo_closed, const char *what, float *out)
+{
+    float v;
+    if (!cli_parse_float(arg, &v) || !(lo_closed ? v >= lo : v > lo) ||
+        !(v < hi))
+        return cli_usage_error("train", "%s: '%s' is not %s", flag, arg, what);
+    *out = v;
+    return 0;
+}
+
 static int parse_option(train_args *a, int opt, const char *arg)
 {
     const char *cmd = "train";
+    if (opt >= OPT_DATA) a->given |= (uint64_t)1 << (opt - OPT_DATA);
     switch (opt) {
     case OPT_DATA: a->data = arg; break;
     case OPT_VAL: a->val = arg; break;
@@ -138,8 +183,42 @@ static int parse_option(train_args *a, int opt, const char *arg)
     case OPT_OPTIMIZER:
         if (clae_optimizer_parse(arg, &a->train.optimizer))
             return cli_usage_error(cmd, "--optimizer: unknown optimizer '%s' "
-                                        "(adam, sgd)", arg);
+                                        "(adam, adamw, sgd, rmsprop)", arg);
         break;
+    case OPT_MOMENTUM:
+        return parse_number("--momentum", arg, 0.0f, 1.0f, 1,
+                            "a number in [0, 1)", &a->train.momentum);
+    case OPT_NESTEROV: a->train.nesterov = 1; break;
+    case OPT_WEIGHT_DECAY:
+        return parse_number("--weight-decay", arg, 0.0f, INFINITY, 1,
+                            "a non-negative number", &a->train.weight_decay);
+    case OPT_RHO:
+        return parse_number("--rho", arg, 0.0f, 1.0f, 1, "a number in [0, 1)",
+                            &a->train.rho);
+    case OPT_LR_SCHEDULE:
+        if (clae_lr_schedule_parse(arg, &a->train.lr_schedule))
+            return cli_usage_error(cmd, "--lr-schedule: unknown schedule '%s' "
+                                        "(constant, step, cosine)", arg);
+        break;
+    case OPT_LR_STEP_EPOCHS: {
+        size_t e;
+        if (!cli_parse_size(arg, &e) || e == 0 || e > 1000000)
+            return cli_usage_error(cmd, "--lr-step-epochs: '%s' is not a "
+                                        "positive integer", arg);
+        a->train.lr_step_epochs = (unsigned)e;
+        break;
+    }
+    case OPT_LR_GAMMA:
+        return parse_number("--lr-gamma", arg, 0.0f, INFINITY, 0,
+                            "a positive number", &a->train.lr_gamma);
+    case OPT_CLIP_NORM:
+        return parse_number("--clip-norm", arg, 0.0f, INFINITY, 0,
+                            "a positive number", &a->train.clip_norm);
+    case OPT_L1:
+    case OPT_L2:
+        return parse_number(opt == OPT_L1 ? "--l1" : "--l2", arg, 0.0f,
+                            INFINITY, 1, "a non-negative number",
+                            opt == OPT_L1 ? &a->train.l1 : &a->train.l2);
     case OPT_LR:
         if (!cli_parse_float(arg, &a->train.learning_rate) ||
             !(a->train.learning_rate > 0.0f))
@@ -172,6 +251,33 @@ static int parse_option(train_args *a, int opt, const char *arg)
     return 0;
 }
 
+/* Flags that only one optimizer or schedule reads are refused with the
+ * others rather than silently ignored. */
+static int check_training_flags(const train_args *a)
+{
+    const char *cmd = "train";
+    const clae_train_options *t = &a->train;
+    if ((GIVEN(a, OPT_MOMENTUM) || t->nesterov) &&
+        t->optimizer != CLAE_OPTIMIZER_SGD)
+        return cli_usage_error(cmd, "--%s applies to --optimizer sgd only",
+                               t->nesterov ? "nesterov" : "momentum");
+    if (t->nesterov && t->momentum == 0.0f)
+        return cli_usage_error(cmd, "--nesterov needs --momentum above 0");
+    if (GIVEN(a, OPT_WEIGHT_DECAY) && t->optimizer != CLAE_OPTIMIZER_ADAMW)
+        return cli_usage_error(cmd, "--weight-decay applies to --optimizer "
+                                    "adamw only (--l2 is a penalty for any)");
+    if (GIVEN(a, OPT_RHO) && t->optimizer != CLAE_OPTIMIZER_RMSPROP)
+        return cli_usage_error(cmd, "--rho applies to --optimizer rmsprop only");
+    if ((GIVEN(a, OPT_LR_STEP_EPOCHS) || GIVEN(a, OPT_LR_GAMMA)) &&
+        t->lr_schedule != CLAE_LR_STEP)
+        return cli_usage_error(cmd, "--%s applies to --lr-schedule step only",
+                               GIVEN(a, OPT_LR_GAMMA) ? "lr-gamma"
+                                                      : "lr-step-epochs");
+    if (t->lr_schedule == CLAE_LR_STEP && t->lr_step_epochs == 0)
+        return cli_usage_error(cmd, "--lr-schedule step needs --lr-step-epochs N");
+    return 0;
+}
+
 static int parse_args(int argc, char **argv, train_args *a)
 {
     clae_train_options_default(&a->train);
@@ -195,7 +301,9 @@ static int parse_args(int argc, char **argv, train_args *a)
                                         "--hidden/--activation/--loss flags");
     if (a->val && a->val_split > 0.0f)
         return cli_usage_error("train", "choose one of --val and --val-split");
-    int rc = cli_check_output("train", "--save", a->save);
+    int rc = check_training_flags(a);
+    if (rc) return rc;
+    rc = cli_check_output("train", "--save", a->save);
     return rc ? rc : cli_check_output("train", "--metrics", a->metrics);
 }
 

@@ -170,7 +170,15 @@ void ref_gather_rows(float *dst, const float *src, const unsigned *index,
 void ref_adam(float *p, const float *g, float *m, float *v, size_t n, float lr,
               float beta1, float beta2, float eps, unsigned t)
 {
+    ref_adamw(p, g, m, v, n, lr, beta1, beta2, eps, 0.0f, t);
+}
+
+void ref_adamw(float *p, const float *g, float *m, float *v, size_t n,
+               float lr, float beta1, float beta2, float eps,
+               float weight_decay, unsigned t)
+{
     for (size_t i = 0; i < n; i++) {
+        p[i] = (float)(p[i] * (1.0 - (double)lr * weight_decay));
         m[i] = (float)(beta1 * (double)m[i] + (1.0 - beta1) * g[i]);
         v[i] = (float)(beta2 * (double)v[i] + (1.0 - beta2) * g[i] * g[i]);
         double mhat = m[i] / (1.0 - pow(beta1, t));
@@ -182,6 +190,51 @@ void ref_adam(float *p, const float *g, float *m, float *v, size_t n, float lr,
 void ref_sgd(float *p, const float *g, size_t n, float lr)
 {
     for (size_t i = 0; i < n; i++) p[i] -= lr * g[i];
+}
+
+void ref_sgd_momentum(float *p, const float *g, float *buf, size_t n, float lr,
+                      float momentum, int nesterov)
+{
+    for (size_t i = 0; i < n; i++) {
+        buf[i] = (float)((double)momentum * buf[i] + g[i]);
+        double step = nesterov ? g[i] + (double)momentum * buf[i] : buf[i];
+        p[i] = (float)(p[i] - lr * step);
+    }
+}
+
+void ref_rmsprop(float *p, const float *g, float *v, size_t n, float lr,
+                 float rho, float eps)
+{
+    for (size_t i = 0; i < n; i++) {
+        v[i] = (float)((double)rho * v[i] + (1.0 - rho) * g[i] * (double)g[i]);
+        p[i] = (float)(p[i] - lr * (double)g[i] / (sqrt((double)v[i]) + eps));
+    }
+}
+
+static double sign_of(double x) { return x > 0 ? 1.0 : x < 0 ? -1.0 : 0.0; }
+
+void ref_penalty_sums(const float *x, size_t n, size_t block, float l1,
+                      float l2, float *grads, float *sums)
+{
+    for (size_t k = 0; k * block < n; k++) {
+        double sum = 0.0;
+        for (size_t i = k * block; i < n && i < (k + 1) * block; i++) {
+            sum += l1 * fabs((double)x[i]) + (double)l2 * x[i] * x[i];
+            if (grads)
+                grads[i] = (float)(grads[i] + l1 * sign_of(x[i]) +
+                                   2.0 * l2 * x[i]);
+        }
+        sums[k] = (float)sum;
+    }
+}
+
+void ref_clip_grad_norm(float *g, size_t n, float max_norm)
+{
+    double sum = 0.0;
+    for (size_t i = 0; i < n; i++) sum += (double)g[i] * g[i];
+    double scale = max_norm / (sqrt(sum) + 1e-6);
+    if (scale < 1.0)
+        for (size_t i = 0; i < n; i++) g[i] = (float)(g[i] * scale);
 }
 
 /* Word `index` of (seed, stream, substream), one Philox block per call:

@@ -63,6 +63,35 @@ void ref_adam(float *p, const float *g, float *m, float *v, size_t n, float lr,
 
 void ref_sgd(float *p, const float *g, size_t n, float lr);
 
+/* AdamW step t (torch.optim.AdamW): p -= lr wd p, then the Adam step. */
+void ref_adamw(float *p, const float *g, float *m, float *v, size_t n,
+               float lr, float beta1, float beta2, float eps,
+               float weight_decay, unsigned t);
+
+/* torch.optim.SGD with momentum: buf = momentum buf + g; p -= lr (g +
+ * momentum buf) with Nesterov, else p -= lr buf. */
+void ref_sgd_momentum(float *p, const float *g, float *buf, size_t n, float lr,
+                      float momentum, int nesterov);
+
+/* v = rho v + (1 - rho) g^2; p -= lr g / (sqrt(v) + eps). */
+void ref_rmsprop(float *p, const float *g, float *v, size_t n, float lr,
+                 float rho, float eps);
+
+/* cl/optim.cl penalty_sums: sums[k] = the sum of l1 |x| + l2 x^2 over
+ * block k of `block` floats of x (n); grads (n, or NULL) += l1 sign(x) +
+ * 2 l2 x. */
+void ref_penalty_sums(const float *x, size_t n, size_t block, float l1,
+                      float l2, float *grads, float *sums);
+
+/* torch.nn.utils.clip_grad_norm_: g (n) *= min(1, max_norm / (|g| +
+ * 1e-6)). */
+void ref_clip_grad_norm(float *g, size_t n, float max_norm);
+
+/* l1 sum |W| + l2 sum W^2 over the own weights of the dense layers of a
+ * model laid out as in ref_model_loss (biases excluded), in double. */
+double ref_weight_penalty(const clae_spec *spec, const float *params, float l1,
+                          float l2);
+
 /* Batch normalisation of x (rows, cols) in training, in double: each
  * column by its batch mean and biased variance (eps 1e-5), then gamma * .
  * + beta and the activation. */

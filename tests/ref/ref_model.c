@@ -106,3 +106,21 @@ double ref_model_loss(const clae_spec *spec, const float *params,
     return sum / (double)(spec->loss == CLAE_LOSS_CCE ? rows
                                                       : rows * spec->input);
 }
+
+double ref_weight_penalty(const clae_spec *spec, const float *params, float l1,
+                          float l2)
+{
+    size_t offs[64];
+    double sum = 0.0;
+    param_offsets(spec, offs);
+    for (size_t l = 0; l < spec->count; l++) {
+        const clae_layer_spec *layer = &spec->layers[l];
+        if (layer->kind != CLAE_LAYER_DENSE || layer->tied) continue;
+        size_t n = layer->units * clae__spec_layer_input(spec, l);
+        for (size_t i = 0; i < n; i++) {
+            double w = params[offs[l] + i];
+            sum += l1 * fabs(w) + l2 * w * w;
+        }
+    }
+    return sum;
+}

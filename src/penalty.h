@@ -1,0 +1,42 @@
+/* L1 and L2 weight penalties, as Keras's kernel_regularizer on every layer
+ * with weights: l1 sum |w| + l2 sum w^2 over the weights (not biases),
+ * added to each batch's loss and its gradient to the weights' gradients.
+ * Its value is kept as partial sums on the device, per batch, and read
+ * once per epoch like the data loss. */
+#ifndef CLAE_PENALTY_H
+#define CLAE_PENALTY_H
+
+#include "model.h"
+
+typedef struct {
+    float l1, l2;    /* both 0: no penalty, and nothing here does anything */
+    size_t per_eval; /* partial sums of one evaluation over all layers */
+    size_t batches;  /* per epoch */
+    cl_mem batch_sums; /* per batch of the epoch, per_eval each */
+    cl_mem now_sums;   /* one evaluation outside the batch loop */
+    float *host;       /* room for batch_sums */
+} clae_penalty;
+
+/* Checks options->l1 and l2 and makes the buffers for epochs of `batches`
+ * batches. */
+clae_status clae__penalty_create(clae_model *model,
+                                 const clae_train_options *options,
+                                 size_t batches, clae_penalty *penalty);
+void clae__penalty_release(clae_penalty *penalty);
+
+/* The penalty of batch `batch` of the epoch at the current weights into
+ * its partial sums, and its gradient added into grads (after the backward
+ * pass has written them). */
+clae_status clae__penalty_batch(clae_model *model, clae_penalty *penalty,
+                                cl_mem grads, size_t batch);
+
+/* The epoch's penalty as its data loss is averaged: the batches' penalties
+ * weighted by their rows (n samples in batches of batch_size). One read. */
+clae_status clae__penalty_epoch(clae_model *model, clae_penalty *penalty,
+                                size_t n, size_t batch_size, double *mean);
+
+/* The penalty at the current weights (for the validation loss). */
+clae_status clae__penalty_now(clae_model *model, clae_penalty *penalty,
+                              double *value);
+
+#endif
