@@ -85,3 +85,39 @@ __kernel void softmax_backward_rows(__global float *g, __global const float *y,
         store_chunk(g + base + c0, yv * (load_chunk(g + base + c0, n) - dot), n);
     }
 }
+
+/* The sparse autoencoder's penalties on the code layer's activations a
+ * (rows, cols), per chunk of columns over the rows in order:
+ *   l1 * sum |a| / rows (Keras's activity L1, per sample);
+ *   beta * sum over units of KL(rho || mean activation of the unit in the
+ *   batch), the mean clamped into (0, 1);
+ * their gradients added to g = dLoss/da, and the chunk's penalty into
+ * penalty[penalty_off + chunk]. Global size (ceil(cols / CHUNK)). */
+__kernel void activity_penalty(__global const float *a, __global float *g,
+                               uint rows, uint cols, float l1, float rho,
+                               float beta, __global float *penalty,
+                               uint penalty_off)
+{
+    const uint chunk = get_global_id(0), c0 = chunk * CHUNK;
+    const uint n = chunk_width(c0, cols);
+    float8 sum = 0.0f, magnitude = 0.0f;
+    for (uint r = 0; r < rows; r++) {
+        const float8 v = load_chunk(a + (size_t)r * cols + c0, n);
+        sum += v;
+        magnitude += fabs(v);
+    }
+    float8 value = l1 * magnitude / (float)rows, kl_grad = 0.0f;
+    if (beta > 0.0f) {
+        const float8 mean = clamp(sum / (float)rows, 1e-6f, 1.0f - 1e-6f);
+        value += beta * (rho * log(rho / mean) +
+                         (1.0f - rho) * log((1.0f - rho) / (1.0f - mean)));
+        kl_grad = beta * ((1.0f - rho) / (1.0f - mean) - rho / mean) / (float)rows;
+    }
+    for (uint r = 0; r < rows; r++) {
+        const size_t at = (size_t)r * cols + c0;
+        const float8 v = load_chunk(a + at, n);
+        store_chunk(g + at, load_chunk(g + at, n) + l1 * sign(v) / (float)rows +
+                                kl_grad, n);
+    }
+    penalty[penalty_off + chunk] = chunk_sum(value, n);
+}

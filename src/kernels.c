@@ -21,6 +21,7 @@ static const struct {
     {0, "bias_act_backward", offsetof(clae_kernels, bias_act_backward)},
     {0, "softmax_rows", offsetof(clae_kernels, softmax_rows)},
     {0, "softmax_backward_rows", offsetof(clae_kernels, softmax_backward_rows)},
+    {0, "activity_penalty", offsetof(clae_kernels, activity_penalty)},
     {1, "loss_rows", offsetof(clae_kernels, loss_rows)},
     {1, "loss_backward", offsetof(clae_kernels, loss_backward)},
     {2, "gather_rows", offsetof(clae_kernels, gather_rows)},
@@ -520,4 +521,21 @@ clae_status clae__scale_by(clae_context *ctx, cl_mem x, size_t n, cl_mem scale)
     size_t chunks = clae__chunks(n);
     return launch(ctx, ctx->kernels.scale_by, "scale_by",
                   CLAE_PROFILE_OPTIMIZER, args, 3, 1, &chunks, NULL);
+}
+
+clae_status clae__activity_penalty(clae_context *ctx, cl_mem a, cl_mem g,
+                                   size_t rows, size_t cols, float l1,
+                                   float rho, float beta, cl_mem penalty,
+                                   size_t penalty_off)
+{
+    CHECK_FITS(ctx, rows);
+    CHECK_FITS(ctx, cols);
+    CHECK_FITS(ctx, penalty_off);
+    cl_uint r = (cl_uint)rows, c = (cl_uint)cols, off = (cl_uint)penalty_off;
+    struct arg args[] = {ARG(a),   ARG(g),    ARG(r),       ARG(c),  ARG(l1),
+                         ARG(rho), ARG(beta), ARG(penalty), ARG(off)};
+    size_t chunks = clae__chunks(cols);
+    return launch(ctx, ctx->kernels.activity_penalty, "activity_penalty",
+                  CLAE_PROFILE_BIAS_ACT_BACKWARD, args, 9, 1, &chunks,
+                  column_local(ctx));
 }

@@ -13,7 +13,7 @@ enum { CLAE_PROGRAM_COUNT = 6 };
 typedef struct {
     cl_program programs[CLAE_PROGRAM_COUNT];
     cl_kernel bias_act_forward, bias_act_backward, softmax_rows,
-        softmax_backward_rows, loss_rows, loss_backward, gather_rows,
+        softmax_backward_rows, activity_penalty, loss_rows, loss_backward, gather_rows,
         adam_update, sgd_update, batchnorm_forward, batchnorm_backward,
         random_bits, random_fill, corrupt, dropout_forward, dropout_backward;
     cl_kernel sgd_momentum_update, rmsprop_update, penalty_sums, clip_scale,
@@ -101,6 +101,15 @@ clae_status clae__loss_rows(clae_context *ctx, const clae_loss_launch *l);
  * the loss kernel and the output layer's backward pass through activation
  * and bias in one). */
 clae_status clae__loss_backward(clae_context *ctx, const clae_loss_launch *l);
+
+/* The sparse autoencoder's penalties on a code layer's activations a
+ * (rows, cols): l1 * sum |a| / rows and beta * sum of KL(rho || each
+ * unit's batch mean); gradients added into g (dLoss/da), the penalty per
+ * chunk of columns (clae__chunks(cols)) into penalty at penalty_off. */
+clae_status clae__activity_penalty(clae_context *ctx, cl_mem a, cl_mem g,
+                                   size_t rows, size_t cols, float l1,
+                                   float rho, float beta, cl_mem penalty,
+                                   size_t penalty_off);
 
 /* A batch normalisation launch (cl/batchnorm.cl): x (rows, cols at x_off)
  * normalised into xhat, a = act(gamma xhat + beta) with gamma, beta at

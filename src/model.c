@@ -314,8 +314,14 @@ clae_status clae__model_backward(clae_model *m, clae_workspace *ws,
                                  cl_mem input, size_t in_off, size_t rows)
 {
     clae_status status = CLAE_SUCCESS;
+    const clae_spec *s = &m->spec;
     for (size_t i = m->count; i-- > 0;) {
         const clae_layer *l = &m->layers[i];
+        if (i == s->code_layer && clae__spec_has_activity_penalty(s))
+            CLAE_TRY(clae__activity_penalty(m->ctx, ws->a[i], ws->g[i], rows,
+                                            l->out, s->code_l1, s->sparsity_rho,
+                                            s->sparsity_beta, ws->penalty,
+                                            ws->penalty_off));
         CLAE_TRY(l->ops->backward(m, l, ws, i ? ws->a[i - 1] : input,
                                   i ? 0 : in_off, rows));
     }

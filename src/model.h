@@ -112,6 +112,10 @@ struct clae_workspace {
     int training, noisy;
     uint64_t seed; /* keys dropout and noise */
     uint32_t draw; /* tells their batches apart: the step, or the batch */
+    /* Where the code layer's activity penalty of the batch goes
+     * (clae__chunks(code width) floats), when the spec has one. */
+    cl_mem penalty;
+    size_t penalty_off;
 };
 
 /* The layer's GEMMs of one training step (see clae_layer_ops.gemms); 0

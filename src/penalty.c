@@ -7,9 +7,12 @@
 
 #include "penalty.h"
 
-static int active(const clae_penalty *p) { return p->l1 > 0.0f || p->l2 > 0.0f; }
+static int weights_penalised(const clae_penalty *p)
+{
+    return p->l1 > 0.0f || p->l2 > 0.0f;
+}
 
-static size_t sum_count(const clae_model *m)
+static size_t weight_sum_count(const clae_model *m)
 {
     size_t count = 0, off, n;
     for (size_t i = 0; i < m->count; i++)
@@ -69,16 +72,20 @@ clae_status clae__penalty_create(clae_model *m, const clae_train_options *o,
                          "non-negative numbers", o->l1, o->l2);
     p->l1 = o->l1;
     p->l2 = o->l2;
-    p->per_eval = sum_count(m);
+    p->weight_sums = weights_penalised(p) ? weight_sum_count(m) : 0;
+    if (clae__spec_has_activity_penalty(&m->spec))
+        p->activity_sums = clae__chunks(m->layers[m->spec.code_layer].out);
+    p->per_eval = p->weight_sums + p->activity_sums;
     p->batches = batches;
-    if (!active(p) || p->per_eval == 0) return CLAE_SUCCESS;
+    if (p->per_eval == 0) return CLAE_SUCCESS;
     size_t count = batches * p->per_eval;
     if (!(p->host = malloc(count * sizeof *p->host)))
         return CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
     CLAE_TRY(clae__buffer(ctx, count * sizeof(float), "penalty sums",
                           &p->batch_sums));
-    CLAE_TRY(clae__buffer(ctx, p->per_eval * sizeof(float), "penalty sums",
-                          &p->now_sums));
+    if (p->weight_sums)
+        CLAE_TRY(clae__buffer(ctx, p->weight_sums * sizeof(float),
+                              "penalty sums", &p->now_sums));
     return CLAE_SUCCESS;
 fail:
     clae__penalty_release(p);
@@ -96,8 +103,15 @@ void clae__penalty_release(clae_penalty *p)
 clae_status clae__penalty_batch(clae_model *m, clae_penalty *p, cl_mem grads,
                                 size_t batch)
 {
-    if (!p->batch_sums) return CLAE_SUCCESS;
+    if (!p->weight_sums) return CLAE_SUCCESS;
     return penalty_sums(m, p, grads, p->batch_sums, batch * p->per_eval);
+}
+
+void clae__penalty_activity_slot(const clae_penalty *p, size_t batch,
+                                 clae_workspace *ws)
+{
+    ws->penalty = p->batch_sums;
+    ws->penalty_off = batch * p->per_eval + p->weight_sums;
 }
 
 clae_status clae__penalty_epoch(clae_model *m, clae_penalty *p, size_t n,
@@ -123,8 +137,8 @@ clae_status clae__penalty_now(clae_model *m, clae_penalty *p, double *value)
     *value = 0.0;
     if (!p->now_sums) return CLAE_SUCCESS;
     CLAE_TRY(penalty_sums(m, p, NULL, p->now_sums, 0));
-    CLAE_TRY(read_sums(m->ctx, p, p->now_sums, p->per_eval));
-    *value = sum_of(p->host, p->per_eval);
+    CLAE_TRY(read_sums(m->ctx, p, p->now_sums, p->weight_sums));
+    *value = sum_of(p->host, p->weight_sums);
 fail:
     return status;
 }

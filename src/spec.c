@@ -339,6 +339,11 @@ fail:
     return status;
 }
 
+int clae__spec_has_activity_penalty(const clae_spec *spec)
+{
+    return spec->code_l1 > 0.0f || spec->sparsity_beta > 0.0f;
+}
+
 size_t clae__spec_layer_input(const clae_spec *spec, size_t index)
 {
     return index ? spec->layers[index - 1].units : spec->input;
@@ -360,7 +365,7 @@ static clae_status check_spec(clae_context *ctx, clae_spec *spec, int code_marke
     if (spec->loss == CLAE_LOSS_CCE && last->act.kind != CLAE_ACT_SOFTMAX)
         SPEC_ERROR("spec: loss cce needs a softmax output layer");
     if (!code_marked) spec->code_layer = narrowest_layer(spec);
-    if ((spec->code_l1 > 0.0f || spec->sparsity_beta > 0.0f) &&
+    if (clae__spec_has_activity_penalty(spec) &&
         spec->code_layer + 1 == spec->count)
         SPEC_ERROR("spec: activity penalties need a code layer below the output");
     status = find_mirrors(ctx, spec);

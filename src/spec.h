@@ -58,6 +58,9 @@ clae_status clae__noise_parse(const char *name, clae_noise_kernel *out);
  * PyTorch's, elu's alpha 1); 0 for the others. */
 float clae__act_default_param(clae_activation act);
 
+/* Nonzero when the code layer's activations are penalised. */
+int clae__spec_has_activity_penalty(const clae_spec *spec);
+
 /* The width of layer index's input. */
 size_t clae__spec_layer_input(const clae_spec *spec, size_t index);
 

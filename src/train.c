@@ -192,6 +192,7 @@ static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
         size_t off;
         CLAE_TRY(clae__feed_batch(&t->train, start, rows, &x, &off));
         t->ws->draw = (uint32_t)m->step;
+        clae__penalty_activity_slot(&t->penalty, start / b, t->ws);
         CLAE_TRY(clae__model_forward(m, t->ws, x, off, rows));
         CLAE_TRY(clae__model_loss_backward(m, t->ws, x, off, rows,
                                            t->train_loss,

@@ -52,6 +52,7 @@ static void check_model_penalized(clae_context *ctx, const char *spec_text,
     assert_int_equal(clae__model_forward(m, ws, dx, 0, ROWS), CLAE_SUCCESS);
     assert_int_equal(clae__model_loss_backward(m, ws, dx, 0, ROWS, dl, 0),
                      CLAE_SUCCESS);
+    clae__penalty_activity_slot(&penalty, 0, ws);
     assert_int_equal(clae__model_backward(m, ws, dx, 0, ROWS), CLAE_SUCCESS);
     assert_int_equal(clae__penalty_batch(m, &penalty, ws->grads, 0),
                      CLAE_SUCCESS);
@@ -157,6 +158,19 @@ static void test_batchnorm(void **state)
                      "dense 6 linear\nloss mse\n");
 }
 
+/* The sparse autoencoder's penalties on the code layer: activity L1, the
+ * KL sparsity penalty, both, and on a code layer below others. */
+static void test_activity_penalties(void **state)
+{
+    clae_context *ctx = test_context(state);
+    check_model(ctx, "input 6\ndense 4 relu\ncode l1=0.05\ndense 6 sigmoid\n");
+    check_model(ctx, "input 6\ndense 4 sigmoid\ncode rho=0.1 beta=0.3\n"
+                     "dense 6 sigmoid\n");
+    check_model(ctx, "input 6\ndense 5 tanh\ndense 3 sigmoid\n"
+                     "code l1=0.02 rho=0.2 beta=0.1\ndense 5 elu\n"
+                     "dense 6 linear\nloss mse\n");
+}
+
 /* A single layer (the code is the output): no input-gradient GEMM. */
 static void test_single_layer(void **state)
 {
@@ -183,6 +197,7 @@ int main(void)
         cmocka_unit_test(test_other_losses),
         cmocka_unit_test(test_tied),
         cmocka_unit_test(test_batchnorm),
+        cmocka_unit_test(test_activity_penalties),
         cmocka_unit_test(test_single_layer),
         cmocka_unit_test(test_weight_penalties),
     };

@@ -102,8 +102,8 @@ void ref_batchnorm(double *x, size_t rows, size_t cols, const float *gamma,
  * out as src/model.h says (computed here independently), reconstructing x
  * (rows, input): every layer in double, batch norm on the batch's
  * statistics, dropout and noise layers as the identity. The loss is
- * reported as the library reports it (mean over elements, per sample for
- * cce). */
+ * reported as the library reports it in training (mean over elements, per
+ * sample for cce, plus the code layer's activity penalty). */
 double ref_model_loss(const clae_spec *spec, const float *params,
                       const float *x, size_t rows);
 

@@ -63,9 +63,30 @@ static clae_loss_kernel kernel_of(const clae_spec *spec, int logits)
     }
 }
 
+/* The code layer's activity penalty of a (rows, cols), as spec says. */
+static double activity_penalty(const clae_spec *spec, const double *a,
+                               size_t rows, size_t cols)
+{
+    double value = 0.0, rho = spec->sparsity_rho;
+    for (size_t c = 0; c < cols; c++) {
+        double sum = 0.0, magnitude = 0.0;
+        for (size_t r = 0; r < rows; r++) {
+            sum += a[r * cols + c];
+            magnitude += fabs(a[r * cols + c]);
+        }
+        value += spec->code_l1 * magnitude / (double)rows;
+        double mean = sum / (double)rows;
+        if (spec->sparsity_beta > 0.0f)
+            value += spec->sparsity_beta *
+                     (rho * log(rho / mean) + (1 - rho) * log((1 - rho) / (1 - mean)));
+    }
+    return value;
+}
+
 double ref_model_loss(const clae_spec *spec, const float *params,
                       const float *x, size_t rows)
 {
+    double penalty = 0.0;
     size_t widest = spec->input, offs[64];
     for (size_t l = 0; l < spec->count; l++)
         if (spec->layers[l].units > widest) widest = spec->layers[l].units;
@@ -78,11 +99,13 @@ double ref_model_loss(const clae_spec *spec, const float *params,
         const clae_layer_spec *l = &spec->layers[i];
         size_t in = clae__spec_layer_input(spec, i), out = l->units;
         const float *p = params + offs[i];
-        if (l->kind == CLAE_LAYER_BATCHNORM) {
+        if (l->kind == CLAE_LAYER_BATCHNORM)
             ref_batchnorm(cur, rows, out, p, p + out, l->act);
+        if (l->kind != CLAE_LAYER_DENSE) { /* dropout and noise: identity */
+            if (i == spec->code_layer)
+                penalty = activity_penalty(spec, cur, rows, out);
             continue;
         }
-        if (l->kind != CLAE_LAYER_DENSE) continue; /* identity here */
         const float *w = l->tied ? params + offs[l->mirror] : p,
                     *b = l->tied ? p : p + out * in;
         dense(l, w, b, cur, rows, in, next);
@@ -96,6 +119,8 @@ double ref_model_loss(const clae_spec *spec, const float *params,
         double *t = cur;
         cur = next;
         next = t;
+        if (i == spec->code_layer && i + 1 < spec->count)
+            penalty = activity_penalty(spec, cur, rows, out);
     }
     clae_loss_kernel kind = kernel_of(spec, logits);
     double sum = 0.0, dy;
@@ -104,7 +129,8 @@ double ref_model_loss(const clae_spec *spec, const float *params,
     free(cur);
     free(next);
     return sum / (double)(spec->loss == CLAE_LOSS_CCE ? rows
-                                                      : rows * spec->input);
+                                                      : rows * spec->input) +
+           penalty;
 }
 
 double ref_weight_penalty(const clae_spec *spec, const float *params, float l1,
