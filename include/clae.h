@@ -213,6 +213,12 @@ typedef struct {
      * biases) of every layer that has them, in the loss and its gradient. The reported
      * train and validation losses include it, as Keras's do. */
     float l1, l2;
+    /* Early stopping on the validation loss (Keras's EarlyStopping with
+     * restore_best_weights): stop after `patience` epochs (0: never) whose
+     * val_loss is not below the best by more than min_delta, then restore
+     * the best epoch's weights. Needs a validation set. */
+    unsigned patience;
+    float min_delta;
     size_t batch_size;
     unsigned epochs;
     uint64_t seed; /* keys the shuffling */
@@ -349,6 +355,13 @@ clae_status clae_tune_gemm(clae_model *model, size_t batch_size,
 /* Mean loss of the model over all elements of data. */
 clae_status clae_evaluate(clae_model *model, const clae_data *data,
                           size_t batch_size, double *mean_loss);
+
+/* The same with the model's noise layer acting on the inputs, its draws
+ * keyed by seed, while the loss compares with the clean data: how well a
+ * denoising autoencoder removes the noise. */
+clae_status clae_evaluate_noisy(clae_model *model, const clae_data *data,
+                                size_t batch_size, uint64_t seed,
+                                double *mean_loss);
 
 #ifdef __cplusplus
 }

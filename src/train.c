@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "early_stop.h"
 #include "feed.h"
 #include "optim.h"
 #include "penalty.h"
@@ -98,6 +99,7 @@ typedef struct {
     clae_workspace *ws;
     clae_optim optim;
     clae_penalty penalty;
+    clae__early_stop early_stop;
     clae__feed train, val;
     cl_mem train_loss; /* per batch, the loss per chunk of columns */
     cl_mem val_loss;   /* per sample */
@@ -113,6 +115,7 @@ static void trainer_release(trainer *t)
     clae__workspace_destroy(t->ws);
     clae__optim_release(&t->optim);
     clae__penalty_release(&t->penalty);
+    clae__early_stop_release(&t->early_stop);
     clae__release_mem(&t->train_loss);
     clae__release_mem(&t->val_loss);
     free(t->perm_host);
@@ -162,6 +165,7 @@ static clae_status trainer_init(trainer *t, clae_model *m,
     CLAE_TRY(clae__workspace_create(m, o->batch_size, &t->ws));
     CLAE_TRY(clae__optim_create(m, o, batches, &t->optim));
     CLAE_TRY(clae__penalty_create(m, o, batches, &t->penalty));
+    CLAE_TRY(clae__early_stop_create(m, o, val != NULL, &t->early_stop));
     CLAE_TRY(create_feeds(t, ctx, train, val, o->batch_size));
     CLAE_TRY(clae__buffer(ctx, t->train_loss_count * sizeof(float),
                           "training losses", &t->train_loss));
@@ -273,17 +277,27 @@ clae_status clae_train(clae_model *m, const clae_data *train,
                                metrics.train_loss, metrics.epoch);
             goto fail;
         }
-        if (val) CLAE_TRY(validate(&t, m, &metrics.val_loss));
+        int stop = 0;
+        if (val) {
+            CLAE_TRY(validate(&t, m, &metrics.val_loss));
+            CLAE_TRY(clae__early_stop_update(m, &t.early_stop,
+                                             metrics.val_loss, &stop));
+        }
         if (o->on_epoch && o->on_epoch(o->user, &metrics)) break;
+        if (stop) break;
     }
+    CLAE_TRY(clae__early_stop_restore(m, &t.early_stop));
 fail:
     clae__profile_release_events(&ctx->profiler);
     trainer_release(&t);
     return status;
 }
 
-clae_status clae_evaluate(clae_model *m, const clae_data *data,
-                          size_t batch_size, double *loss)
+/* The mean loss on data; with noisy, the model's noise layers corrupt
+ * the inputs (keyed by seed) while the loss compares with the clean data. */
+static clae_status evaluate(clae_model *m, const clae_data *data,
+                            size_t batch_size, int noisy, uint64_t seed,
+                            double *loss)
 {
     clae_status status = CLAE_SUCCESS;
     clae_context *ctx = m->ctx;
@@ -299,6 +313,8 @@ clae_status clae_evaluate(clae_model *m, const clae_data *data,
         goto fail;
     }
     CLAE_TRY(clae__workspace_create(m, batch_size, &ws));
+    ws->noisy = noisy;
+    ws->seed = seed;
     CLAE_TRY(clae__feed_create(ctx, data, batch_size, clae__data_budget(ctx),
                                0, &feed));
     CLAE_TRY(clae__buffer(ctx, data->n * sizeof(float), "sample losses",
@@ -310,4 +326,16 @@ fail:
     clae__feed_release(&feed);
     clae__workspace_destroy(ws);
     return status;
+}
+
+clae_status clae_evaluate(clae_model *m, const clae_data *data,
+                          size_t batch_size, double *loss)
+{
+    return evaluate(m, data, batch_size, 0, 0, loss);
+}
+
+clae_status clae_evaluate_noisy(clae_model *m, const clae_data *data,
+                                size_t batch_size, uint64_t seed, double *loss)
+{
+    return evaluate(m, data, batch_size, 1, seed, loss);
 }

@@ -22,9 +22,10 @@ static const char help[] =
     "  --arch NAME           a preset (clae arch lists them)\n"
     "  --model F             a spec file (see clae arch reference)\n"
     "  --hidden N[,N...]     hidden layer widths (default 128)\n"
-    "  --activation A        of hidden layers: relu, sigmoid, tanh, linear\n"
+    "  --activation A        of hidden layers: relu, leaky_relu, elu,\n"
+    "                        sigmoid, tanh, linear, softmax\n"
     "  --output-activation A of the output layer (default sigmoid)\n"
-    "  --loss L              bce or mse (default bce)\n"
+    "  --loss L              bce, mse, mae or cce (default bce)\n"
     "training:\n"
     "  --optimizer O         adam, adamw, sgd or rmsprop (default adam)\n"
     "  --lr X                learning rate (default 1e-3)\n"
@@ -44,6 +45,10 @@ static const char help[] =
     "  --l1 X                L1 penalty X sum |w| on the layers' weights\n"
     "  --l2 X                L2 penalty X sum w^2 on the layers' weights\n"
     "                        (both counted in train and val loss, as Keras)\n"
+    "  --patience N          stop when val_loss has not improved for N\n"
+    "                        epochs, and restore the best epoch's weights\n"
+    "  --min-delta D         the least decrease that counts as improving\n"
+    "                        (default 0)\n"
     "  --batch-size B        (default 256)\n"
     "  --epochs E            (default 10)\n"
     "  --seed S              weights and shuffling (default 0)\n"
@@ -61,7 +66,7 @@ enum {
     OPT_OPTIMIZER, OPT_LR, OPT_BATCH, OPT_EPOCHS, OPT_SEED, OPT_METRICS,
     OPT_SAVE, OPT_PROFILE, OPT_MOMENTUM, OPT_NESTEROV, OPT_WEIGHT_DECAY,
     OPT_RHO, OPT_LR_SCHEDULE, OPT_LR_STEP_EPOCHS, OPT_LR_GAMMA, OPT_CLIP_NORM,
-    OPT_L1, OPT_L2,
+    OPT_L1, OPT_L2, OPT_PATIENCE, OPT_MIN_DELTA,
 };
 
 static const struct option options[] = {
@@ -92,6 +97,8 @@ static const struct option options[] = {
     {"clip-norm", required_argument, NULL, OPT_CLIP_NORM},
     {"l1", required_argument, NULL, OPT_L1},
     {"l2", required_argument, NULL, OPT_L2},
+    {"patience", required_argument, NULL, OPT_PATIENCE},
+    {"min-delta", required_argument, NULL, OPT_MIN_DELTA},
     DATA_OPTIONS,
     COMMON_OPTIONS,
     {NULL, 0, NULL, 0},
@@ -170,7 +177,8 @@ static int parse_option(train_args *a, int opt, const char *arg)
                                            ? &a->dense.activation
                                            : &a->dense.output_activation))
             return cli_usage_error(cmd, "--%s: unknown activation '%s' (relu, "
-                                        "sigmoid, tanh, linear)",
+                                        "leaky_relu, elu, sigmoid, tanh, "
+                                        "linear, softmax)",
                                    opt == OPT_ACTIVATION ? "activation"
                                                          : "output-activation",
                                    arg);
@@ -178,7 +186,7 @@ static int parse_option(train_args *a, int opt, const char *arg)
     case OPT_LOSS:
         a->dense_flags = 1;
         if (clae_loss_parse(arg, &a->dense.loss))
-            return cli_usage_error(cmd, "--loss: unknown loss '%s' (bce, mse)", arg);
+            return cli_usage_error(cmd, "--loss: unknown loss '%s' (bce, mse, mae, cce)", arg);
         break;
     case OPT_OPTIMIZER:
         if (clae_optimizer_parse(arg, &a->train.optimizer))
@@ -214,6 +222,17 @@ static int parse_option(train_args *a, int opt, const char *arg)
     case OPT_CLIP_NORM:
         return parse_number("--clip-norm", arg, 0.0f, INFINITY, 0,
                             "a positive number", &a->train.clip_norm);
+    case OPT_PATIENCE: {
+        size_t p;
+        if (!cli_parse_size(arg, &p) || p == 0 || p > 1000000)
+            return cli_usage_error(cmd, "--patience: '%s' is not a positive "
+                                        "integer", arg);
+        a->train.patience = (unsigned)p;
+        break;
+    }
+    case OPT_MIN_DELTA:
+        return parse_number("--min-delta", arg, 0.0f, INFINITY, 1,
+                            "a non-negative number", &a->train.min_delta);
     case OPT_L1:
     case OPT_L2:
         return parse_number(opt == OPT_L1 ? "--l1" : "--l2", arg, 0.0f,
