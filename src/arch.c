@@ -21,7 +21,7 @@ static const struct {
      "input D\ndense 512 relu\ndense 128 relu\ndense 10 relu\ndense 128 relu\n"
      "dense 512 relu\ndense D sigmoid\nloss bce\n"},
     {"sparse", "D -> 128 sigmoid with a KL sparsity penalty (rho 0.05) -> D",
-     "input D\ndense 128 sigmoid\ncode rho=0.05 beta=0.01\ndense D sigmoid\n"
+     "input D\ndense 128 sigmoid\ncode rho=0.05 beta=0.1\ndense D sigmoid\n"
      "loss bce\n"},
     {"denoising", "gaussian noise 0.3 on the input, D -> 128 relu -> D",
      "input D\nnoise gaussian 0.3\ndense 128 relu\ndense D sigmoid\nloss bce\n"},
