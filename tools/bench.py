@@ -10,12 +10,17 @@
    OpenBLAS with one thread or with every core, OpenBLAS free to pick its
    kernels); the ratio is taken against the fastest of them.
 2. Peak resident memory (RSS) of each process, and clae's device memory.
-3. The profile of clae's step (clae train --profile): shares of the epoch.
-4. GFLOPS of each GEMM shape of the training step: clae's CLBlast path
+3. Epoch time of the larger presets (default: deep, 784-256-64-256-784):
+   clae (clae train --arch NAME) and PyTorch (torch_reference.py --arch
+   NAME) in the same configurations, timed the same way; each round runs
+   them right after the reference job's runs.
+4. The profile of clae's step (clae train --profile): shares of the epoch.
+5. GFLOPS of each GEMM shape of the training step: clae's CLBlast path
    (build/bench-gemm) against numpy/OpenBLAS on the same cores.
 
 Prints a Markdown report (for BENCHMARKS.md) on stdout.
 Usage: /usr/bin/python3 tools/bench.py [--rounds R] [--epochs E]
+       [--presets deep[,NAME...]]   (--presets '' skips part 3)
 """
 import argparse
 import csv
@@ -73,9 +78,9 @@ def clae_epochs(epochs, extra=()):
     return seconds, rss
 
 
-def torch_epochs(epochs, blas_threads):
+def torch_epochs(epochs, blas_threads, extra=()):
     text, rss = run(["/usr/bin/python3", TORCH, "--epochs", str(epochs),
-                     "--threads", "1"], env=openblas_free_env(blas_threads))
+                     "--threads", "1", *extra], env=openblas_free_env(blas_threads))
     seconds = [float(s) for s in re.findall(r"seconds (\S+)", text)]
     return seconds, rss
 
@@ -137,6 +142,17 @@ def numpy_worker():
         print(f"{numpy_gflops(op, int(m), int(n), int(k)):.1f}", flush=True)
 
 
+def preset_shape(preset):
+    """784-256-64-256-784 for deep: the widths in `clae arch PRESET`."""
+    text, _ = run([CLAE, "arch", preset])
+    widths = []
+    for line in text.splitlines():
+        words = line.split("#", 1)[0].split()
+        if len(words) >= 2 and words[0] in ("input", "dense"):
+            widths.append(words[1])
+    return "-".join(widths)
+
+
 def machine():
     cpu = "?"
     with open("/proc/cpuinfo") as f:
@@ -156,6 +172,9 @@ def main():
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--epochs", type=int, default=4)
+    p.add_argument("--presets", default="deep",
+                   help="comma-separated clae presets also timed (default deep; "
+                   "'' for none)")
     p.add_argument("--numpy-worker", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.numpy_worker:
@@ -170,17 +189,32 @@ def main():
         name = f"pytorch (1 thread, OpenBLAS {blas})"
         torch_names.append(name)
         runners[name] = lambda blas=blas: torch_epochs(args.epochs, blas)
-    epochs = {name: [] for name in runners}
-    rss = {name: 0.0 for name in runners}
+    # The presets' runners: {preset: {trainer: runner}}, the same trainers
+    # (without the streamed one) on `--arch PRESET`.
+    presets = [n.strip() for n in args.presets.split(",") if n.strip()]
+    shapes_of = {preset: preset_shape(preset) for preset in presets}  # fail fast
+    preset_runners = {}
+    for preset in presets:
+        arch = ("--arch", preset)
+        preset_runners[preset] = {"clae": lambda arch=arch: clae_epochs(args.epochs, arch)}
+        for blas in sorted({1, cores}):
+            preset_runners[preset][f"pytorch (1 thread, OpenBLAS {blas})"] = (
+                lambda blas=blas, arch=arch: torch_epochs(args.epochs, blas, arch))
+    jobs = [(None, name, runner) for name, runner in runners.items()]
+    jobs += [(preset, name, runner) for preset, named in preset_runners.items()
+             for name, runner in named.items()]
+    epochs = {(preset, name): [] for preset, name, _ in jobs}
+    rss = {(preset, name): 0.0 for preset, name, _ in jobs}
     for r in range(args.rounds):
-        for name, runner in runners.items():
+        for preset, name, runner in jobs:
             seconds, peak = runner()
-            epochs[name] += seconds[1:]  # the first epoch is warm-up
-            rss[name] = max(rss[name], peak)
-            print(f"round {r + 1}: {name}: {' '.join(f'{s:.3f}' for s in seconds)}",
+            epochs[preset, name] += seconds[1:]  # the first epoch is warm-up
+            rss[preset, name] = max(rss[preset, name], peak)
+            label = f"{preset}: {name}" if preset else name
+            print(f"round {r + 1}: {label}: {' '.join(f'{s:.3f}' for s in seconds)}",
                   file=sys.stderr, flush=True)
-    median = {name: statistics.median(v) for name, v in epochs.items()}
-    best_torch = min(torch_names, key=lambda n: median[n])
+    median = {key: statistics.median(v) for key, v in epochs.items()}
+    best_torch = min(torch_names, key=lambda n: median[None, n])
 
     profiled = []
     for _ in range(args.rounds):
@@ -208,14 +242,28 @@ def main():
     print("| trainer | median epoch (s) | epochs timed | peak RSS (MiB) |")
     print("|---|---|---|---|")
     for name in runners:
-        print(f"| {name} | {median[name]:.3f} | {len(epochs[name])} | "
-              f"{rss[name]:.0f} |")
+        print(f"| {name} | {median[None, name]:.3f} | {len(epochs[None, name])} | "
+              f"{rss[None, name]:.0f} |")
     print(f"\nclae / fastest PyTorch ({best_torch}): "
-          f"**{median['clae'] / median[best_torch]:.2f}**\n")
-    print(f"Streaming the training set costs {median[STREAMED] / median['clae']:.2f}x "
+          f"**{median[None, 'clae'] / median[None, best_torch]:.2f}**\n")
+    print(f"Streaming the training set costs "
+          f"{median[None, STREAMED] / median[None, 'clae']:.2f}x "
           "the resident epoch time.\n")
     print(f"clae's device buffers: {device_mib:.1f} MiB at peak "
           "(on a CPU device they are part of its RSS).\n")
+    for preset, named in preset_runners.items():
+        print(f"## Preset {preset} ({shapes_of[preset]}): epoch time ({args.rounds} rounds "
+              f"of {args.epochs} epochs interleaved with the reference job's, "
+              "first epoch of each run dropped)\n")
+        print("| trainer | median epoch (s) | epochs timed | peak RSS (MiB) |")
+        print("|---|---|---|---|")
+        for name in named:
+            print(f"| {name} | {median[preset, name]:.3f} | "
+                  f"{len(epochs[preset, name])} | {rss[preset, name]:.0f} |")
+        best = min((n for n in named if n != "clae"),
+                   key=lambda n: median[preset, n])
+        print(f"\nclae / fastest PyTorch ({best}): "
+              f"**{median[preset, 'clae'] / median[preset, best]:.2f}**\n")
     print(f"## clae's step, profiled (`clae train --profile`, {args.rounds} runs, "
           f"median of {len(profiled)} epochs after each run's first: "
           f"{wall:.3f} s per epoch)\n")
