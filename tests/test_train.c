@@ -13,21 +13,12 @@ static clae_data *train_set, *val_set;
 
 static int setup(void **state)
 {
-    test_open_context(state);
-    if (*state) {
-        train_set = test_load_prefix(
-            *state, TEST_FASHION "train-images-idx3-ubyte.gz", TRAIN_N);
-        val_set = test_load_prefix(
-            *state, TEST_FASHION "t10k-images-idx3-ubyte.gz", VAL_N);
-    }
-    return 0;
+    return test_open_fashion(state, TRAIN_N, VAL_N, &train_set, &val_set);
 }
 
 static int teardown(void **state)
 {
-    clae_data_free(train_set);
-    clae_data_free(val_set);
-    return test_close_context(state);
+    return test_close_fashion(state, train_set, val_set);
 }
 
 typedef struct {

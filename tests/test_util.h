@@ -149,6 +149,31 @@ static inline clae_data *test_load_prefix(clae_context *ctx, const char *path,
     return data;
 }
 
+/* A suite's setup on real data: the context, then the first train_n
+ * Fashion-MNIST training images and the first val_n test images. */
+static inline int test_open_fashion(void **state, size_t train_n,
+                                    size_t val_n, clae_data **train,
+                                    clae_data **val)
+{
+    test_open_context(state);
+    if (*state) {
+        *train = test_load_prefix(*state, TEST_FASHION "train-images-idx3-ubyte.gz",
+                                  train_n);
+        *val = test_load_prefix(*state, TEST_FASHION "t10k-images-idx3-ubyte.gz",
+                                val_n);
+    }
+    return 0;
+}
+
+/* Its teardown. */
+static inline int test_close_fashion(void **state, clae_data *train,
+                                     clae_data *val)
+{
+    clae_data_free(train);
+    clae_data_free(val);
+    return test_close_context(state);
+}
+
 /* The reference model for d inputs, initialised from seed. */
 static inline clae_model *test_reference_model(clae_context *ctx, size_t d,
                                                uint64_t seed)

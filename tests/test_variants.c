@@ -10,19 +10,12 @@ static clae_data *train_, *val_;
 
 static int open_sets(void **state)
 {
-    if (test_open_context(state)) return -1;
-    train_ = test_load_prefix(*state, TEST_FASHION "train-images-idx3-ubyte.gz",
-                              4000);
-    val_ = test_load_prefix(*state, TEST_FASHION "t10k-images-idx3-ubyte.gz",
-                            1000);
-    return 0;
+    return test_open_fashion(state, 4000, 1000, &train_, &val_);
 }
 
 static int close_sets(void **state)
 {
-    clae_data_free(train_);
-    clae_data_free(val_);
-    return test_close_context(state);
+    return test_close_fashion(state, train_, val_);
 }
 
 /* The val losses each epoch reports. */
