@@ -334,12 +334,20 @@ clae_status clae__random_bits(clae_context *ctx, cl_mem out, size_t blocks,
                               uint64_t seed, uint32_t stream,
                               uint32_t substream, uint64_t first_block)
 {
-    cl_ulong seed_ = seed, first = first_block;
+    cl_ulong blocks_ = blocks, seed_ = seed, first = first_block;
     cl_uint stream_ = stream, sub = substream;
-    struct arg args[] = {ARG(out), ARG(seed_), ARG(stream_), ARG(sub),
-                         ARG(first)};
+    struct arg args[] = {ARG(out), ARG(blocks_), ARG(seed_), ARG(stream_),
+                         ARG(sub), ARG(first)};
+    size_t per_item = CLAE_RANDOM_CHUNK / 4; /* 4 words a block */
+    size_t items = (blocks + per_item - 1) / per_item;
     return launch(ctx, ctx->kernels.random_bits, "random_bits",
-                  CLAE_PROFILE_NOISE, args, 5, 1, &blocks, NULL);
+                  CLAE_PROFILE_NOISE, args, 6, 1, &items, NULL);
+}
+
+/* Work items of random_fill, corrupt and dropout_forward over n elements. */
+static size_t random_items(size_t n)
+{
+    return (n + CLAE_RANDOM_CHUNK - 1) / CLAE_RANDOM_CHUNK;
 }
 
 /* random_fill's distributions, as cl/noise.cl numbers them. */
@@ -355,9 +363,9 @@ static clae_status random_fill(clae_context *ctx, cl_mem out, size_t n,
     cl_uint n_ = (cl_uint)n, stream_ = stream, sub = substream;
     struct arg args[] = {ARG(out), ARG(n_),   ARG(seed_), ARG(stream_),
                          ARG(sub), ARG(dist), ARG(a),     ARG(b)};
-    size_t chunks = clae__chunks(n);
+    size_t items = random_items(n);
     return launch(ctx, ctx->kernels.random_fill, "random_fill",
-                  CLAE_PROFILE_NOISE, args, 8, 1, &chunks, NULL);
+                  CLAE_PROFILE_NOISE, args, 8, 1, &items, NULL);
 }
 
 clae_status clae__random_uniform_device(clae_context *ctx, cl_mem out,
@@ -409,9 +417,9 @@ clae_status clae__corrupt(clae_context *ctx, cl_mem noisy, cl_mem clean,
     struct arg args[] = {ARG(noisy),  ARG(clean), ARG(off),
                          ARG(n_),     ARG(kind_), ARG(amount),
                          ARG(seed_),  ARG(stream), ARG(sub)};
-    size_t chunks = clae__chunks(n);
+    size_t items = random_items(n);
     return launch(ctx, ctx->kernels.corrupt, "corrupt", CLAE_PROFILE_NOISE,
-                  args, 9, 1, &chunks, NULL);
+                  args, 9, 1, &items, NULL);
 }
 
 clae_status clae__dropout_forward(clae_context *ctx, cl_mem a,
@@ -435,9 +443,9 @@ clae_status clae__dropout_forward(clae_context *ctx, cl_mem a,
     struct arg args[] = {ARG(a), ARG(multiplier), ARG(x),     ARG(off),
                          ARG(n_), ARG(p),         ARG(scale), ARG(seed_),
                          ARG(stream), ARG(sub)};
-    size_t chunks = clae__chunks(n);
+    size_t items = random_items(n);
     return launch(ctx, ctx->kernels.dropout_forward, "dropout_forward",
-                  CLAE_PROFILE_NOISE, args, 10, 1, &chunks, NULL);
+                  CLAE_PROFILE_NOISE, args, 10, 1, &items, NULL);
 }
 
 clae_status clae__dropout_backward(clae_context *ctx, cl_mem g,
