@@ -85,9 +85,8 @@ float8 box_muller(uint8 w)
 {
     const float8 u = unit_float(w);
     const float4 r = sqrt(-2.0f * log(1.0f - u.even));
-    float4 c;
-    const float4 s = sincos(6.28318531f * u.odd, &c); /* 2 pi in float */
-    return shuffle2(r * c, r * s, (uint8)(0, 4, 1, 5, 2, 6, 3, 7));
+    const float4 t = 6.28318531f * u.odd; /* 2 pi in float */
+    return shuffle2(r * cos(t), r * sin(t), (uint8)(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
 /* The 4 words of blocks first_block + i for i < blocks: the raw stream,

@@ -102,6 +102,9 @@ clae_status clae_optimizer_parse(const char *name, clae_optimizer *out);
 /* "constant", "step", "cosine". */
 clae_status clae_lr_schedule_parse(const char *name, clae_lr_schedule *out);
 clae_status clae_device_type_parse(const char *name, clae_device_type *out);
+/* CLAE_SUCCESS when name is an initialiser a spec's init= accepts
+ * ("he_uniform", "normal(0.05)", ...), else CLAE_ERR_USAGE. */
+clae_status clae_init_check(const char *name);
 
 /* ===== Parameter structs ================================================ */
 
@@ -178,6 +181,9 @@ typedef struct {
     clae_activation activation;        /* of the hidden layers */
     clae_activation output_activation; /* of the output layer */
     clae_loss loss;
+    /* The weights' initialiser as a spec's init= names it ("he_uniform",
+     * "normal(0.05)", ...); NULL for the default, glorot_uniform. */
+    const char *init;
 } clae_dense_spec;
 
 typedef struct {

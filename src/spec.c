@@ -62,7 +62,7 @@ static int parse_shape(const char *word, clae_spec *spec)
 }
 
 /* "he_normal", "normal(0.05)", "uniform(0.1)". */
-static int parse_init(const char *word, clae_layer_spec *layer)
+int clae__spec_parse_init(const char *word, clae_layer_spec *layer)
 {
     char name[32], number[32], tail;
     if (sscanf(word, "%31[a-z_](%31[^)])%c", name, number, &tail) == 2) {
@@ -73,6 +73,12 @@ static int parse_init(const char *word, clae_layer_spec *layer)
     }
     return clae__init_parse(word, &layer->init) == CLAE_SUCCESS &&
            layer->init != CLAE_INIT_NORMAL && layer->init != CLAE_INIT_UNIFORM;
+}
+
+clae_status clae_init_check(const char *name)
+{
+    clae_layer_spec layer;
+    return clae__spec_parse_init(name, &layer) ? CLAE_SUCCESS : CLAE_ERR_USAGE;
 }
 
 #define MAX_WORDS 8
@@ -159,10 +165,9 @@ static clae_status parse_dense(parser *p, char **w, int n, clae_spec *spec)
         if (strcmp(w[i], "tied") == 0) {
             layer.tied = 1;
         } else if ((v = option_value(w[i], "init"))) {
-            if (!parse_init(v, &layer))
-                SPEC_ERROR("spec line %d: unknown initialiser '%s' (glorot_uniform, "
-                           "glorot_normal, he_uniform, he_normal, normal(STD), "
-                           "uniform(LIMIT))", p->lineno, v);
+            if (!clae__spec_parse_init(v, &layer))
+                SPEC_ERROR("spec line %d: unknown initialiser '%s' ("
+                           CLAE_INIT_NAMES ")", p->lineno, v);
         } else if ((v = option_value(w[i], "slope")) &&
                    layer.act.kind == CLAE_ACT_LEAKY_RELU) {
             if (!parse_number(v, 0.0f, 1.0f, &layer.act.param))

@@ -51,6 +51,12 @@ typedef struct {
 /* Names of the spec's own enums, as the spec text spells them. */
 const char *clae__init_name(clae_init init);
 clae_status clae__init_parse(const char *name, clae_init *out);
+/* An init= value ("he_normal", "normal(0.05)", "uniform(0.1)") into
+ * layer's init and init_scale; 0 when it names none. */
+int clae__spec_parse_init(const char *word, clae_layer_spec *layer);
+#define CLAE_INIT_NAMES                                                      \
+    "glorot_uniform, glorot_normal, he_uniform, he_normal, normal(STD), "   \
+    "uniform(LIMIT)"
 const char *clae__noise_name(clae_noise_kernel noise);
 clae_status clae__noise_parse(const char *name, clae_noise_kernel *out);
 

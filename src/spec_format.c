@@ -124,6 +124,12 @@ clae_status clae_spec_dense(clae_context *ctx, const clae_dense_spec *d,
             .units = i < d->hidden_count ? d->hidden[i] : d->input,
             .act = {act, clae__act_default_param(act)},
         };
+        if (d->init && !clae__spec_parse_init(d->init, &spec.layers[i])) {
+            clae__spec_free(&spec);
+            return CLAE_FAIL(ctx, CLAE_ERR_USAGE,
+                             "unknown initialiser '%s' (" CLAE_INIT_NAMES ")",
+                             d->init);
+        }
     }
     spec.code_layer = clae__spec_default_code(&spec);
     *out = clae__spec_format(&spec);

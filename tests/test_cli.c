@@ -565,6 +565,7 @@ static void test_flag_names(void **state)
 {
     (void)state;
     expect_bad_train_flag("--activation", "foo");
+    expect_bad_train_flag("--init", "he");
     expect_bad_train_flag("--output-activation", "foo");
     expect_bad_train_flag("--loss", "foo");
     expect_bad_train_flag("--optimizer", "foo");

@@ -705,6 +705,17 @@ static void test_spec_dense_text(void **state)
                               "loss mse\n");
     free(text);
 
+    dense.init = "normal(0.05)"; /* --init: every layer's weights */
+    assert_int_equal(clae_spec_dense(*state, &dense, &text), CLAE_SUCCESS);
+    assert_string_equal(text, "input 64\ndense 128 tanh init=normal(0.05)\n"
+                              "dense 64 linear init=normal(0.05)\nloss mse\n");
+    free(text);
+    dense.init = "normal";
+    assert_int_equal(clae_spec_dense(*state, &dense, &text), CLAE_ERR_USAGE);
+    assert_int_equal(clae_init_check("he_uniform"), CLAE_SUCCESS);
+    assert_int_equal(clae_init_check("uniform(0.1)"), CLAE_SUCCESS);
+    assert_int_equal(clae_init_check("lecun"), CLAE_ERR_USAGE);
+
     assert_int_equal(clae_arch_spec(*state, "deep", 784, &text), CLAE_SUCCESS);
     assert_string_equal(text, deep);
     free(text);

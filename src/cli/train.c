@@ -26,6 +26,9 @@ static const char help[] =
     "                        sigmoid, tanh, linear, softmax\n"
     "  --output-activation A of the output layer (default sigmoid)\n"
     "  --loss L              bce, mse, mae or cce (default bce)\n"
+    "  --init I              weights of every layer: glorot_uniform\n"
+    "                        (default), glorot_normal, he_uniform, he_normal,\n"
+    "                        normal(STD), uniform(LIMIT)\n"
     "training:\n"
     "  --optimizer O         adam, adamw, sgd or rmsprop (default adam)\n"
     "  --lr X                learning rate (default 1e-3)\n"
@@ -63,6 +66,7 @@ static const char help[] =
 enum {
     OPT_DATA = OPT_FIRST_COMMAND_OPTION, OPT_VAL, OPT_VAL_SPLIT, OPT_ARCH,
     OPT_MODEL, OPT_HIDDEN, OPT_ACTIVATION, OPT_OUTPUT_ACTIVATION, OPT_LOSS,
+    OPT_INIT,
     OPT_OPTIMIZER, OPT_LR, OPT_BATCH, OPT_EPOCHS, OPT_SEED, OPT_METRICS,
     OPT_SAVE, OPT_PROFILE, OPT_MOMENTUM, OPT_NESTEROV, OPT_WEIGHT_DECAY,
     OPT_RHO, OPT_LR_SCHEDULE, OPT_LR_STEP_EPOCHS, OPT_LR_GAMMA, OPT_CLIP_NORM,
@@ -77,6 +81,7 @@ static const struct option options[] = {
     {"model", required_argument, NULL, OPT_MODEL},
     {"hidden", required_argument, NULL, OPT_HIDDEN},
     {"activation", required_argument, NULL, OPT_ACTIVATION},
+    {"init", required_argument, NULL, OPT_INIT},
     {"output-activation", required_argument, NULL, OPT_OUTPUT_ACTIVATION},
     {"loss", required_argument, NULL, OPT_LOSS},
     {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
@@ -182,6 +187,15 @@ static int parse_option(train_args *a, int opt, const char *arg)
                                    opt == OPT_ACTIVATION ? "activation"
                                                          : "output-activation",
                                    arg);
+        break;
+    case OPT_INIT:
+        a->dense_flags = 1;
+        a->dense.init = arg;
+        if (clae_init_check(arg))
+            return cli_usage_error(cmd, "--init: unknown initialiser '%s' "
+                                        "(glorot_uniform, glorot_normal, "
+                                        "he_uniform, he_normal, normal(STD), "
+                                        "uniform(LIMIT))", arg);
         break;
     case OPT_LOSS:
         a->dense_flags = 1;
@@ -317,7 +331,7 @@ static int parse_args(int argc, char **argv, train_args *a)
         return cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
     if ((a->arch != NULL) + (a->model != NULL) + a->dense_flags > 1)
         return cli_usage_error("train", "choose one of --arch, --model and the "
-                                        "--hidden/--activation/--loss flags");
+                                        "--hidden/--activation/--init/--loss flags");
     if (a->val && a->val_split > 0.0f)
         return cli_usage_error("train", "choose one of --val and --val-split");
     int rc = check_training_flags(a);
