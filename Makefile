@@ -7,7 +7,8 @@ CFLAGS ?= -O2 -g
 CLAE_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -DCL_TARGET_OPENCL_VERSION=120 -Wall -Wextra -Iinclude -Isrc \
 	$(shell pkg-config --cflags $(PKGS)) \
 	-DCLAE_CLBLAST_VERSION='"$(shell pkg-config --modversion clblast)"'
-LIBS = $(shell pkg-config --libs $(PKGS)) -lm
+# libcsv has no pkg-config file.
+LIBS = $(shell pkg-config --libs $(PKGS)) -lcsv -lm
 TEST_LIBS = $(shell pkg-config --libs cmocka)
 
 B = build
@@ -23,7 +24,7 @@ REF_OBJ = $(patsubst %.c,$(B)/%.o,$(wildcard tests/ref/*.c))
 # Debian packages that `make deps` installs when missing; `make bench` adds
 # the PyTorch side.
 DEBIAN_PACKAGES = gcc make pkg-config ocl-icd-opencl-dev opencl-headers \
-	pocl-opencl-icd libclblast-dev libcmocka-dev zlib1g-dev libcjson-dev \
+	pocl-opencl-icd libclblast-dev libcmocka-dev zlib1g-dev libcjson-dev libcsv-dev \
 	dataset-fashion-mnist clinfo oclgrind
 BENCH_PACKAGES = python3-torch python3-numpy libopenblas0-pthread
 

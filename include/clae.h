@@ -170,6 +170,7 @@ typedef struct {
     size_t n, d;
     unsigned height, width, channels; /* image shape when known, else 0 */
     float *x;                         /* n * d values, owned by the struct */
+    float scale; /* what the file's values were divided by */
     char *source; /* the file it came from, owned; NULL for arrays */
 } clae_data;
 
@@ -266,9 +267,21 @@ uint64_t clae_device_memory_peak(const clae_context *context);
 
 /* ===== Data ============================================================= */
 
-/* Reads an IDX file (plain or gzip) of uint8 images, scaled to [0, 1]. */
-clae_status clae_data_load_idx(clae_context *context, const char *path,
-                               clae_data **data);
+/* How clae_data_load turns a file's values into the floats it trains on. */
+typedef struct {
+    /* Every value is divided by it; 0: 255 for files of uint8 (IDX, uint8
+     * .npy), so that pixels land in [0, 1], and 1 for everything else. */
+    float scale;
+} clae_data_options;
+
+/* Reads a data set of n samples: a .npy file (float32, float64 or uint8,
+ * C order; N x D, N x H x W or N x H x W x C), a CSV file (name ending in
+ * .csv: numbers, one sample a row, an optional header line), or an IDX
+ * file (plain or gzip; N x H x W or N x H x W x C uint8). Image shapes are
+ * kept in height, width and channels. options may be NULL (defaults).
+ * Values that are not finite are an error. */
+clae_status clae_data_load(clae_context *context, const char *path,
+                           const clae_data_options *options, clae_data **data);
 void clae_data_free(clae_data *data); /* NULL-safe */
 
 /* ===== Model specs ====================================================== */

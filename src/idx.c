@@ -1,13 +1,12 @@
 /* IDX files (the MNIST family), plain or gzip, through zlib: a 4-byte magic
  * (0, 0, type, number of dimensions), the dimensions as big-endian uint32,
- * then the values. clae reads uint8 images (N x H x W or N x H x W x C) and
- * scales them to [0, 1]. */
+ * then the values. clae reads uint8 images (N x H x W or N x H x W x C). */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
-#include "context.h"
+#include "data.h"
 
 #define IDX_TYPE_UBYTE 0x08
 #define IDX_MAX_BYTES (16ull << 30) /* refuse headers that ask for more */
@@ -77,8 +76,8 @@ fail:
     return status;
 }
 
-clae_status clae_data_load_idx(clae_context *ctx, const char *path,
-                               clae_data **out)
+clae_status clae__idx_read(clae_context *ctx, const char *path,
+                           clae_data **out, int *integer)
 {
     clae_status status = CLAE_SUCCESS;
     unsigned char *bytes = NULL;
@@ -140,22 +139,15 @@ clae_status clae_data_load_idx(clae_context *ctx, const char *path,
     data->height = dims[1];
     data->width = dims[2];
     data->channels = dims[3];
-    for (size_t i = 0; i < total; i++) data->x[i] = bytes[i] / 255.0f;
+    for (size_t i = 0; i < total; i++) data->x[i] = bytes[i];
     free(bytes);
     gzclose(f);
     *out = data;
+    *integer = 1;
     return CLAE_SUCCESS;
 fail:
     free(bytes);
     clae_data_free(data);
     gzclose(f);
     return status;
-}
-
-void clae_data_free(clae_data *data)
-{
-    if (!data) return;
-    free(data->x);
-    free(data->source);
-    free(data);
 }

@@ -49,14 +49,6 @@ static int data_teardown(void **state)
     return test_close_context(state);
 }
 
-static void write_bytes(const char *path, const void *bytes, size_t size)
-{
-    FILE *f = fopen(path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(bytes, 1, size, f), size);
-    assert_int_equal(fclose(f), 0);
-}
-
 /* The whole file, malloc'ed (NUL-terminated); fails the test when missing. */
 static unsigned char *read_bytes(const char *path, size_t *size)
 {
@@ -115,7 +107,7 @@ static void write_idx(const char *path, int gz, unsigned char type,
         assert_int_equal(gzwrite(f, buf, (unsigned)size), (int)size);
         assert_int_equal(gzclose(f), Z_OK);
     } else {
-        write_bytes(path, buf, size);
+        test_write_bytes(path, buf, size);
     }
     free(buf);
 }
@@ -166,7 +158,7 @@ static void test_idx_round_trip(void **state)
                                        : "images.idx3-ubyte");
         write_idx(path, gz, 0x08, 3, dims, bytes, IMG_BYTES, 0);
         clae_data *data = NULL;
-        assert_int_equal(clae_data_load_idx(ctx, path, &data), CLAE_SUCCESS);
+        assert_int_equal(clae_data_load(ctx, path, NULL, &data), CLAE_SUCCESS);
         check_images(data, bytes, IMG_N, IMG_H * IMG_W, IMG_H, IMG_W, 1);
         clae_data_free(data);
     }
@@ -184,7 +176,7 @@ static void test_idx_channels(void **state)
     tmp_path(path, sizeof path, "rgb.idx4-ubyte.gz");
     write_idx(path, 1, 0x08, 4, dims, bytes, sizeof bytes, 0);
     clae_data *data = NULL;
-    assert_int_equal(clae_data_load_idx(ctx, path, &data), CLAE_SUCCESS);
+    assert_int_equal(clae_data_load(ctx, path, NULL, &data), CLAE_SUCCESS);
     check_images(data, bytes, N, H * W * C, H, W, C);
     clae_data_free(data);
 }
@@ -195,7 +187,7 @@ static void assert_idx_rejected(clae_context *ctx, const char *path,
 {
     clae_data dummy = {0};
     clae_data *data = &dummy;
-    clae_status status = clae_data_load_idx(ctx, path, &data);
+    clae_status status = clae_data_load(ctx, path, NULL, &data);
     if (status != CLAE_ERR_INPUT)
         fail_msg("%s (%s): status %s, want CLAE_ERR_INPUT; last error: %s",
                  path, problem, clae_strerror(status), clae_last_error(ctx));
@@ -225,7 +217,7 @@ static void test_idx_bad_headers(void **state)
 
     tmp_path(path, sizeof path, "bad-magic.idx");
     unsigned char png[16] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-    write_bytes(path, png, sizeof png);
+    test_write_bytes(path, png, sizeof png);
     assert_idx_rejected(ctx, path, "bad magic");
     assert_error_names(ctx, "magic");
 
@@ -277,11 +269,11 @@ static void test_idx_bad_lengths(void **state)
 
     tmp_path(path, sizeof path, "cut-header.idx");
     unsigned char header[6] = {0, 0, 0x08, 3, 0, 0};
-    write_bytes(path, header, sizeof header);
+    test_write_bytes(path, header, sizeof header);
     assert_idx_rejected(ctx, path, "header cut in a dimension");
 
     tmp_path(path, sizeof path, "empty-file.idx");
-    write_bytes(path, "", 0);
+    test_write_bytes(path, "", 0);
     assert_idx_rejected(ctx, path, "empty file");
 }
 
@@ -301,7 +293,7 @@ static void test_idx_truncated_gzip(void **state)
     assert_true(size > 20);
 
     tmp_path(path, sizeof path, "cut-stream.idx.gz");
-    write_bytes(path, gz, size / 2);
+    test_write_bytes(path, gz, size / 2);
     assert_idx_rejected(ctx, path, "cut in the stream");
 
     static const size_t cuts[] = {1, 4, 8}; /* bytes cut off the trailer */
@@ -309,7 +301,7 @@ static void test_idx_truncated_gzip(void **state)
         char name[64];
         snprintf(name, sizeof name, "cut-trailer-%zu.idx.gz", cuts[i]);
         tmp_path(path, sizeof path, name);
-        write_bytes(path, gz, size - cuts[i]);
+        test_write_bytes(path, gz, size - cuts[i]);
         assert_idx_rejected(ctx, path, "cut in the trailer");
     }
     free(gz);
@@ -328,7 +320,7 @@ static void test_idx_gzip_message(void **state)
     write_idx(path, 1, 0x08, 3, dims, bytes, IMG_BYTES, 0);
     size_t size;
     unsigned char *gz = read_bytes(path, &size);
-    write_bytes(path, gz, size / 2);
+    test_write_bytes(path, gz, size / 2);
     free(gz);
     assert_idx_rejected(ctx, path, "cut in the stream");
     const char *msg = clae_last_error(ctx);
@@ -912,7 +904,7 @@ static void test_model_save_replaces(void **state)
     char dir[512], path[600];
     make_dir(dir, sizeof dir, "replace");
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    write_bytes(path, "an older, unrelated file", 24);
+    test_write_bytes(path, "an older, unrelated file", 24);
     clae_model *m = NULL, *loaded = NULL;
     assert_int_equal(clae_model_create(ctx, "input 6\ndense 3 relu\n"
                                             "dense 6 sigmoid\n", 1, &m),
@@ -1086,18 +1078,18 @@ static void test_model_bad_container(void **state)
     assert_error_names(ctx, "No such file");
 
     tmp_path(path, sizeof path, "three-bytes.safetensors");
-    write_bytes(path, "\x10\0\0", 3);
+    test_write_bytes(path, "\x10\0\0", 3);
     assert_model_rejected(ctx, path, "3 bytes");
 
     tmp_path(path, sizeof path, "header-past-end.safetensors");
     unsigned char big[12] = {0x00, 0x10, 0, 0, 0, 0, 0, 0, '{', '}', ' ', ' '};
-    write_bytes(path, big, sizeof big);
+    test_write_bytes(path, big, sizeof big);
     assert_model_rejected(ctx, path, "header size 4096 in a 12-byte file");
 
     tmp_path(path, sizeof path, "header-huge.safetensors");
     unsigned char huge[12] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
                               '{', '}', ' ', ' '};
-    write_bytes(path, huge, sizeof huge);
+    test_write_bytes(path, huge, sizeof huge);
     assert_model_rejected(ctx, path, "header size 2^64-1");
 
     tmp_path(path, sizeof path, "not-json.safetensors");
@@ -1194,7 +1186,7 @@ static void test_write_atomic_replace(void **state)
     char dir[512], path[600];
     make_dir(dir, sizeof dir, "atomic-replace");
     snprintf(path, sizeof path, "%s/out.txt", dir);
-    write_bytes(path, "an old and much longer content", 30);
+    test_write_bytes(path, "an old and much longer content", 30);
     assert_int_equal(clae_file_write_atomic(ctx, path, "new", 3), CLAE_SUCCESS);
     size_t size;
     unsigned char *got = read_bytes(path, &size);

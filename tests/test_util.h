@@ -112,6 +112,15 @@ static inline int test_make_temp_dir(char *dir, size_t size, const char *name)
     return -1;
 }
 
+static inline void test_write_bytes(const char *path, const void *bytes,
+                                    size_t size)
+{
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(bytes, 1, size, f), size);
+    assert_int_equal(fclose(f), 0);
+}
+
 /* Removes path and, for a directory, everything below it. */
 static inline void test_remove_tree(const char *path)
 {
@@ -141,7 +150,7 @@ static inline clae_data *test_load_prefix(clae_context *ctx, const char *path,
                                           size_t n)
 {
     clae_data *data = NULL;
-    if (clae_data_load_idx(ctx, path, &data) != CLAE_SUCCESS)
+    if (clae_data_load(ctx, path, NULL, &data) != CLAE_SUCCESS)
         fail_msg("cannot read %s: %s (make deps installs "
                  "dataset-fashion-mnist)", path, clae_last_error(ctx));
     assert_true(data->n >= n);

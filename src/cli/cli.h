@@ -19,6 +19,7 @@ enum {
     OPT_DEVICE_TYPE,
     OPT_HELP,
     OPT_DEVICE_MEMORY,
+    OPT_SCALE,
     OPT_FIRST_COMMAND_OPTION
 };
 #define COMMON_OPTIONS                                                       \
@@ -33,17 +34,23 @@ enum {
     "                        (default: the first GPU, else the first device)\n" \
     "  --help                this text\n"
 
-/* The commands that read data sets also take --device-memory. */
+/* The commands that read data sets also take --device-memory and --scale. */
 #define DATA_OPTIONS                                                         \
-    {"device-memory", required_argument, NULL, OPT_DEVICE_MEMORY}
+    {"device-memory", required_argument, NULL, OPT_DEVICE_MEMORY},           \
+    {"scale", required_argument, NULL, OPT_SCALE}
 
 #define DATA_HELP                                                            \
+    "data files: .npy (float32, float64, uint8), .csv (numbers, optional\n"  \
+    "header line), else IDX (plain or .gz)\n"                               \
+    "  --scale S             divide every value by S (default: 255 for\n"    \
+    "                        uint8 files, so pixels land in [0, 1], else 1)\n" \
     "  --device-memory SIZE  device memory the data sets may take (e.g. 512M,\n" \
     "                        2G); a larger set is streamed in chunks\n"      \
     "                        (default: half the device's global memory)\n"
 
 typedef struct {
     clae_context_options context;
+    clae_data_options data;
     int help;
 } cli_common;
 
@@ -57,6 +64,12 @@ int cli_usage_error(const char *command, const char *fmt, ...)
 /* Reports a failed library call and returns its exit code: 2 for the
  * user's mistakes (bad input, bad flags, no such device), else 1. */
 int cli_fail(const char *command, clae_context *ctx, clae_status status);
+
+/* Reads a data set with the --scale given; returns 0 or the exit code,
+ * after saying what went wrong. */
+int cli_load_data(const char *command, clae_context *ctx,
+                  const cli_common *common, const char *path,
+                  clae_data **data);
 
 /* Opens the context for a command, reporting failures; 0 when ready. */
 int cli_open(const char *command, const cli_common *common, clae_context **ctx);

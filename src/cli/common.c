@@ -31,6 +31,12 @@ int cli_common_option(cli_common *c, int opt, const char *arg)
     case OPT_HELP:
         c->help = 1;
         return 0;
+    case OPT_SCALE:
+        if (!cli_parse_float(arg, &c->data.scale) || !(c->data.scale > 0.0f) ||
+            !isfinite(c->data.scale))
+            return cli_usage_error("", "--scale: '%s' is not a positive number",
+                                   arg);
+        return 0;
     case OPT_DEVICE_MEMORY:
         if (!cli_parse_bytes(arg, &c->context.device_memory) ||
             c->context.device_memory == 0)
@@ -58,6 +64,18 @@ int cli_fail(const char *command, clae_context *ctx, clae_status status)
     fprintf(stderr, "clae %s: %s\n", command,
             *message ? message : clae_strerror(status));
     return clae_status_is_user_error(status) ? EXIT_USAGE : EXIT_RUNTIME;
+}
+
+int cli_load_data(const char *command, clae_context *ctx,
+                  const cli_common *common, const char *path, clae_data **data)
+{
+    clae_status status = clae_data_load(ctx, path, &common->data, data);
+    if (status == CLAE_SUCCESS) return 0;
+    if (strncmp(path, FASHION_DIR, strlen(FASHION_DIR)) == 0)
+        fprintf(stderr, "clae %s: the default data set comes from Debian's "
+                        "dataset-fashion-mnist package (make deps installs it)\n",
+                command);
+    return cli_fail(command, ctx, status);
 }
 
 int cli_open(const char *command, const cli_common *common, clae_context **ctx)

@@ -9,7 +9,7 @@ static const char help[] =
     "in F on a data set (default: the Fashion-MNIST test set, the validation\n"
     "set of a default clae train).\n\n"
     "  --load F              a model saved by clae train --save\n"
-    "  --data F              an IDX file (.gz or plain)\n"
+    "  --data F              a data file (see below)\n"
     "  --batch-size B        rows per pass (default 256)\n"
     "  --noisy               also the loss with the model's noise layer\n"
     "                        corrupting the inputs (a denoising model's\n"
@@ -62,9 +62,12 @@ int cmd_eval(int argc, char **argv)
     double loss, noisy_loss = 0.0;
     clae_status status = CLAE_SUCCESS;
     if ((rc = cli_open("eval", &common, &ctx))) goto done;
-    if ((status = clae_model_load(ctx, load, &model)) ||
-        (status = clae_data_load_idx(ctx, data_path, &data)) ||
-        (status = clae_evaluate(model, data, batch, &loss)) ||
+    if ((status = clae_model_load(ctx, load, &model))) {
+        rc = cli_fail("eval", ctx, status);
+        goto done;
+    }
+    if ((rc = cli_load_data("eval", ctx, &common, data_path, &data))) goto done;
+    if ((status = clae_evaluate(model, data, batch, &loss)) ||
         (noisy && (status = clae_evaluate_noisy(model, data, batch, 0,
                                                 &noisy_loss)))) {
         rc = cli_fail("eval", ctx, status);

@@ -435,16 +435,6 @@ static int on_epoch(void *user, const clae_epoch_metrics *m)
     return r->write_status != CLAE_SUCCESS;
 }
 
-static int load_data(clae_context *ctx, const char *path, clae_data **data)
-{
-    clae_status status = clae_data_load_idx(ctx, path, data);
-    if (status == CLAE_SUCCESS) return 0;
-    if (strncmp(path, FASHION_DIR, strlen(FASHION_DIR)) == 0)
-        fprintf(stderr, "clae train: the default data set comes from Debian's "
-                        "dataset-fashion-mnist package (make deps installs it)\n");
-    return cli_fail("train", ctx, status);
-}
-
 int cmd_train(int argc, char **argv)
 {
     train_args a = {0};
@@ -466,8 +456,11 @@ int cmd_train(int argc, char **argv)
     const char *val_path = a.val ? a.val
                            : !a.data && a.val_split == 0.0f ? FASHION_TEST
                                                             : NULL;
-    if ((rc = load_data(ctx, a.data ? a.data : FASHION_TRAIN, &train))) goto done;
-    if (val_path && (rc = load_data(ctx, val_path, &val))) goto done;
+    if ((rc = cli_load_data("train", ctx, &a.common, a.data ? a.data : FASHION_TRAIN,
+                             &train)))
+        goto done;
+    if (val_path && (rc = cli_load_data("train", ctx, &a.common, val_path, &val)))
+        goto done;
     if (a.val_split > 0.0f && (status = split_off(train, a.val_split, &val))) {
         rc = cli_usage_error("train", "--val-split leaves no training or "
                                       "validation samples");
