@@ -382,6 +382,29 @@ clae_status clae_evaluate_noisy(clae_model *model, const clae_data *data,
                                 size_t batch_size, uint64_t seed,
                                 double *mean_loss);
 
+/* ===== Using a trained model ============================================
+ * All run in evaluation mode (no dropout or noise, batch norm's running
+ * statistics), batch_size rows at a time, and return malloc'ed arrays the
+ * caller frees, row-major, one row per sample. */
+
+/* Features of the code (the output of the spec's code layer). */
+size_t clae_model_code_width(const clae_model *model);
+/* codes (n x code width) = the encoder's output for each sample. */
+clae_status clae_encode(clae_model *model, const clae_data *data,
+                        size_t batch_size, float **codes);
+/* out (n x input width) = the decoder's output for each code (codes->d
+ * must be the code width): the layers after the code layer. */
+clae_status clae_decode(clae_model *model, const clae_data *codes,
+                        size_t batch_size, float **out);
+/* out (n x input width) = the model's reconstruction of each sample. */
+clae_status clae_reconstruct(clae_model *model, const clae_data *data,
+                             size_t batch_size, float **out);
+/* scores (n) = each sample's loss (the mean over its features, or for
+ * cce the sum, as clae_evaluate averages them): its reconstruction error,
+ * the anomaly score. */
+clae_status clae_score(clae_model *model, const clae_data *data,
+                       size_t batch_size, float **scores);
+
 #ifdef __cplusplus
 }
 #endif

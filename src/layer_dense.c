@@ -125,8 +125,8 @@ static clae_status dense_forward(clae_model *m, const clae_layer *l,
     dense_gemms(m, l, ws, input, in_off, rows, g);
     CLAE_TRY(clae__gemm(m->ctx, &g[FORWARD], ws->temp));
     /* When the loss reads z (BCE on logits), it adds the bias itself and
-     * nothing reads a. */
-    if (l->loss_through_activation) return CLAE_SUCCESS;
+     * nothing but inference reads a. */
+    if (l->loss_through_activation && !ws->outputs) return CLAE_SUCCESS;
     CLAE_TRY(clae__bias_act_forward(m->ctx, ws->z[l->index], ws->a[l->index],
                                     m->params, bias_off(l), rows, l->out,
                                     l->act));

@@ -1,4 +1,5 @@
 /* The layer stack, its parameter arena, and the passes over all layers. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -241,17 +242,42 @@ void clae__workspace_destroy(clae_workspace *ws)
     free(ws);
 }
 
-clae_status clae__model_forward(clae_model *m, clae_workspace *ws,
-                                cl_mem input, size_t in_off, size_t rows)
+clae_status clae__model_forward_layers(clae_model *m, clae_workspace *ws,
+                                       size_t first, size_t end, cl_mem input,
+                                       size_t in_off, size_t rows)
 {
     clae_status status = CLAE_SUCCESS;
-    for (size_t i = 0; i < m->count; i++) {
+    for (size_t i = first; i < end; i++) {
         const clae_layer *l = &m->layers[i];
-        CLAE_TRY(l->ops->forward(m, l, ws, i ? ws->a[i - 1] : input,
-                                 i ? 0 : in_off, rows));
+        CLAE_TRY(l->ops->forward(m, l, ws, i > first ? ws->a[i - 1] : input,
+                                 i > first ? 0 : in_off, rows));
     }
 fail:
     return status;
+}
+
+clae_status clae__model_forward(clae_model *m, clae_workspace *ws,
+                                cl_mem input, size_t in_off, size_t rows)
+{
+    return clae__model_forward_layers(m, ws, 0, m->count, input, in_off, rows);
+}
+
+clae_status clae__check_width(clae_model *m, const clae_data *data,
+                              size_t width, const char *what)
+{
+    const char *name = data->source ? data->source : what;
+    if (data->d != width) {
+        char shape[64] = "";
+        if (data->height)
+            snprintf(shape, sizeof shape, " (%ux%ux%u images)", data->height,
+                     data->width, data->channels);
+        return CLAE_FAIL(m->ctx, CLAE_ERR_INPUT,
+                         "%s: %zu features per sample%s but the model takes %zu",
+                         name, data->d, shape, width);
+    }
+    if (data->n == 0)
+        return CLAE_FAIL(m->ctx, CLAE_ERR_INPUT, "%s: no samples", name);
+    return CLAE_SUCCESS;
 }
 
 /* The loss kernels' view of the output layer: z plus its bias (which ends

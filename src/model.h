@@ -101,7 +101,8 @@ struct clae_model {
  * per layer its aux scratch (NULL when it needs none); the parameter
  * gradients; CLBlast's scratch. training: dropout and noise layers act,
  * batchnorm uses the batch's statistics; noisy: noise layers act even when
- * not training (evaluating on corrupted inputs). The caller sets seed and
+ * not training (evaluating on corrupted inputs); outputs: inference wants
+ * the activated output. The caller sets seed and
  * draw before each batch. */
 struct clae_workspace {
     size_t batch;
@@ -110,6 +111,7 @@ struct clae_workspace {
     cl_mem grads;
     cl_mem temp;
     int training, noisy;
+    int outputs; /* the output layer writes a even when the loss reads z */
     uint64_t seed; /* keys dropout and noise */
     uint32_t draw; /* tells their batches apart: the step, or the batch */
     /* Where the code layer's activity penalty of the batch goes
@@ -134,6 +136,16 @@ void clae__workspace_destroy(clae_workspace *ws);
 /* The output (rows, D) of the whole model is ws->a[count - 1]. */
 clae_status clae__model_forward(clae_model *model, clae_workspace *ws,
                                 cl_mem input, size_t in_off, size_t rows);
+/* Layers first .. end - 1 only: input feeds layer first, and the output is
+ * ws->a[end - 1]. */
+clae_status clae__model_forward_layers(clae_model *model, clae_workspace *ws,
+                                       size_t first, size_t end, cl_mem input,
+                                       size_t in_off, size_t rows);
+
+/* CLAE_ERR_INPUT naming the data (its source, else what) unless it has
+ * samples of `width` features. */
+clae_status clae__check_width(clae_model *model, const clae_data *data,
+                              size_t width, const char *what);
 
 /* What a loss summed over `rows` samples is divided by to report it:
  * samples times features (the mean over elements), or samples for

@@ -35,24 +35,6 @@ static double now_seconds(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-static clae_status check_width(clae_model *m, const clae_data *data,
-                               const char *what)
-{
-    const char *name = data->source ? data->source : what;
-    if (data->d != m->spec.input) {
-        char shape[64] = "";
-        if (data->height)
-            snprintf(shape, sizeof shape, " (%ux%ux%u images)", data->height,
-                     data->width, data->channels);
-        return CLAE_FAIL(m->ctx, CLAE_ERR_INPUT,
-                         "%s: %zu features per sample%s but the model takes %zu",
-                         name, data->d, shape, m->spec.input);
-    }
-    if (data->n == 0)
-        return CLAE_FAIL(m->ctx, CLAE_ERR_INPUT, "%s: no samples", name);
-    return CLAE_SUCCESS;
-}
-
 /* Reads count loss sums (per sample, or per batch and chunk of columns)
  * and returns their sum over divisor. */
 static clae_status mean_loss(clae_context *ctx, cl_mem sums, float *host,
@@ -253,8 +235,8 @@ clae_status clae_train(clae_model *m, const clae_data *train,
     clae_context *ctx = m->ctx;
     trainer t = {0};
     CLAE_TRY(check_options(ctx, o));
-    CLAE_TRY(check_width(m, train, "the training data"));
-    if (val) CLAE_TRY(check_width(m, val, "the validation data"));
+    CLAE_TRY(clae__check_width(m, train, m->spec.input, "the training data"));
+    if (val) CLAE_TRY(clae__check_width(m, val, m->spec.input, "the validation data"));
     CLAE_TRY(trainer_init(&t, m, train, val, o));
 
     for (unsigned e = 0; e < o->epochs; e++) {
@@ -294,10 +276,12 @@ fail:
 }
 
 /* The mean loss on data; with noisy, the model's noise layers corrupt
- * the inputs (keyed by seed) while the loss compares with the clean data. */
+ * the inputs (keyed by seed) while the loss compares with the clean data.
+ * With per_sample, also each sample's loss (malloc'ed), on the same scale
+ * as the mean. */
 static clae_status evaluate(clae_model *m, const clae_data *data,
                             size_t batch_size, int noisy, uint64_t seed,
-                            double *loss)
+                            double *loss, float **per_sample)
 {
     clae_status status = CLAE_SUCCESS;
     clae_context *ctx = m->ctx;
@@ -307,7 +291,7 @@ static clae_status evaluate(clae_model *m, const clae_data *data,
     float *host = NULL;
     if (batch_size == 0)
         return CLAE_FAIL(ctx, CLAE_ERR_USAGE, "batch size must be positive");
-    CLAE_TRY(check_width(m, data, "the data"));
+    CLAE_TRY(clae__check_width(m, data, m->spec.input, "the data"));
     if (!(host = malloc(data->n * sizeof *host))) {
         status = CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
         goto fail;
@@ -320,6 +304,12 @@ static clae_status evaluate(clae_model *m, const clae_data *data,
     CLAE_TRY(clae__buffer(ctx, data->n * sizeof(float), "sample losses",
                           &sample_loss));
     CLAE_TRY(evaluate_feed(m, ws, &feed, sample_loss, host, loss));
+    if (per_sample) {
+        const float divisor = (float)clae__loss_divisor(m, 1);
+        for (size_t i = 0; i < data->n; i++) host[i] /= divisor;
+        *per_sample = host;
+        host = NULL;
+    }
 fail:
     free(host);
     clae__release_mem(&sample_loss);
@@ -331,11 +321,19 @@ fail:
 clae_status clae_evaluate(clae_model *m, const clae_data *data,
                           size_t batch_size, double *loss)
 {
-    return evaluate(m, data, batch_size, 0, 0, loss);
+    return evaluate(m, data, batch_size, 0, 0, loss, NULL);
+}
+
+clae_status clae_score(clae_model *m, const clae_data *data,
+                       size_t batch_size, float **scores)
+{
+    double mean;
+    *scores = NULL;
+    return evaluate(m, data, batch_size, 0, 0, &mean, scores);
 }
 
 clae_status clae_evaluate_noisy(clae_model *m, const clae_data *data,
                                 size_t batch_size, uint64_t seed, double *loss)
 {
-    return evaluate(m, data, batch_size, 1, seed, loss);
+    return evaluate(m, data, batch_size, 1, seed, loss, NULL);
 }

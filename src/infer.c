@@ -1,0 +1,86 @@
+/* Putting a trained model to work, in evaluation mode: encode (the code
+ * layer's output), decode (the layers after it, from codes), reconstruct
+ * (the whole model's activated output) and score (each sample's loss).
+ * Batches come from a feed, as in evaluation; each batch's result is read
+ * back into the caller's array. */
+#include <stdlib.h>
+
+#include "feed.h"
+#include "model.h"
+
+/* out (n x the width of layer end - 1) = layers first .. end - 1 over the
+ * data, whose width must be layer first's input. */
+static clae_status run_layers(clae_model *m, const clae_data *data,
+                              size_t batch, size_t first, size_t end,
+                              const char *what, float **out)
+{
+    clae_status status = CLAE_SUCCESS;
+    clae_context *ctx = m->ctx;
+    clae_workspace *ws = NULL;
+    clae__feed feed = {0};
+    const size_t width = m->layers[end - 1].out;
+    float *result = NULL;
+    *out = NULL;
+    if (batch == 0)
+        return CLAE_FAIL(ctx, CLAE_ERR_USAGE, "batch size must be positive");
+    CLAE_TRY(clae__check_width(m, data, m->layers[first].in, what));
+    if (data->n > SIZE_MAX / sizeof(float) / width ||
+        !(result = malloc(data->n * width * sizeof(float)))) {
+        status = CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY,
+                           "out of host memory for %zu x %zu outputs", data->n,
+                           width);
+        goto fail;
+    }
+    CLAE_TRY(clae__workspace_create(m, batch, &ws));
+    ws->outputs = 1;
+    CLAE_TRY(clae__feed_create(ctx, data, batch, clae__data_budget(ctx), 0,
+                               &feed));
+    CLAE_TRY(clae__feed_begin(&feed, NULL));
+    for (size_t start = 0; start < data->n; start += batch) {
+        size_t rows = data->n - start < batch ? data->n - start : batch;
+        cl_mem x;
+        size_t off;
+        CLAE_TRY(clae__feed_batch(&feed, start, rows, &x, &off));
+        CLAE_TRY(clae__model_forward_layers(m, ws, first, end, x, off, rows));
+        CL_CHECK(ctx, clEnqueueReadBuffer(ctx->queue, ws->a[end - 1], CL_TRUE,
+                                          0, rows * width * sizeof(float),
+                                          result + start * width, 0, NULL,
+                                          NULL));
+    }
+    *out = result;
+    result = NULL;
+fail:
+    free(result);
+    clae__feed_release(&feed);
+    clae__workspace_destroy(ws);
+    return status;
+}
+
+size_t clae_model_code_width(const clae_model *m)
+{
+    return m->layers[m->spec.code_layer].out;
+}
+
+clae_status clae_encode(clae_model *m, const clae_data *data, size_t batch,
+                        float **codes)
+{
+    return run_layers(m, data, batch, 0, m->spec.code_layer + 1, "the data",
+                      codes);
+}
+
+clae_status clae_decode(clae_model *m, const clae_data *codes, size_t batch,
+                        float **out)
+{
+    *out = NULL;
+    if (m->spec.code_layer + 1 == m->count)
+        return CLAE_FAIL(m->ctx, CLAE_ERR_USAGE,
+                         "the model's code is its output: nothing to decode");
+    return run_layers(m, codes, batch, m->spec.code_layer + 1, m->count,
+                      "the codes", out);
+}
+
+clae_status clae_reconstruct(clae_model *m, const clae_data *data,
+                             size_t batch, float **out)
+{
+    return run_layers(m, data, batch, 0, m->count, "the data", out);
+}
