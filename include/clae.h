@@ -171,6 +171,9 @@ typedef struct {
     unsigned height, width, channels; /* image shape when known, else 0 */
     float *x;                         /* n * d values, owned by the struct */
     float scale; /* what the file's values were divided by */
+    /* Bytes a value took in the file: 1 (uint8), 4 (float32), 8
+     * (float64); 4 for CSV and arrays (as float32). */
+    unsigned value_bytes;
     char *source; /* the file it came from, owned; NULL for arrays */
 } clae_data;
 
@@ -283,6 +286,12 @@ typedef struct {
 clae_status clae_data_load(clae_context *context, const char *path,
                            const clae_data_options *options, clae_data **data);
 void clae_data_free(clae_data *data); /* NULL-safe */
+
+/* Writes values as a float32 .npy array of dims dimensions (1 to 8) and the
+ * given shape, C order, atomically; numpy.load reads it. */
+clae_status clae_npy_write(clae_context *context, const char *path,
+                           const float *values, int dims,
+                           const uint64_t *shape);
 
 /* ===== Model specs ====================================================== */
 

@@ -83,7 +83,7 @@ static void on_row_end(int terminator, void *user)
 }
 
 clae_status clae__csv_read(clae_context *ctx, const char *path,
-                           clae_data **out, int *integer)
+                           clae_data **out)
 {
     clae_status status = CLAE_SUCCESS;
     struct csv_parser parser;
@@ -122,8 +122,8 @@ clae_status clae__csv_read(clae_context *ctx, const char *path,
         data->n = s.count / s.width;
         data->d = s.width;
         data->x = s.values;
+        data->value_bytes = 4;
         *out = data;
-        *integer = 0;
         return CLAE_SUCCESS;
     }
     free(s.values);

@@ -29,7 +29,7 @@ static int is_npy(const char *path)
 /* A .npy array as a data set: the first dimension counts samples; 3 and 4
  * dimensions are images (N x H x W [x C]). */
 static clae_status npy_read(clae_context *ctx, const char *path,
-                            clae_data **out, int *integer)
+                            clae_data **out)
 {
     clae_npy_array a;
     clae_status status = clae__npy_read(ctx, path, &a);
@@ -56,7 +56,7 @@ static clae_status npy_read(clae_context *ctx, const char *path,
         data->channels = a.dims == 4 ? (unsigned)a.shape[3] : 1;
     }
     data->x = a.values;
-    *integer = a.integer;
+    data->value_bytes = a.value_bytes;
     *out = data;
     return CLAE_SUCCESS;
 }
@@ -66,18 +66,17 @@ clae_status clae_data_load(clae_context *ctx, const char *path,
 {
     clae_status status;
     clae_data *data = NULL;
-    int integer = 0;
     float scale = options ? options->scale : 0.0f;
     *out = NULL;
     if (!(scale >= 0.0f) || !isfinite(scale))
         return CLAE_FAIL(ctx, CLAE_ERR_USAGE, "scale %g is negative or not a number",
                          (double)scale);
-    if (is_npy(path)) status = npy_read(ctx, path, &data, &integer);
-    else if (ends_with(path, ".csv")) status = clae__csv_read(ctx, path, &data, &integer);
-    else status = clae__idx_read(ctx, path, &data, &integer);
+    if (is_npy(path)) status = npy_read(ctx, path, &data);
+    else if (ends_with(path, ".csv")) status = clae__csv_read(ctx, path, &data);
+    else status = clae__idx_read(ctx, path, &data);
     if (status != CLAE_SUCCESS) return status;
 
-    if (scale == 0.0f) scale = integer ? 255.0f : 1.0f;
+    if (scale == 0.0f) scale = data->value_bytes == 1 ? 255.0f : 1.0f;
     data->scale = scale;
     const size_t count = data->n * data->d;
     for (size_t i = 0; i < count; i++) {

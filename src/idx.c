@@ -77,7 +77,7 @@ fail:
 }
 
 clae_status clae__idx_read(clae_context *ctx, const char *path,
-                           clae_data **out, int *integer)
+                           clae_data **out)
 {
     clae_status status = CLAE_SUCCESS;
     unsigned char *bytes = NULL;
@@ -142,8 +142,8 @@ clae_status clae__idx_read(clae_context *ctx, const char *path,
     for (size_t i = 0; i < total; i++) data->x[i] = bytes[i];
     free(bytes);
     gzclose(f);
+    data->value_bytes = 1;
     *out = data;
-    *integer = 1;
     return CLAE_SUCCESS;
 fail:
     free(bytes);

@@ -188,7 +188,7 @@ clae_status clae__npy_read(clae_context *ctx, const char *path,
     if (fread(raw, 1, want, f) != want)
         INPUT_ERROR("%s: read error: %s", path, strerror(errno));
     to_float(dtype, raw, count, array->values);
-    array->integer = dtype == DTYPE_U1;
+    array->value_bytes = (unsigned)value_size;
     free(raw);
     fclose(f);
     return CLAE_SUCCESS;
@@ -200,11 +200,14 @@ fail:
     return status;
 }
 
-clae_status clae__npy_write(clae_context *ctx, const char *path,
-                            const float *values, int dims,
-                            const uint64_t *shape)
+clae_status clae_npy_write(clae_context *ctx, const char *path,
+                           const float *values, int dims,
+                           const uint64_t *shape)
 {
-    char header[256], shape_text[160] = "";
+    char header[384], shape_text[256] = "";
+    if (dims < 1 || dims > CLAE_NPY_MAX_DIMS)
+        return CLAE_FAIL(ctx, CLAE_ERR_USAGE, "%s: %d dimensions (1 to %d)",
+                         path, dims, CLAE_NPY_MAX_DIMS);
     uint64_t count = 1;
     size_t used = 0;
     for (int i = 0; i < dims; i++) {

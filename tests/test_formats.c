@@ -74,7 +74,7 @@ static void assert_refused(clae_context *ctx, const char *path,
 
 /* ===== .npy ============================================================= */
 
-/* clae__npy_write, then clae_data_load: the same floats, the shape kept
+/* clae_npy_write, then clae_data_load: the same floats, the shape kept
  * (N x H x W x C as an image), and numpy's layout (data at a multiple of
  * 64, the header ending in a newline). */
 static void test_npy_round_trip(void **state)
@@ -87,7 +87,7 @@ static void test_npy_round_trip(void **state)
     char path[512];
     tmp_path(path, sizeof path, "images.npy");
     const uint64_t shape[] = {N, H, W, C};
-    assert_int_equal(clae__npy_write(ctx, path, x, 4, shape), CLAE_SUCCESS);
+    assert_int_equal(clae_npy_write(ctx, path, x, 4, shape), CLAE_SUCCESS);
 
     size_t size = 0;
     char *bytes = clae__read_file(path, &size);
@@ -112,13 +112,13 @@ static void test_npy_round_trip(void **state)
 
     /* N x D: no image shape; (N,) keeps its comma, as Python writes it. */
     const uint64_t flat[] = {N, D};
-    assert_int_equal(clae__npy_write(ctx, path, x, 2, flat), CLAE_SUCCESS);
+    assert_int_equal(clae_npy_write(ctx, path, x, 2, flat), CLAE_SUCCESS);
     assert_int_equal(clae_data_load(ctx, path, NULL, &data), CLAE_SUCCESS);
     assert_int_equal(data->height, 0);
     assert_int_equal(data->d, D);
     clae_data_free(data);
     const uint64_t one[] = {N * D};
-    assert_int_equal(clae__npy_write(ctx, path, x, 1, one), CLAE_SUCCESS);
+    assert_int_equal(clae_npy_write(ctx, path, x, 1, one), CLAE_SUCCESS);
     bytes = clae__read_file(path, &size);
     assert_non_null(strstr(bytes + 10, "'shape': (120,)"));
     free(bytes);

@@ -20,6 +20,10 @@ enum {
     OPT_HELP,
     OPT_DEVICE_MEMORY,
     OPT_SCALE,
+    OPT_RUN_LOAD,
+    OPT_RUN_DATA,
+    OPT_RUN_OUT,
+    OPT_RUN_BATCH,
     OPT_FIRST_COMMAND_OPTION
 };
 #define COMMON_OPTIONS                                                       \
@@ -71,6 +75,44 @@ int cli_load_data(const char *command, clae_context *ctx,
                   const cli_common *common, const char *path,
                   clae_data **data);
 
+/* Commands that run a saved model over a data file (eval, encode,
+ * decode, score, reconstruct) share --load, --data, --out, --batch-size
+ * and the data and common options. */
+#define RUN_OPTIONS                                                          \
+    {"load", required_argument, NULL, OPT_RUN_LOAD},                             \
+    {"data", required_argument, NULL, OPT_RUN_DATA},                             \
+    {"out", required_argument, NULL, OPT_RUN_OUT},                               \
+    {"batch-size", required_argument, NULL, OPT_RUN_BATCH}
+
+#define RUN_HELP                                                             \
+    "  --load F              a model saved by clae train --save\n"           \
+    "  --batch-size B        rows per pass (default 256)\n"
+
+typedef struct {
+    cli_common common;
+    const char *load, *data, *out;
+    size_t batch;
+    clae_context *ctx;
+    clae_model *model;
+    clae_data *input; /* what --data names */
+} cli_run;
+
+/* Parses the command line: RUN_OPTIONS, the data and common options, and
+ * through command_option (returning 0 or an exit code) the command's own,
+ * numbered from OPT_FIRST_COMMAND_OPTION. Returns 0, or the exit code
+ * after saying why; r->common.help is set for --help. data defaults to
+ * data_default (NULL: required, named data_flag in messages); --out is
+ * required when out_required. */
+int cli_run_parse(cli_run *r, const char *command, int argc, char **argv,
+                  const struct option *options,
+                  int (*command_option)(void *user, int opt, const char *arg),
+                  void *user, const char *data_default, const char *data_flag,
+                  int out_required);
+
+/* Opens the context, loads the model and the data; 0 or the exit code. */
+int cli_run_open(cli_run *r, const char *command);
+void cli_run_close(cli_run *r);
+
 /* Opens the context for a command, reporting failures; 0 when ready. */
 int cli_open(const char *command, const cli_common *common, clae_context **ctx);
 
@@ -91,6 +133,8 @@ int cli_unknown_option(const char *command, char **argv);
 
 int cmd_train(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_encode(int argc, char **argv);
+int cmd_decode(int argc, char **argv);
 int cmd_arch(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 

@@ -12,6 +12,8 @@ static const struct {
     {"train", cmd_train, "train an autoencoder (default: the reference model on "
                          "Fashion-MNIST)"},
     {"eval", cmd_eval, "mean loss of a saved model on a data set"},
+    {"encode", cmd_encode, "the codes of a data set, as a .npy array"},
+    {"decode", cmd_decode, "samples back from codes"},
     {"arch", cmd_arch, "list the preset models, or print one as a spec"},
     {"tune", cmd_tune, "find faster GEMM parameters for the device and "
                        "store them"},
