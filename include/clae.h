@@ -287,6 +287,29 @@ clae_status clae_data_load(clae_context *context, const char *path,
                            const clae_data_options *options, clae_data **data);
 void clae_data_free(clae_data *data); /* NULL-safe */
 
+/* Reads class labels, one a sample: an IDX file of uint8 (such as
+ * Fashion-MNIST's t10k-labels-idx1-ubyte.gz), a .npy vector (or N x 1) of
+ * uint8 or whole-number floats, or a one-column CSV. *labels (n) is
+ * malloc'ed. */
+clae_status clae_labels_load(clae_context *context, const char *path,
+                             int **labels, size_t *n);
+
+/* Keeps the samples of data whose label (labels has one per sample) is
+ * k, in order: one-class training for anomaly detection. CLAE_ERR_INPUT
+ * when the counts differ or no sample is of class k. */
+clae_status clae_data_keep_class(clae_context *context, clae_data *data,
+                                 const int *labels, size_t n_labels, int k);
+
+/* Ranking quality of anomaly scores (higher = more anomalous) against
+ * labels, the samples whose label is not normal_class being the anomalies:
+ * the area under the ROC curve (ties counted half) and the average
+ * precision (the mean, over the anomalies, of the precision among the
+ * samples scored at least as high). CLAE_ERR_USAGE when either group is
+ * empty. */
+clae_status clae_anomaly_metrics(clae_context *context, const float *scores,
+                                 const int *labels, size_t n, int normal_class,
+                                 double *roc_auc, double *average_precision);
+
 /* Writes values as a float32 .npy array of dims dimensions (1 to 8) and the
  * given shape, C order, atomically; numpy.load reads it. */
 clae_status clae_npy_write(clae_context *context, const char *path,
@@ -321,6 +344,19 @@ void clae_model_destroy(clae_model *model); /* NULL-safe */
 size_t clae_model_input_width(const clae_model *model);
 /* The canonical spec text; owned by the model. */
 const char *clae_model_spec(const clae_model *model);
+
+/* Where the training data came from, kept in the model file for later
+ * commands (clae score's reference set): the data file and, when training
+ * kept one class (clae_data_keep_class), the labels file and the class.
+ * The caller of clae_train records it; strings are owned by the model. */
+typedef struct {
+    const char *data;   /* NULL: unknown */
+    const char *labels; /* NULL: every sample of data */
+    int class_k;
+} clae_train_source;
+clae_train_source clae_model_train_source(const clae_model *model);
+clae_status clae_model_set_train_source(clae_model *model,
+                                        const clae_train_source *source);
 
 /* Safetensors files; writes are atomic (temporary file, fsync, rename). */
 clae_status clae_model_save(clae_model *model, const char *path);

@@ -9,13 +9,13 @@
 
 static const char npy_magic[6] = "\x93NUMPY";
 
-static int ends_with(const char *s, const char *suffix)
+int clae__ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), k = strlen(suffix);
     return n >= k && strcmp(s + n - k, suffix) == 0;
 }
 
-static int is_npy(const char *path)
+int clae__is_npy(const char *path)
 {
     char magic[sizeof npy_magic];
     FILE *f = fopen(path, "rb");
@@ -71,9 +71,9 @@ clae_status clae_data_load(clae_context *ctx, const char *path,
     if (!(scale >= 0.0f) || !isfinite(scale))
         return CLAE_FAIL(ctx, CLAE_ERR_USAGE, "scale %g is negative or not a number",
                          (double)scale);
-    if (is_npy(path)) status = npy_read(ctx, path, &data);
-    else if (ends_with(path, ".csv")) status = clae__csv_read(ctx, path, &data);
-    else status = clae__idx_read(ctx, path, &data);
+    if (clae__is_npy(path)) status = npy_read(ctx, path, &data);
+    else if (clae__ends_with(path, ".csv")) status = clae__csv_read(ctx, path, &data);
+    else status = clae__idx_read(ctx, path, 3, &data);
     if (status != CLAE_SUCCESS) return status;
 
     if (scale == 0.0f) scale = data->value_bytes == 1 ? 255.0f : 1.0f;

@@ -21,9 +21,14 @@ typedef struct {
 clae_status clae__npy_read(clae_context *ctx, const char *path,
                            clae_npy_array *array);
 
+/* Whether path starts with the .npy magic; whether s ends with suffix. */
+int clae__is_npy(const char *path);
+int clae__ends_with(const char *s, const char *suffix);
+
 /* Each reader allocates *data with its values unscaled. */
+/* IDX files of min_dims to 4 dimensions: 3 for images, 1 for labels. */
 clae_status clae__idx_read(clae_context *ctx, const char *path,
-                           clae_data **data);
+                           unsigned min_dims, clae_data **data);
 clae_status clae__csv_read(clae_context *ctx, const char *path,
                            clae_data **data);
 

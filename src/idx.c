@@ -77,7 +77,7 @@ fail:
 }
 
 clae_status clae__idx_read(clae_context *ctx, const char *path,
-                           clae_data **out)
+                           unsigned min_dims, clae_data **out)
 {
     clae_status status = CLAE_SUCCESS;
     unsigned char *bytes = NULL;
@@ -94,12 +94,13 @@ clae_status clae__idx_read(clae_context *ctx, const char *path,
         INPUT_ERROR("%s: not an IDX file (bad magic %02x %02x)", path, magic[0],
                     magic[1]);
     if (magic[2] != IDX_TYPE_UBYTE)
-        INPUT_ERROR("%s: IDX value type 0x%02x is not supported (uint8 images "
+        INPUT_ERROR("%s: IDX value type 0x%02x is not supported (uint8 "
                     "only)", path, magic[2]);
     unsigned ndims = magic[3];
-    if (ndims < 3 || ndims > 4)
-        INPUT_ERROR("%s: IDX file has %u dimensions; expected images "
-                    "(N x H x W or N x H x W x C)", path, ndims);
+    if (ndims < min_dims || ndims > 4)
+        INPUT_ERROR("%s: IDX file has %u dimensions; expected %s", path, ndims,
+                    min_dims == 1 ? "1 to 4"
+                                  : "images (N x H x W or N x H x W x C)");
 
     uint32_t dims[4] = {0, 0, 0, 1};
     unsigned char raw[16];
@@ -136,9 +137,11 @@ clae_status clae__idx_read(clae_context *ctx, const char *path,
 
     data->n = n;
     data->d = d;
-    data->height = dims[1];
-    data->width = dims[2];
-    data->channels = dims[3];
+    if (ndims >= 3) {
+        data->height = dims[1];
+        data->width = dims[2];
+        data->channels = dims[3];
+    }
     for (size_t i = 0; i < total; i++) data->x[i] = bytes[i];
     free(bytes);
     gzclose(f);

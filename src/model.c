@@ -138,8 +138,33 @@ void clae_model_destroy(clae_model *m)
     clae__release_mem(&m->state);
     clae__spec_free(&m->spec);
     free(m->spec_text);
+    free(m->train_data);
+    free(m->train_labels);
     free(m->layers);
     free(m);
+}
+
+clae_train_source clae_model_train_source(const clae_model *m)
+{
+    return (clae_train_source){m->train_data, m->train_labels, m->train_class};
+}
+
+clae_status clae_model_set_train_source(clae_model *m,
+                                        const clae_train_source *source)
+{
+    char *data = source->data ? strdup(source->data) : NULL,
+         *labels = source->labels ? strdup(source->labels) : NULL;
+    if ((source->data && !data) || (source->labels && !labels)) {
+        free(data);
+        free(labels);
+        return CLAE_FAIL(m->ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
+    }
+    free(m->train_data);
+    free(m->train_labels);
+    m->train_data = data;
+    m->train_labels = labels;
+    m->train_class = source->class_k;
+    return CLAE_SUCCESS;
 }
 
 size_t clae_model_input_width(const clae_model *m) { return m->spec.input; }

@@ -90,6 +90,8 @@ struct clae_model {
     cl_mem params;
     cl_mem state; /* NULL when no layer keeps state */
     clae_loss_kernel loss_kernel;
+    char *train_data, *train_labels; /* see clae_train_source */
+    int train_class;
     unsigned epoch;    /* epochs trained so far */
     uint64_t step;     /* optimizer steps so far */
 };

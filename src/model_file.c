@@ -58,6 +58,14 @@ static char *make_header(const clae_model *m, size_t *size)
     ok = ok && cJSON_AddStringToObject(meta, "epoch", number);
     snprintf(number, sizeof number, "%" PRIu64, m->step);
     ok = ok && cJSON_AddStringToObject(meta, "step", number);
+    if (m->train_data)
+        ok = ok && cJSON_AddStringToObject(meta, "train_data", m->train_data);
+    if (m->train_labels) {
+        snprintf(number, sizeof number, "%d", m->train_class);
+        ok = ok &&
+             cJSON_AddStringToObject(meta, "train_labels", m->train_labels) &&
+             cJSON_AddStringToObject(meta, "train_class", number);
+    }
     for (size_t i = 0; ok && i < m->count; i++) {
         clae_tensor tensors[CLAE_MAX_LAYER_TENSORS];
         size_t count = m->layers[i].ops->tensors(m, &m->layers[i], tensors);
@@ -224,6 +232,11 @@ clae_status clae_model_load(clae_context *ctx, const char *path,
     const char *epoch = meta_string(meta, "epoch"), *step = meta_string(meta, "step");
     if (epoch) m->epoch = (unsigned)strtoul(epoch, NULL, 10);
     if (step) m->step = strtoull(step, NULL, 10);
+    const char *class_k = meta_string(meta, "train_class");
+    clae_train_source source = {meta_string(meta, "train_data"),
+                                meta_string(meta, "train_labels"),
+                                class_k ? atoi(class_k) : -1};
+    CLAE_TRY(clae_model_set_train_source(m, &source));
     *out = m;
     m = NULL;
 fail:

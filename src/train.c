@@ -239,6 +239,7 @@ clae_status clae_train(clae_model *m, const clae_data *train,
     if (val) CLAE_TRY(clae__check_width(m, val, m->spec.input, "the validation data"));
     CLAE_TRY(trainer_init(&t, m, train, val, o));
 
+
     for (unsigned e = 0; e < o->epochs; e++) {
         clae_epoch_metrics metrics = {.epoch = m->epoch + 1, .val_loss = NAN};
         clae_profile profile = {{0}};

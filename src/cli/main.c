@@ -14,6 +14,8 @@ static const struct {
     {"eval", cmd_eval, "mean loss of a saved model on a data set"},
     {"encode", cmd_encode, "the codes of a data set, as a .npy array"},
     {"decode", cmd_decode, "samples back from codes"},
+    {"score", cmd_score, "each sample's reconstruction error (anomaly "
+                         "score), ROC AUC against labels"},
     {"arch", cmd_arch, "list the preset models, or print one as a spec"},
     {"tune", cmd_tune, "find faster GEMM parameters for the device and "
                        "store them"},

@@ -13,11 +13,14 @@ static const char help[] =
     "relu -> 784 sigmoid, bce, Adam 1e-3, batch 256) on Fashion-MNIST, with its\n"
     "test set for validation.\n\n"
     "data:\n"
-    "  --data F              training data, an IDX file (.gz or plain)\n"
+    "  --data F              training data: .npy, .csv or IDX (.gz or plain)\n"
     "                        (default: " FASHION_TRAIN ")\n"
     "  --val F               validation data (default with no --data: the\n"
     "                        Fashion-MNIST test set; with --data: none)\n"
     "  --val-split R         hold out the last fraction R of --data instead\n"
+    "  --labels F --class K  train only on the samples of --data whose label\n"
+    "                        in F (IDX, .npy or CSV) is K: one class, the\n"
+    "                        normal one, for anomaly detection\n"
     "model (one of):\n"
     "  --arch NAME           a preset (clae arch lists them)\n"
     "  --model F             a spec file (see clae arch reference)\n"
@@ -70,13 +73,15 @@ enum {
     OPT_OPTIMIZER, OPT_LR, OPT_BATCH, OPT_EPOCHS, OPT_SEED, OPT_METRICS,
     OPT_SAVE, OPT_PROFILE, OPT_MOMENTUM, OPT_NESTEROV, OPT_WEIGHT_DECAY,
     OPT_RHO, OPT_LR_SCHEDULE, OPT_LR_STEP_EPOCHS, OPT_LR_GAMMA, OPT_CLIP_NORM,
-    OPT_L1, OPT_L2, OPT_PATIENCE, OPT_MIN_DELTA,
+    OPT_L1, OPT_L2, OPT_PATIENCE, OPT_MIN_DELTA, OPT_LABELS, OPT_CLASS,
 };
 
 static const struct option options[] = {
     {"data", required_argument, NULL, OPT_DATA},
     {"val", required_argument, NULL, OPT_VAL},
     {"val-split", required_argument, NULL, OPT_VAL_SPLIT},
+    {"labels", required_argument, NULL, OPT_LABELS},
+    {"class", required_argument, NULL, OPT_CLASS},
     {"arch", required_argument, NULL, OPT_ARCH},
     {"model", required_argument, NULL, OPT_MODEL},
     {"hidden", required_argument, NULL, OPT_HIDDEN},
@@ -113,7 +118,8 @@ static const struct option options[] = {
 
 typedef struct {
     cli_common common;
-    const char *data, *val, *arch, *model, *metrics, *save;
+    const char *data, *val, *arch, *model, *metrics, *save, *labels;
+    long class_k; /* --class; -1: none */
     float val_split;
     size_t hidden[MAX_HIDDEN], hidden_count;
     int dense_flags; /* any of --hidden, --activation, ... given */
@@ -162,6 +168,14 @@ static int parse_option(train_args *a, int opt, const char *arg)
     switch (opt) {
     case OPT_DATA: a->data = arg; break;
     case OPT_VAL: a->val = arg; break;
+    case OPT_LABELS: a->labels = arg; break;
+    case OPT_CLASS: {
+        char *end;
+        a->class_k = strtol(arg, &end, 10);
+        if (end == arg || *end || a->class_k < 0 || a->class_k > 1 << 30)
+            return cli_usage_error(cmd, "--class: '%s' is not a class number", arg);
+        break;
+    }
     case OPT_VAL_SPLIT:
         if (!cli_parse_float(arg, &a->val_split) || !(a->val_split > 0.0f) ||
             !(a->val_split < 1.0f))
@@ -314,6 +328,7 @@ static int check_training_flags(const train_args *a)
 static int parse_args(int argc, char **argv, train_args *a)
 {
     clae_train_options_default(&a->train);
+    a->class_k = -1;
     a->hidden[0] = 128;
     a->hidden_count = 1;
     a->dense = (clae_dense_spec){.activation = CLAE_ACT_RELU,
@@ -334,6 +349,8 @@ static int parse_args(int argc, char **argv, train_args *a)
                                         "--hidden/--activation/--init/--loss flags");
     if (a->val && a->val_split > 0.0f)
         return cli_usage_error("train", "choose one of --val and --val-split");
+    if (!a->labels != (a->class_k < 0))
+        return cli_usage_error("train", "--labels and --class go together");
     int rc = check_training_flags(a);
     if (rc) return rc;
     rc = cli_check_output("train", "--save", a->save);
@@ -350,6 +367,18 @@ static clae_status make_spec(clae_context *ctx, train_args *a, size_t input,
     a->dense.hidden = a->hidden;
     a->dense.hidden_count = a->hidden_count;
     return clae_spec_dense(ctx, &a->dense, spec);
+}
+
+/* --labels F --class K: keeps the training samples of class K. */
+static int keep_class(clae_context *ctx, const train_args *a, clae_data *train)
+{
+    int *labels = NULL;
+    size_t n = 0;
+    clae_status status = clae_labels_load(ctx, a->labels, &labels, &n);
+    if (!status)
+        status = clae_data_keep_class(ctx, train, labels, n, (int)a->class_k);
+    free(labels);
+    return status ? cli_fail("train", ctx, status) : 0;
 }
 
 /* Holds out the last fraction of data as the validation set. */
@@ -461,6 +490,7 @@ int cmd_train(int argc, char **argv)
         goto done;
     if (val_path && (rc = cli_load_data("train", ctx, &a.common, val_path, &val)))
         goto done;
+    if (a.labels && (rc = keep_class(ctx, &a, train))) goto done;
     if (a.val_split > 0.0f && (status = split_off(train, a.val_split, &val))) {
         rc = cli_usage_error("train", "--val-split leaves no training or "
                                       "validation samples");
@@ -468,6 +498,8 @@ int cmd_train(int argc, char **argv)
     }
     if ((status = make_spec(ctx, &a, train->d, &spec))) goto fail;
     if ((status = clae_model_create(ctx, spec, a.train.seed, &model))) goto fail;
+    const clae_train_source source = {train->source, a.labels, (int)a.class_k};
+    if ((status = clae_model_set_train_source(model, &source))) goto fail;
     csv_append(&r, "epoch,train_loss,val_loss,seconds\n");
     a.train.on_epoch = on_epoch;
     a.train.user = &r;
