@@ -25,7 +25,7 @@ REF_OBJ = $(patsubst %.c,$(B)/%.o,$(wildcard tests/ref/*.c))
 # the PyTorch side.
 DEBIAN_PACKAGES = gcc make pkg-config ocl-icd-opencl-dev opencl-headers \
 	pocl-opencl-icd libclblast-dev libcmocka-dev zlib1g-dev libcjson-dev libcsv-dev \
-	dataset-fashion-mnist clinfo oclgrind
+	dataset-fashion-mnist clinfo oclgrind python3-numpy
 BENCH_PACKAGES = python3-torch python3-numpy libopenblas0-pthread
 
 .PHONY: all deps run test check bench clean

@@ -293,14 +293,16 @@ fail:
     return status;
 }
 
-/* The narrowest dense layer, the first of equals: the default code (there
- * is one: the last layer is dense). */
+/* The narrowest hidden dense layer, the first of equals: the default code
+ * (an overcomplete model's too); the output layer only when it is the
+ * only dense layer (there is one: the last layer is dense). */
 static size_t narrowest_layer(const clae_spec *spec)
 {
-    size_t best = spec->count;
-    for (size_t i = 0; i < spec->count; i++)
+    const size_t last = spec->count - 1;
+    size_t best = last;
+    for (size_t i = 0; i < last; i++)
         if (spec->layers[i].kind == CLAE_LAYER_DENSE &&
-            (best == spec->count || spec->layers[i].units < spec->layers[best].units))
+            (best == last || spec->layers[i].units < spec->layers[best].units))
             best = i;
     return best;
 }

@@ -853,6 +853,118 @@ static void test_eval_width_mismatch(void **state)
     expect_contains(r->err, tmp_path("wide.idx"));
 }
 
+/* encode writes N x K float32 codes and decode maps them back, both as
+ * .npy files that numpy reads; numpy, running the layers of the model file
+ * it parses itself, computes the same codes and outputs. */
+static void test_encode_decode(void **state)
+{
+    (void)state;
+    train_small_model();
+    /* Copies: tmp_path's buffers are reused by every run. */
+    char codes[512], decoded[512], model[512];
+    snprintf(codes, sizeof codes, "%s", tmp_path("codes.npy"));
+    snprintf(decoded, sizeof decoded, "%s", tmp_path("decoded.npy"));
+    snprintf(model, sizeof model, "%s", tmp_path("m.safetensors"));
+    const run_result *r = RUN(CLAE, "encode", "--load", tmp_path("m.safetensors"),
+                              "--data", tmp_path("small_val.idx"), "--out",
+                              codes, "--batch-size", "50");
+    expect_exit(r, 0);
+    expect_contains(r->out, "encoded 128 samples");
+    /* 64 uint8 pixels against 128 float32 codes (an overcomplete model). */
+    expect_contains(r->out, "64 bytes a sample (64 uint8) -> 512 bytes of "
+                            "code, ratio 0.12");
+    r = RUN(CLAE, "decode", "--load", model, "--codes", codes,
+            "--out", decoded);
+    expect_exit(r, 0);
+    expect_contains(r->out, "decoded 128 codes");
+    r = RUN("/usr/bin/python3", "tests/check_outputs.py", model,
+            tmp_path("small_val.idx"), codes, decoded);
+    expect_exit(r, 0);
+    expect_contains(r->out, "ok");
+
+    /* Codes of another width: bad input naming the file. */
+    r = RUN(CLAE, "decode", "--load", model, "--codes", decoded, "--out",
+            tmp_path("again.npy"));
+    expect_usage_error(r, decoded);
+    assert_int_equal(count_with_prefix("again.npy"), 0);
+    r = RUN(CLAE, "decode", "--load", model, "--out", codes);
+    expect_usage_error(r, "--codes F is required");
+    r = RUN(CLAE, "encode", "--load", tmp_path("m.safetensors"));
+    expect_usage_error(r, "--out F is required");
+}
+
+/* An IDX file of n labels, label i = i % classes. */
+static void write_labels(const char *name, uint32_t n, unsigned classes)
+{
+    unsigned char *buf = malloc(8 + n);
+    assert_non_null(buf);
+    buf[0] = buf[1] = 0;
+    buf[2] = 0x08;
+    buf[3] = 1;
+    put_be32(buf + 4, n);
+    for (uint32_t i = 0; i < n; i++) buf[8 + i] = (unsigned char)(i % classes);
+    write_whole(tmp_path(name), buf, 8 + n);
+    free(buf);
+}
+
+/* score writes index,score rows whose mean is eval's loss, a flag column
+ * with a threshold, and the ranking metrics with labels. */
+static void test_score(void **state)
+{
+    (void)state;
+    train_small_model();
+    char out[512];
+    snprintf(out, sizeof out, "%s", tmp_path("scores.csv"));
+    const run_result *r = RUN(CLAE, "score", "--load", tmp_path("m.safetensors"),
+                              "--data", tmp_path("small_val.idx"), "--out", out);
+    expect_exit(r, 0);
+    expect_contains(r->out, "scored 128 samples");
+    size_t size;
+    char *csv = read_whole(out, &size);
+    assert_non_null(csv);
+    char *lines[200];
+    int n = split_lines(csv, lines, 200);
+    assert_int_equal(n, 129); /* the header and 128 rows */
+    assert_string_equal(lines[0], "index,score");
+    double sum = 0.0;
+    for (int i = 1; i <= 128; i++) {
+        char *f[4], *end;
+        assert_int_equal(split_fields(lines[i], f, 4), 2);
+        assert_int_equal(strtol(f[0], &end, 10), i - 1);
+        double score = strtod(f[1], &end);
+        assert_true(*end == '\0' && score > 0.0);
+        sum += score;
+    }
+    free(csv);
+    assert_true(fabs(sum / 128 - strtod(last_val_loss, NULL)) < 2e-6);
+
+    write_labels("small_labels.idx", 128, 4);
+    r = RUN(CLAE, "score", "--load", tmp_path("m.safetensors"), "--data",
+            tmp_path("small_val.idx"), "--out", out, "--threshold-percentile",
+            "90", "--labels", tmp_path("small_labels.idx"), "--normal-class", "2");
+    expect_exit(r, 0);
+    /* The model was trained on small.idx.gz, which it remembers. */
+    expect_contains(r->out, "the 90-th percentile of the scores of 512 "
+                            "reference samples");
+    expect_contains(r->out, "ROC AUC ");
+    expect_contains(r->out, "(anomalies: classes other than 2)");
+    csv = read_whole(out, &size);
+    assert_true(strncmp(csv, "index,score,anomaly\n0,", 22) == 0);
+    free(csv);
+
+    r = RUN(CLAE, "score", "--load", tmp_path("m.safetensors"), "--out", out,
+            "--labels", tmp_path("small_labels.idx"));
+    expect_usage_error(r, "--labels and --normal-class go together");
+    r = RUN(CLAE, "score", "--load", tmp_path("m.safetensors"), "--out", out,
+            "--threshold-percentile", "101");
+    expect_usage_error(r, "--threshold-percentile");
+    write_labels("few_labels.idx", 100, 4);
+    r = RUN(CLAE, "score", "--load", tmp_path("m.safetensors"), "--data",
+            tmp_path("small_val.idx"), "--out", out, "--labels",
+            tmp_path("few_labels.idx"), "--normal-class", "1");
+    expect_usage_error(r, "100 labels for the 128 samples");
+}
+
 /* With --data but no --val there is no validation: val_loss is empty. */
 static void test_train_without_validation(void **state)
 {
@@ -924,8 +1036,9 @@ static void test_version(void **state)
 static void test_help(void **state)
 {
     (void)state;
-    static const char *const commands[] = {"train", "eval", "arch"};
-    for (size_t i = 0; i < 3; i++) {
+    static const char *const commands[] = {"train",  "eval",  "arch",
+                                           "encode", "decode", "score"};
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
         const run_result *r = RUN(CLAE, commands[i], "--help");
         expect_exit(r, 0);
         char want[64];
@@ -1118,6 +1231,8 @@ int main(void)
         cmocka_unit_test(test_train_small_run),
         cmocka_unit_test(test_eval_matches_val_loss),
         cmocka_unit_test(test_eval_width_mismatch),
+        cmocka_unit_test(test_encode_decode),
+        cmocka_unit_test(test_score),
         cmocka_unit_test(test_train_without_validation),
         cmocka_unit_test(test_training_flags_run),
         cmocka_unit_test(test_version),

@@ -693,14 +693,16 @@ static void test_spec_dense_text(void **state)
     dense.output_activation = CLAE_ACT_LINEAR;
     dense.loss = CLAE_LOSS_MSE;
     assert_int_equal(clae_spec_dense(*state, &dense, &text), CLAE_SUCCESS);
-    assert_string_equal(text, "input 64\ndense 128 tanh\ndense 64 linear\n"
+    /* Overcomplete: the code is still the hidden layer. */
+    assert_string_equal(text, "input 64\ndense 128 tanh\ncode\ndense 64 linear\n"
                               "loss mse\n");
     free(text);
 
     dense.init = "normal(0.05)"; /* --init: every layer's weights */
     assert_int_equal(clae_spec_dense(*state, &dense, &text), CLAE_SUCCESS);
     assert_string_equal(text, "input 64\ndense 128 tanh init=normal(0.05)\n"
-                              "dense 64 linear init=normal(0.05)\nloss mse\n");
+                              "code\ndense 64 linear init=normal(0.05)\n"
+                              "loss mse\n");
     free(text);
     dense.init = "normal";
     assert_int_equal(clae_spec_dense(*state, &dense, &text), CLAE_ERR_USAGE);

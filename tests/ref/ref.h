@@ -107,6 +107,14 @@ void ref_batchnorm(double *x, size_t rows, size_t cols, const float *gamma,
 double ref_model_loss(const clae_spec *spec, const float *params,
                       const float *x, size_t rows);
 
+/* out (rows, output width of layer end - 1) = layers first .. end - 1 in
+ * evaluation mode (dropout and noise as the identity; dense layers only
+ * otherwise) over x (rows, input width of layer first), every output
+ * activated: what inference computes. */
+void ref_model_forward(const clae_spec *spec, const float *params,
+                       const float *x, size_t rows, size_t first, size_t end,
+                       float *out);
+
 /* cl/noise.cl over n elements, from the host's Philox (src/philox.h):
  * element i uses word i % 4 of block i / 4 of (seed, stream, substream),
  * its uniform u = (word >> 8) 2^-24, or the i-th clae__random_normal draw.

@@ -133,6 +133,37 @@ double ref_model_loss(const clae_spec *spec, const float *params,
            penalty;
 }
 
+void ref_model_forward(const clae_spec *spec, const float *params,
+                       const float *x, size_t rows, size_t first, size_t end,
+                       float *out)
+{
+    size_t widest = spec->input, offs[64], width = clae__spec_layer_input(spec, first);
+    for (size_t l = 0; l < spec->count; l++)
+        if (spec->layers[l].units > widest) widest = spec->layers[l].units;
+    param_offsets(spec, offs);
+    double *cur = malloc(rows * widest * sizeof *cur);
+    double *next = malloc(rows * widest * sizeof *next);
+    for (size_t i = 0; i < rows * width; i++) cur[i] = x[i];
+    for (size_t i = first; i < end; i++) {
+        const clae_layer_spec *l = &spec->layers[i];
+        if (l->kind != CLAE_LAYER_DENSE) continue; /* dropout, noise */
+        const float *p = params + offs[i];
+        const float *w = l->tied ? params + offs[l->mirror] : p,
+                    *b = l->tied ? p : p + l->units * width;
+        dense(l, w, b, cur, rows, width, next);
+        width = l->units;
+        for (size_t k = 0; k < rows * width; k++)
+            next[k] = ref_activate(l->act, next[k]);
+        if (l->act.kind == CLAE_ACT_SOFTMAX) ref_softmax_rows(next, rows, width);
+        double *t = cur;
+        cur = next;
+        next = t;
+    }
+    for (size_t i = 0; i < rows * width; i++) out[i] = (float)cur[i];
+    free(cur);
+    free(next);
+}
+
 double ref_weight_penalty(const clae_spec *spec, const float *params, float l1,
                           float l2)
 {

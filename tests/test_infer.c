@@ -1,0 +1,223 @@
+/* Using a trained model: encode, decode, reconstruct and score against the
+ * layers run on the host (tests/ref), over a sample count that is not a
+ * multiple of the batch; labels, one-class selection and the ranking
+ * metrics of anomaly scores on known cases. */
+#include "test_util.h"
+
+#include "model.h"
+#include "ref/ref.h"
+
+enum { ROWS = 37, BATCH = 8 };
+
+/* A small model with the code in the middle, its outputs of every kind:
+ * a BCE sigmoid output (whose loss reads the logits) and an MSE one. */
+static const char *const specs[] = {
+    "input 12\ndense 7 relu\ndense 3 tanh\ncode\ndropout 0.5\n"
+    "dense 7 elu\ndense 12 sigmoid\nloss bce\n",
+    "input 12\ndense 5 leaky_relu\ncode\ndense 12 linear\nloss mse\n",
+};
+
+typedef struct {
+    clae_model *model;
+    float *params;
+    clae_data data;
+} fixture;
+
+static void open_fixture(clae_context *ctx, const char *spec, fixture *f)
+{
+    assert_int_equal(clae_model_create(ctx, spec, 11, &f->model), CLAE_SUCCESS);
+    clae_model *m = f->model;
+    f->params = malloc(m->param_count * sizeof *f->params);
+    test_download(ctx, m->params, f->params, m->param_count * sizeof(float));
+    f->data = (clae_data){.n = ROWS, .d = 12, .value_bytes = 4};
+    f->data.x = malloc(ROWS * 12 * sizeof(float));
+    test_fill(f->data.x, ROWS * 12, 5, 0.0f, 1.0f);
+}
+
+static void close_fixture(fixture *f)
+{
+    clae_model_destroy(f->model);
+    free(f->params);
+    free(f->data.x);
+}
+
+/* encode, decode and reconstruct are the host's layers, in evaluation
+ * mode (the dropout layer passes everything); decode(encode(x)) is the
+ * reconstruction. */
+static void test_encode_decode_reconstruct(void **state)
+{
+    clae_context *ctx = test_context(state);
+    for (size_t s = 0; s < sizeof specs / sizeof *specs; s++) {
+        fixture f;
+        open_fixture(ctx, specs[s], &f);
+        const clae_spec *spec = &f.model->spec;
+        size_t k = clae_model_code_width(f.model), code = spec->code_layer;
+        assert_int_equal(k, spec->layers[code].units);
+        float *codes, *decoded, *recon, *want = malloc(ROWS * 12 * sizeof *want);
+
+        assert_int_equal(clae_encode(f.model, &f.data, BATCH, &codes), CLAE_SUCCESS);
+        ref_model_forward(spec, f.params, f.data.x, ROWS, 0, code + 1, want);
+        test_assert_close("codes", codes, want, ROWS * k, 1e-5f, 1e-4f);
+
+        assert_int_equal(clae_reconstruct(f.model, &f.data, BATCH, &recon),
+                         CLAE_SUCCESS);
+        ref_model_forward(spec, f.params, f.data.x, ROWS, 0, spec->count, want);
+        test_assert_close("reconstruction", recon, want, ROWS * 12, 1e-5f, 1e-4f);
+
+        clae_data code_data = {.n = ROWS, .d = k, .x = codes};
+        assert_int_equal(clae_decode(f.model, &code_data, BATCH, &decoded),
+                         CLAE_SUCCESS);
+        test_assert_close("decode(encode(x))", decoded, recon, ROWS * 12, 1e-6f,
+                          1e-5f);
+        ref_model_forward(spec, f.params, codes, ROWS, code + 1, spec->count, want);
+        test_assert_close("decoded", decoded, want, ROWS * 12, 1e-5f, 1e-4f);
+
+        free(codes);
+        free(decoded);
+        free(recon);
+        free(want);
+        close_fixture(&f);
+    }
+}
+
+/* Each sample's score is its loss as the host computes it for that sample
+ * alone, and their mean is clae_evaluate's loss. */
+static void test_score(void **state)
+{
+    clae_context *ctx = test_context(state);
+    for (size_t s = 0; s < sizeof specs / sizeof *specs; s++) {
+        fixture f;
+        open_fixture(ctx, specs[s], &f);
+        float *scores, want[ROWS];
+        assert_int_equal(clae_score(f.model, &f.data, BATCH, &scores), CLAE_SUCCESS);
+        double mean = 0.0, loss;
+        for (size_t i = 0; i < ROWS; i++) {
+            want[i] = (float)ref_model_loss(&f.model->spec, f.params,
+                                            f.data.x + i * 12, 1);
+            mean += scores[i] / (double)ROWS;
+        }
+        test_assert_close("scores", scores, want, ROWS, 1e-6f, 1e-4f);
+        assert_int_equal(clae_evaluate(f.model, &f.data, BATCH, &loss), CLAE_SUCCESS);
+        assert_true(fabs(mean - loss) <= 1e-5 * loss);
+        free(scores);
+        close_fixture(&f);
+    }
+}
+
+/* Codes of the wrong width, and a model whose code is its output. */
+static void test_decode_refusals(void **state)
+{
+    clae_context *ctx = test_context(state);
+    fixture f;
+    open_fixture(ctx, specs[0], &f);
+    float *out = (float *)1;
+    f.data.d = 4; /* the code is 3 wide */
+    f.data.n = 9;
+    assert_int_equal(clae_decode(f.model, &f.data, BATCH, &out), CLAE_ERR_INPUT);
+    assert_null(out);
+    assert_non_null(strstr(clae_last_error(ctx), "4 features per sample but "
+                                                 "the model takes 3"));
+    close_fixture(&f);
+
+    clae_model *m = NULL;
+    assert_int_equal(clae_model_create(ctx, "input 4\ndense 4 sigmoid\ncode\n",
+                                       1, &m), CLAE_SUCCESS);
+    clae_data codes = {.n = 2, .d = 4, .x = (float[8]){0}};
+    assert_int_equal(clae_decode(m, &codes, BATCH, &out), CLAE_ERR_USAGE);
+    clae_model_destroy(m);
+}
+
+/* ROC AUC and average precision on cases worked by hand (and as
+ * scikit-learn's roc_auc_score and average_precision_score give them). */
+static void test_anomaly_metrics(void **state)
+{
+    clae_context *ctx = test_context(state);
+    double auc, ap;
+    /* Anomalies (label 0 is normal) at 0.35 and 0.8: of the 4 pairs, the
+     * anomaly ranks higher in 3; precision 1/1 at 0.8, 2/3 at 0.35. */
+    const float scores[] = {0.1f, 0.4f, 0.35f, 0.8f};
+    const int labels[] = {0, 0, 7, 3};
+    assert_int_equal(clae_anomaly_metrics(ctx, scores, labels, 4, 0, &auc, &ap),
+                     CLAE_SUCCESS);
+    assert_true(fabs(auc - 0.75) < 1e-12);
+    assert_true(fabs(ap - (1.0 + 2.0 / 3.0) / 2.0) < 1e-12);
+
+    /* Ties count half: the anomaly ties one normal and beats the other. */
+    const float tied[] = {1.0f, 1.0f, 0.0f};
+    const int tied_labels[] = {1, 0, 0};
+    assert_int_equal(clae_anomaly_metrics(ctx, tied, tied_labels, 3, 0, &auc, &ap),
+                     CLAE_SUCCESS);
+    assert_true(fabs(auc - 0.75) < 1e-12);
+    assert_true(fabs(ap - 0.5) < 1e-12);
+
+    /* Perfect and reversed rankings. */
+    const int split[] = {0, 0, 1, 1};
+    const float up[] = {1, 2, 3, 4}, down[] = {4, 3, 2, 1};
+    assert_int_equal(clae_anomaly_metrics(ctx, up, split, 4, 0, &auc, &ap),
+                     CLAE_SUCCESS);
+    assert_true(auc == 1.0 && ap == 1.0);
+    assert_int_equal(clae_anomaly_metrics(ctx, down, split, 4, 0, &auc, &ap),
+                     CLAE_SUCCESS);
+    assert_true(auc == 0.0);
+
+    assert_int_equal(clae_anomaly_metrics(ctx, up, split, 4, 5, &auc, &ap),
+                     CLAE_ERR_USAGE); /* no normal sample */
+}
+
+/* Fashion-MNIST's test labels (IDX), the same as .npy and CSV; keeping
+ * one class. */
+static void test_labels(void **state)
+{
+    clae_context *ctx = test_context(state);
+    int *labels = NULL;
+    size_t n = 0;
+    assert_int_equal(clae_labels_load(ctx, TEST_FASHION "t10k-labels-idx1-ubyte.gz",
+                                      &labels, &n),
+                     CLAE_SUCCESS);
+    assert_int_equal(n, 10000);
+    /* The first test labels: ankle boot, pullover, trouser, trouser. */
+    assert_int_equal(labels[0], 9);
+    assert_int_equal(labels[1], 2);
+    assert_int_equal(labels[2], 1);
+    assert_int_equal(labels[3], 1);
+    size_t trousers = 0;
+    for (size_t i = 0; i < n; i++) trousers += labels[i] == 1;
+    assert_int_equal(trousers, 1000);
+
+    float x[5 * 2] = {0, 0, 1, 1, 2, 2, 3, 3, 4, 4};
+    clae_data data = {.n = 5, .d = 2, .x = x};
+    const int five[] = {1, 0, 1, 1, 0};
+    assert_int_equal(clae_data_keep_class(ctx, &data, five, 5, 1), CLAE_SUCCESS);
+    assert_int_equal(data.n, 3);
+    assert_true(x[0] == 0 && x[2] == 2 && x[4] == 3 && x[5] == 3);
+    assert_int_equal(clae_data_keep_class(ctx, &data, five, 5, 1), CLAE_ERR_INPUT);
+    assert_int_equal(clae_data_keep_class(ctx, &data, five, 3, 7), CLAE_ERR_INPUT);
+    free(labels);
+
+    char dir[256], path[512];
+    assert_int_equal(test_make_temp_dir(dir, sizeof dir, "labels"), 0);
+    snprintf(path, sizeof path, "%s/labels.csv", dir);
+    test_write_bytes(path, "label\n3\n0\n12\n", 13);
+    assert_int_equal(clae_labels_load(ctx, path, &labels, &n), CLAE_SUCCESS);
+    assert_int_equal(n, 3);
+    assert_true(labels[0] == 3 && labels[1] == 0 && labels[2] == 12);
+    free(labels);
+    test_write_bytes(path, "1\n2.5\n", 6);
+    assert_int_equal(clae_labels_load(ctx, path, &labels, &n), CLAE_ERR_INPUT);
+    assert_non_null(strstr(clae_last_error(ctx), "label 1 is 2.5"));
+    test_write_bytes(path, "1,2\n3,4\n", 8);
+    assert_int_equal(clae_labels_load(ctx, path, &labels, &n), CLAE_ERR_INPUT);
+    test_remove_tree(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_encode_decode_reconstruct),
+        cmocka_unit_test(test_score),
+        cmocka_unit_test(test_decode_refusals),
+        cmocka_unit_test(test_anomaly_metrics),
+        cmocka_unit_test(test_labels),
+    };
+    return cmocka_run_group_tests(tests, test_open_context, test_close_context);
+}
