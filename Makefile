@@ -2,7 +2,7 @@
 # `make test` sets up, builds and runs the test suites.
 
 CC ?= cc
-PKGS = OpenCL clblast zlib libcjson
+PKGS = OpenCL clblast zlib libcjson libpng
 CFLAGS ?= -O2 -g
 CLAE_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -DCL_TARGET_OPENCL_VERSION=120 -Wall -Wextra -Iinclude -Isrc \
 	$(shell pkg-config --cflags $(PKGS)) \
@@ -24,7 +24,7 @@ REF_OBJ = $(patsubst %.c,$(B)/%.o,$(wildcard tests/ref/*.c))
 # Debian packages that `make deps` installs when missing; `make bench` adds
 # the PyTorch side.
 DEBIAN_PACKAGES = gcc make pkg-config ocl-icd-opencl-dev opencl-headers \
-	pocl-opencl-icd libclblast-dev libcmocka-dev zlib1g-dev libcjson-dev libcsv-dev \
+	pocl-opencl-icd libclblast-dev libcmocka-dev zlib1g-dev libcjson-dev libcsv-dev libpng-dev \
 	dataset-fashion-mnist clinfo oclgrind python3-numpy
 BENCH_PACKAGES = python3-torch python3-numpy libopenblas0-pthread
 

@@ -450,6 +450,25 @@ clae_status clae_reconstruct(clae_model *model, const clae_data *data,
 clae_status clae_score(clae_model *model, const clae_data *data,
                        size_t batch_size, float **scores);
 
+/* ===== Pictures ========================================================= */
+
+typedef struct {
+    unsigned height, width, channels;
+} clae_image_shape;
+
+/* The model's inputs as images: the spec's `input HxWxC`, else data's
+ * image shape (data may be NULL), else square grayscale when the width is a
+ * perfect square. CLAE_ERR_USAGE when none fits. */
+clae_status clae_image_shape_of(clae_model *model, const clae_data *data,
+                                clae_image_shape *shape);
+
+/* Writes count images (each height x width x channels floats, row-major,
+ * drawn as [0, 1] and clipped; 1 or 3 channels) as one PNG, a grid of
+ * `columns` images a row, atomically. */
+clae_status clae_png_write_grid(clae_context *context, const char *path,
+                                const float *images, size_t count,
+                                const clae_image_shape *shape, size_t columns);
+
 #ifdef __cplusplus
 }
 #endif

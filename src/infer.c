@@ -3,6 +3,7 @@
  * (the whole model's activated output) and score (each sample's loss).
  * Batches come from a feed, as in evaluation; each batch's result is read
  * back into the caller's array. */
+#include <math.h>
 #include <stdlib.h>
 
 #include "feed.h"
@@ -83,4 +84,23 @@ clae_status clae_reconstruct(clae_model *m, const clae_data *data,
                              size_t batch, float **out)
 {
     return run_layers(m, data, batch, 0, m->count, "the data", out);
+}
+
+clae_status clae_image_shape_of(clae_model *m, const clae_data *data,
+                                clae_image_shape *shape)
+{
+    const size_t d = m->spec.input;
+    const size_t side = (size_t)llround(sqrt((double)d));
+    if (m->spec.height)
+        *shape = (clae_image_shape){m->spec.height, m->spec.width,
+                                    m->spec.channels};
+    else if (data && data->height && data->d == d)
+        *shape = (clae_image_shape){data->height, data->width, data->channels};
+    else if (side * side == d)
+        *shape = (clae_image_shape){(unsigned)side, (unsigned)side, 1};
+    else
+        return CLAE_FAIL(m->ctx, CLAE_ERR_USAGE,
+                         "the model's %zu inputs are not images of a known "
+                         "shape (give the spec an `input HxWxC` line)", d);
+    return CLAE_SUCCESS;
 }

@@ -893,6 +893,59 @@ static void test_encode_decode(void **state)
     expect_usage_error(r, "--out F is required");
 }
 
+/* The width and height a PNG file's IHDR declares; fails on anything that
+ * is not a PNG. */
+static void png_size(const char *path, uint32_t *width, uint32_t *height)
+{
+    size_t size;
+    unsigned char *png = (unsigned char *)read_whole(path, &size);
+    assert_non_null(png);
+    assert_true(size > 24 && memcmp(png, "\x89PNG\r\n\x1a\n", 8) == 0);
+    *width = (uint32_t)png[16] << 24 | (uint32_t)png[17] << 16 |
+             (uint32_t)png[18] << 8 | png[19];
+    *height = (uint32_t)png[20] << 24 | (uint32_t)png[21] << 16 |
+              (uint32_t)png[22] << 8 | png[23];
+    free(png);
+}
+
+/* reconstruct draws rows of originals above rows of reconstructions, and
+ * decode draws codes: 8x8 tiles with 2-pixel gaps. */
+static void test_pictures(void **state)
+{
+    (void)state;
+    train_small_model();
+    char grid[512];
+    snprintf(grid, sizeof grid, "%s", tmp_path("grid.png"));
+    const run_result *r = RUN(CLAE, "reconstruct", "--load", tmp_path("m.safetensors"),
+                              "--data", tmp_path("small_val.idx"), "--out", grid,
+                              "--n", "10", "--columns", "4");
+    expect_exit(r, 0);
+    expect_contains(r->out, "10 samples");
+    expect_contains(r->out, "8x8, grayscale");
+    uint32_t width, height;
+    png_size(grid, &width, &height);
+    assert_int_equal(width, 2 + 4 * 10);  /* 4 columns of 8 + 2 */
+    assert_int_equal(height, 2 + 6 * 10); /* 3 rows, each twice */
+
+    r = RUN(CLAE, "encode", "--load", tmp_path("m.safetensors"), "--data",
+            tmp_path("small_val.idx"), "--out", tmp_path("pic_codes.npy"));
+    expect_exit(r, 0);
+    r = RUN(CLAE, "decode", "--load", tmp_path("m.safetensors"), "--codes",
+            tmp_path("pic_codes.npy"), "--out", grid);
+    expect_exit(r, 0);
+    png_size(grid, &width, &height);
+    assert_int_equal(width, 2 + 12 * 10); /* 128 codes: ceil(sqrt) = 12 */
+    assert_int_equal(height, 2 + 11 * 10);
+
+    r = RUN(CLAE, "reconstruct", "--load", tmp_path("m.safetensors"), "--out",
+            grid, "--n", "0");
+    expect_usage_error(r, "--n");
+    r = RUN(CLAE, "reconstruct", "--load", tmp_path("m.safetensors"), "--data",
+            tmp_path("wide.idx"), "--out", tmp_path("wide.png"));
+    expect_usage_error(r, "wide.idx");
+    assert_int_equal(count_with_prefix("wide.png"), 0);
+}
+
 /* An IDX file of n labels, label i = i % classes. */
 static void write_labels(const char *name, uint32_t n, unsigned classes)
 {
@@ -1036,8 +1089,9 @@ static void test_version(void **state)
 static void test_help(void **state)
 {
     (void)state;
-    static const char *const commands[] = {"train",  "eval",  "arch",
-                                           "encode", "decode", "score"};
+    static const char *const commands[] = {"train",  "eval",   "arch",
+                                           "encode", "decode", "score",
+                                           "reconstruct"};
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
         const run_result *r = RUN(CLAE, commands[i], "--help");
         expect_exit(r, 0);
@@ -1233,6 +1287,7 @@ int main(void)
         cmocka_unit_test(test_eval_width_mismatch),
         cmocka_unit_test(test_encode_decode),
         cmocka_unit_test(test_score),
+        cmocka_unit_test(test_pictures),
         cmocka_unit_test(test_train_without_validation),
         cmocka_unit_test(test_training_flags_run),
         cmocka_unit_test(test_version),

@@ -1,8 +1,10 @@
 /* Data files besides IDX: the .npy reader and writer and the CSV reader,
  * through clae_data_load (format by magic or name, scaling, the refusal of
- * values that are not finite). Fixtures are written at run time into a
+ * values that are not finite); PNG grids read back with libpng, and image
+ * shapes. Fixtures are written at run time into a
  * temporary directory that the group teardown removes. */
 #include <math.h>
+#include <png.h>
 
 #include "test_util.h"
 
@@ -291,6 +293,102 @@ static void test_csv_bad_files(void **state)
     assert_refused(ctx, path, "No such file");
 }
 
+/* ===== PNG ============================================================== */
+
+/* Reads a PNG (8-bit gray or RGB) with libpng into a malloc'ed array. */
+static unsigned char *read_png(const char *path, unsigned *width,
+                               unsigned *height, unsigned *channels)
+{
+    png_image image = {.version = PNG_IMAGE_VERSION};
+    assert_true(png_image_begin_read_from_file(&image, path));
+    *width = image.width;
+    *height = image.height;
+    *channels = image.format & PNG_FORMAT_FLAG_COLOR ? 3 : 1;
+    image.format = *channels == 3 ? PNG_FORMAT_RGB : PNG_FORMAT_GRAY;
+    unsigned char *pixels = malloc(PNG_IMAGE_SIZE(image));
+    assert_non_null(pixels);
+    assert_true(png_image_finish_read(&image, NULL, pixels, 0, NULL));
+    return pixels;
+}
+
+/* A grid of 5 images 3x2 in 2 columns: 3 rows of tiles with 2-pixel gray
+ * gaps; values clipped to [0, 1] and scaled to bytes; RGB kept. */
+static void test_png_grid(void **state)
+{
+    clae_context *ctx = test_context(state);
+    enum { H = 3, W = 2, N = 5 };
+    float images[N * H * W];
+    for (size_t i = 0; i < N * H * W; i++) images[i] = (float)i / 10.0f - 0.5f;
+    images[7] = NAN;
+    char path[512];
+    tmp_path(path, sizeof path, "grid.png");
+    clae_image_shape gray = {H, W, 1};
+    assert_int_equal(clae_png_write_grid(ctx, path, images, N, &gray, 2),
+                     CLAE_SUCCESS);
+    unsigned width, height, channels;
+    unsigned char *px = read_png(path, &width, &height, &channels);
+    assert_int_equal(width, 2 + 2 * (W + 2));
+    assert_int_equal(height, 2 + 3 * (H + 2));
+    assert_int_equal(channels, 1);
+    for (size_t i = 0; i < N; i++)
+        for (size_t y = 0; y < H; y++)
+            for (size_t x = 0; x < W; x++) {
+                float v = images[(i * H + y) * W + x];
+                int want = !(v > 0.0f) ? 0 : v >= 1.0f ? 255 : (int)(v * 255.0f + 0.5f);
+                size_t top = 2 + (i / 2) * (H + 2), left = 2 + (i % 2) * (W + 2);
+                assert_int_equal(px[(top + y) * width + left + x], want);
+            }
+    assert_int_equal(px[0], 128);                      /* a gap */
+    assert_int_equal(px[(height - 1) * width + width - 1], 128); /* no 6th tile */
+    free(px);
+
+    clae_image_shape rgb = {1, 1, 3};
+    const float colour[6] = {1.0f, 0.0f, 0.5f, 0.0f, 1.0f, 0.0f};
+    assert_int_equal(clae_png_write_grid(ctx, path, colour, 2, &rgb, 2),
+                     CLAE_SUCCESS);
+    px = read_png(path, &width, &height, &channels);
+    assert_int_equal(channels, 3);
+    assert_int_equal(width, 2 + 2 * 3);
+    const unsigned char *first = px + (2 * width + 2) * 3, *second = first + 3 * 3;
+    assert_true(first[0] == 255 && first[1] == 0 && first[2] == 128);
+    assert_true(second[0] == 0 && second[1] == 255 && second[2] == 0);
+    free(px);
+
+    clae_image_shape two = {1, 1, 2};
+    assert_int_equal(clae_png_write_grid(ctx, path, colour, 3, &two, 2),
+                     CLAE_ERR_USAGE);
+}
+
+/* The image shape of a model: its spec's, the data's, or a square. */
+static void test_image_shape(void **state)
+{
+    clae_context *ctx = test_context(state);
+    clae_model *m = NULL;
+    clae_image_shape shape;
+    assert_int_equal(clae_model_create(ctx, "input 4x2x3\ndense 5 relu\n"
+                                            "dense 24 sigmoid\n", 1, &m),
+                     CLAE_SUCCESS);
+    assert_int_equal(clae_image_shape_of(m, NULL, &shape), CLAE_SUCCESS);
+    assert_true(shape.height == 4 && shape.width == 2 && shape.channels == 3);
+    clae_model_destroy(m);
+
+    assert_int_equal(clae_model_create(ctx, "input 24\ndense 5 relu\n"
+                                            "dense 24 sigmoid\n", 1, &m),
+                     CLAE_SUCCESS);
+    assert_int_equal(clae_image_shape_of(m, NULL, &shape), CLAE_ERR_USAGE);
+    clae_data data = {.n = 1, .d = 24, .height = 2, .width = 4, .channels = 3};
+    assert_int_equal(clae_image_shape_of(m, &data, &shape), CLAE_SUCCESS);
+    assert_true(shape.height == 2 && shape.width == 4 && shape.channels == 3);
+    clae_model_destroy(m);
+
+    assert_int_equal(clae_model_create(ctx, "input 36\ndense 5 relu\n"
+                                            "dense 36 sigmoid\n", 1, &m),
+                     CLAE_SUCCESS);
+    assert_int_equal(clae_image_shape_of(m, NULL, &shape), CLAE_SUCCESS);
+    assert_true(shape.height == 6 && shape.width == 6 && shape.channels == 1);
+    clae_model_destroy(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -300,6 +398,8 @@ int main(void)
         cmocka_unit_test(test_non_finite_values),
         cmocka_unit_test(test_csv_reads),
         cmocka_unit_test(test_csv_bad_files),
+        cmocka_unit_test(test_png_grid),
+        cmocka_unit_test(test_image_shape),
     };
     return cmocka_run_group_tests(tests, formats_setup, formats_teardown);
 }

@@ -136,6 +136,7 @@ int cmd_eval(int argc, char **argv);
 int cmd_encode(int argc, char **argv);
 int cmd_decode(int argc, char **argv);
 int cmd_score(int argc, char **argv);
+int cmd_reconstruct(int argc, char **argv);
 int cmd_arch(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 

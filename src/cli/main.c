@@ -14,6 +14,8 @@ static const struct {
     {"eval", cmd_eval, "mean loss of a saved model on a data set"},
     {"encode", cmd_encode, "the codes of a data set, as a .npy array"},
     {"decode", cmd_decode, "samples back from codes"},
+    {"reconstruct", cmd_reconstruct, "a picture of samples above their "
+                                     "reconstructions (PNG)"},
     {"score", cmd_score, "each sample's reconstruction error (anomaly "
                          "score), ROC AUC against labels"},
     {"arch", cmd_arch, "list the preset models, or print one as a spec"},
@@ -28,7 +30,7 @@ static void usage(FILE *out)
     fprintf(out, "usage: clae COMMAND [OPTIONS]   (clae COMMAND --help for more)\n\n"
                  "commands:\n");
     for (size_t i = 0; i < COMMAND_COUNT; i++)
-        fprintf(out, "  %-8s %s\n", commands[i].name, commands[i].summary);
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\n  clae --version   versions of clae, CLBlast and OpenCL\n"
                  "  clae-devices     list the OpenCL devices\n");
 }
