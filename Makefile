@@ -40,6 +40,8 @@ run: deps
 	@$(MAKE) --no-print-directory all
 	$(B)/clae train --epochs 10 --save $(B)/reference.safetensors \
 		--metrics $(B)/reference-metrics.csv
+	$(B)/clae reconstruct --load $(B)/reference.safetensors \
+		--out $(B)/reconstructions.png
 
 test: deps
 	@$(MAKE) --no-print-directory check
