@@ -353,10 +353,36 @@ typedef struct {
     const char *data;   /* NULL: unknown */
     const char *labels; /* NULL: every sample of data */
     int class_k;
+    float scale; /* a scale given for the data (clae_data_options); 0: the
+                    default, which later data files get too */
 } clae_train_source;
 clae_train_source clae_model_train_source(const clae_model *model);
 clae_status clae_model_set_train_source(clae_model *model,
                                         const clae_train_source *source);
+
+/* What a model's file says of its training. */
+typedef struct {
+    unsigned epoch;               /* epochs trained */
+    uint64_t step;                /* optimizer steps taken */
+    uint64_t init_seed;           /* the weights' seed (clae_model_create) */
+    uint64_t train_seed;          /* the last training run's seed */
+    double train_loss, val_loss;  /* of the last epoch; NaN when none */
+    const char *device;           /* where it was last trained; NULL: never */
+    clae_train_source source;
+} clae_model_history;
+clae_model_history clae_model_get_history(const clae_model *model);
+
+/* The layers as `clae info` lists them. */
+typedef struct {
+    const char *kind;       /* "dense", "batchnorm", "dropout", "noise" */
+    size_t in, out;         /* features */
+    const char *activation; /* dense and batchnorm; "" for the others */
+    size_t param_count;     /* trained parameters (a tied layer: its bias) */
+    int is_code;            /* the code layer */
+} clae_layer_info;
+size_t clae_model_layer_count(const clae_model *model);
+clae_layer_info clae_model_layer_info(const clae_model *model, size_t index);
+size_t clae_model_param_count(const clae_model *model);
 
 /* Safetensors files; writes are atomic (temporary file, fsync, rename). */
 clae_status clae_model_save(clae_model *model, const char *path);

@@ -1,4 +1,5 @@
 /* The layer stack, its parameter arena, and the passes over all layers. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,6 +105,8 @@ clae_status clae__model_build(clae_context *ctx, clae_spec *spec,
         return CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
     }
     m->ctx = ctx;
+    m->init_seed = seed;
+    m->train_loss = m->val_loss = NAN;
     m->spec = *spec;
     memset(spec, 0, sizeof *spec);
     m->count = m->spec.count;
@@ -140,13 +143,52 @@ void clae_model_destroy(clae_model *m)
     free(m->spec_text);
     free(m->train_data);
     free(m->train_labels);
+    free(m->device);
     free(m->layers);
     free(m);
 }
 
+clae_status clae__model_note_training(clae_model *m, uint64_t seed)
+{
+    char *device = strdup(m->ctx->info.name);
+    if (!device) return CLAE_FAIL(m->ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
+    free(m->device);
+    m->device = device;
+    m->train_seed = seed;
+    return CLAE_SUCCESS;
+}
+
+clae_model_history clae_model_get_history(const clae_model *m)
+{
+    return (clae_model_history){
+        .epoch = m->epoch, .step = m->step, .init_seed = m->init_seed,
+        .train_seed = m->train_seed, .train_loss = m->train_loss,
+        .val_loss = m->val_loss, .device = m->device,
+        .source = clae_model_train_source(m)};
+}
+
+static const char *const kind_names[] = {"dense", "dropout", "noise",
+                                         "batchnorm"};
+
+size_t clae_model_layer_count(const clae_model *m) { return m->count; }
+size_t clae_model_param_count(const clae_model *m) { return m->param_count; }
+
+clae_layer_info clae_model_layer_info(const clae_model *m, size_t i)
+{
+    const clae_layer *l = &m->layers[i];
+    const int activated = l->spec->kind == CLAE_LAYER_DENSE ||
+                          l->spec->kind == CLAE_LAYER_BATCHNORM;
+    return (clae_layer_info){
+        .kind = kind_names[l->spec->kind], .in = l->in, .out = l->out,
+        .activation = activated ? clae_activation_name(l->act.kind) : "",
+        .param_count = l->ops->param_count(l),
+        .is_code = i == m->spec.code_layer};
+}
+
 clae_train_source clae_model_train_source(const clae_model *m)
 {
-    return (clae_train_source){m->train_data, m->train_labels, m->train_class};
+    return (clae_train_source){m->train_data, m->train_labels, m->train_class,
+                               m->train_scale};
 }
 
 clae_status clae_model_set_train_source(clae_model *m,
@@ -164,6 +206,7 @@ clae_status clae_model_set_train_source(clae_model *m,
     m->train_data = data;
     m->train_labels = labels;
     m->train_class = source->class_k;
+    m->train_scale = source->scale;
     return CLAE_SUCCESS;
 }
 

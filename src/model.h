@@ -92,6 +92,11 @@ struct clae_model {
     clae_loss_kernel loss_kernel;
     char *train_data, *train_labels; /* see clae_train_source */
     int train_class;
+    float train_scale;
+    /* What clae_model_history reports. */
+    uint64_t init_seed, train_seed;
+    double train_loss, val_loss;
+    char *device;
     unsigned epoch;    /* epochs trained so far */
     uint64_t step;     /* optimizer steps so far */
 };
@@ -178,6 +183,9 @@ clae_status clae__model_backward(clae_model *model, clae_workspace *ws,
  * leaving both unset, for a layer without weights of its own (a tied
  * layer uses its mirror's; batch norm's scale is not a weight). */
 int clae__layer_weights(const clae_layer *layer, size_t *off, size_t *count);
+
+/* Records that training starts on the model's device with this seed. */
+clae_status clae__model_note_training(clae_model *model, uint64_t seed);
 
 /* A model from a parsed spec, its parameters initialised from the seed.
  * Takes ownership of spec (and clears it). */

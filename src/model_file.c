@@ -7,6 +7,7 @@
  * section is the flat parameter buffer followed by the state buffer. */
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,8 +59,27 @@ static char *make_header(const clae_model *m, size_t *size)
     ok = ok && cJSON_AddStringToObject(meta, "epoch", number);
     snprintf(number, sizeof number, "%" PRIu64, m->step);
     ok = ok && cJSON_AddStringToObject(meta, "step", number);
+    snprintf(number, sizeof number, "%" PRIu64, m->init_seed);
+    ok = ok && cJSON_AddStringToObject(meta, "init_seed", number);
+    if (m->device) {
+        snprintf(number, sizeof number, "%" PRIu64, m->train_seed);
+        ok = ok && cJSON_AddStringToObject(meta, "train_seed", number) &&
+             cJSON_AddStringToObject(meta, "device", m->device);
+    }
+    if (!isnan(m->train_loss)) {
+        snprintf(number, sizeof number, "%.9g", m->train_loss);
+        ok = ok && cJSON_AddStringToObject(meta, "train_loss", number);
+    }
+    if (!isnan(m->val_loss)) {
+        snprintf(number, sizeof number, "%.9g", m->val_loss);
+        ok = ok && cJSON_AddStringToObject(meta, "val_loss", number);
+    }
     if (m->train_data)
         ok = ok && cJSON_AddStringToObject(meta, "train_data", m->train_data);
+    if (m->train_scale > 0.0f) {
+        snprintf(number, sizeof number, "%.9g", (double)m->train_scale);
+        ok = ok && cJSON_AddStringToObject(meta, "scale", number);
+    }
     if (m->train_labels) {
         snprintf(number, sizeof number, "%d", m->train_class);
         ok = ok &&
@@ -232,10 +252,25 @@ clae_status clae_model_load(clae_context *ctx, const char *path,
     const char *epoch = meta_string(meta, "epoch"), *step = meta_string(meta, "step");
     if (epoch) m->epoch = (unsigned)strtoul(epoch, NULL, 10);
     if (step) m->step = strtoull(step, NULL, 10);
-    const char *class_k = meta_string(meta, "train_class");
+    const char *init_seed = meta_string(meta, "init_seed"),
+               *train_seed = meta_string(meta, "train_seed"),
+               *device = meta_string(meta, "device"),
+               *train_loss = meta_string(meta, "train_loss"),
+               *val_loss = meta_string(meta, "val_loss");
+    if (init_seed) m->init_seed = strtoull(init_seed, NULL, 10);
+    if (train_seed) m->train_seed = strtoull(train_seed, NULL, 10);
+    if (train_loss) m->train_loss = strtod(train_loss, NULL);
+    if (val_loss) m->val_loss = strtod(val_loss, NULL);
+    if (device && !(m->device = strdup(device)))
+        BAD_MODEL("%s: out of host memory", path);
+    const char *class_k = meta_string(meta, "train_class"),
+               *scale = meta_string(meta, "scale");
     clae_train_source source = {meta_string(meta, "train_data"),
                                 meta_string(meta, "train_labels"),
-                                class_k ? atoi(class_k) : -1};
+                                class_k ? atoi(class_k) : -1,
+                                scale ? strtof(scale, NULL) : 0.0f};
+    if (!(source.scale >= 0.0f) || !isfinite(source.scale))
+        BAD_MODEL("%s: scale '%s' in __metadata__ is not a number", path, scale);
     CLAE_TRY(clae_model_set_train_source(m, &source));
     *out = m;
     m = NULL;

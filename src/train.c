@@ -238,7 +238,7 @@ clae_status clae_train(clae_model *m, const clae_data *train,
     CLAE_TRY(clae__check_width(m, train, m->spec.input, "the training data"));
     if (val) CLAE_TRY(clae__check_width(m, val, m->spec.input, "the validation data"));
     CLAE_TRY(trainer_init(&t, m, train, val, o));
-
+    CLAE_TRY(clae__model_note_training(m, o->seed));
 
     for (unsigned e = 0; e < o->epochs; e++) {
         clae_epoch_metrics metrics = {.epoch = m->epoch + 1, .val_loss = NAN};
@@ -266,6 +266,8 @@ clae_status clae_train(clae_model *m, const clae_data *train,
             CLAE_TRY(clae__early_stop_update(m, &t.early_stop,
                                              metrics.val_loss, &stop));
         }
+        m->train_loss = metrics.train_loss;
+        m->val_loss = metrics.val_loss;
         if (o->on_epoch && o->on_epoch(o->user, &metrics)) break;
         if (stop) break;
     }

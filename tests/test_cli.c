@@ -946,6 +946,56 @@ static void test_pictures(void **state)
     assert_int_equal(count_with_prefix("wide.png"), 0);
 }
 
+/* info lists the spec, the layers and what the file says of training. */
+static void test_info(void **state)
+{
+    (void)state;
+    train_small_model();
+    const run_result *r = RUN(CLAE, "info", "--load", tmp_path("m.safetensors"));
+    expect_exit(r, 0);
+    expect_contains(r->out, "spec:\n  input 64\n  dense 128 relu\n  code\n");
+    /* 64 x 128 + 128 and 128 x 64 + 64 parameters. */
+    expect_contains(r->out, "8320 parameters  (code)");
+    expect_contains(r->out, "total 16576 parameters");
+    expect_contains(r->out, "training: 2 epochs, 16 steps; weights from seed 0");
+    char want[600];
+    snprintf(want, sizeof want, "last epoch: train_loss ");
+    expect_contains(r->out, want);
+    snprintf(want, sizeof want, "val_loss %s\n", last_val_loss);
+    expect_contains(r->out, want);
+    snprintf(want, sizeof want, "data: %s\n", tmp_path("small.idx.gz"));
+    expect_contains(r->out, want);
+    expect_contains(r->out, "normalisation: none stored");
+}
+
+/* A --scale given in training is kept in the model and applied by later
+ * commands unless they give their own. */
+static void test_scale_kept(void **state)
+{
+    (void)state;
+    char model[512];
+    snprintf(model, sizeof model, "%s", tmp_path("scaled.safetensors"));
+    const run_result *r = RUN(CLAE, "train", "--data", tmp_path("small.idx"),
+                              "--epochs", "1", "--scale", "510", "--save", model);
+    expect_exit(r, 0);
+    r = RUN(CLAE, "info", "--load", model);
+    expect_contains(r->out, "normalisation: values divided by 510");
+    char kept[128], given[128], other[128];
+    r = RUN(CLAE, "eval", "--load", model, "--data", tmp_path("small_val.idx"));
+    expect_exit(r, 0);
+    snprintf(kept, sizeof kept, "%s", r->out);
+    r = RUN(CLAE, "eval", "--load", model, "--data", tmp_path("small_val.idx"),
+            "--scale", "510");
+    snprintf(given, sizeof given, "%s", r->out);
+    assert_string_equal(kept, given);
+    r = RUN(CLAE, "eval", "--load", model, "--data", tmp_path("small_val.idx"),
+            "--scale", "255");
+    snprintf(other, sizeof other, "%s", r->out);
+    assert_string_not_equal(kept, other);
+    r = RUN(CLAE, "train", "--data", tmp_path("small.idx"), "--scale", "0");
+    expect_usage_error(r, "--scale");
+}
+
 /* An IDX file of n labels, label i = i % classes. */
 static void write_labels(const char *name, uint32_t n, unsigned classes)
 {
@@ -1091,7 +1141,7 @@ static void test_help(void **state)
     (void)state;
     static const char *const commands[] = {"train",  "eval",   "arch",
                                            "encode", "decode", "score",
-                                           "reconstruct"};
+                                           "reconstruct", "info"};
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
         const run_result *r = RUN(CLAE, commands[i], "--help");
         expect_exit(r, 0);
@@ -1288,6 +1338,8 @@ int main(void)
         cmocka_unit_test(test_encode_decode),
         cmocka_unit_test(test_score),
         cmocka_unit_test(test_pictures),
+        cmocka_unit_test(test_info),
+        cmocka_unit_test(test_scale_kept),
         cmocka_unit_test(test_train_without_validation),
         cmocka_unit_test(test_training_flags_run),
         cmocka_unit_test(test_version),

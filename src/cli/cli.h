@@ -137,6 +137,7 @@ int cmd_encode(int argc, char **argv);
 int cmd_decode(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_reconstruct(int argc, char **argv);
+int cmd_info(int argc, char **argv);
 int cmd_arch(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 

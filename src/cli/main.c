@@ -18,6 +18,7 @@ static const struct {
                                      "reconstructions (PNG)"},
     {"score", cmd_score, "each sample's reconstruction error (anomaly "
                          "score), ROC AUC against labels"},
+    {"info", cmd_info, "what a model file holds: spec, layers, training"},
     {"arch", cmd_arch, "list the preset models, or print one as a spec"},
     {"tune", cmd_tune, "find faster GEMM parameters for the device and "
                        "store them"},

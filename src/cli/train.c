@@ -498,7 +498,8 @@ int cmd_train(int argc, char **argv)
     }
     if ((status = make_spec(ctx, &a, train->d, &spec))) goto fail;
     if ((status = clae_model_create(ctx, spec, a.train.seed, &model))) goto fail;
-    const clae_train_source source = {train->source, a.labels, (int)a.class_k};
+    const clae_train_source source = {train->source, a.labels, (int)a.class_k,
+                                      a.common.data.scale};
     if ((status = clae_model_set_train_source(model, &source))) goto fail;
     csv_append(&r, "epoch,train_loss,val_loss,seconds\n");
     a.train.on_epoch = on_epoch;

@@ -1,0 +1,91 @@
+/* clae info: what a model file holds. */
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+static const char help[] =
+    "usage: clae info --load F\n"
+    "Prints a saved model's spec, its layers with their parameter counts,\n"
+    "and what the file says of its training: epochs, steps, seeds, the last\n"
+    "epoch's losses, the device, and the data it was trained on.\n\n"
+    "  --load F              a model saved by clae train --save\n"
+    COMMON_HELP;
+
+static const struct option options[] = {
+    {"load", required_argument, NULL, OPT_RUN_LOAD},
+    COMMON_OPTIONS,
+    {NULL, 0, NULL, 0},
+};
+
+static void print_layers(const clae_model *m)
+{
+    printf("layers:\n");
+    for (size_t i = 0; i < clae_model_layer_count(m); i++) {
+        clae_layer_info l = clae_model_layer_info(m, i);
+        char shape[64];
+        snprintf(shape, sizeof shape, "%zu -> %zu", l.in, l.out);
+        printf("  %zu  %-9s %-13s %-10s %9zu parameters%s\n", i, l.kind, shape,
+               l.activation, l.param_count, l.is_code ? "  (code)" : "");
+    }
+    printf("  total %zu parameters\n", clae_model_param_count(m));
+}
+
+static void print_history(const clae_model *m)
+{
+    clae_model_history h = clae_model_get_history(m);
+    printf("training: %u epochs, %" PRIu64 " steps; weights from seed %" PRIu64,
+           h.epoch, h.step, h.init_seed);
+    if (h.device) printf(", shuffled with seed %" PRIu64, h.train_seed);
+    printf("\n");
+    if (!isnan(h.train_loss)) {
+        printf("last epoch: train_loss %.6g", h.train_loss);
+        if (!isnan(h.val_loss)) printf("  val_loss %.6g", h.val_loss);
+        printf("\n");
+    }
+    if (h.device) printf("device: %s\n", h.device);
+    if (h.source.data) {
+        printf("data: %s", h.source.data);
+        if (h.source.labels)
+            printf(" (class %d of %s)", h.source.class_k, h.source.labels);
+        printf("\n");
+    }
+    if (h.source.scale > 0.0f) {
+        printf("normalisation: values divided by %g (--scale; later commands "
+               "apply it too)\n", (double)h.source.scale);
+    } else {
+        printf("normalisation: none stored (uint8 files are divided by 255, "
+               "others used as they are)\n");
+    }
+}
+
+int cmd_info(int argc, char **argv)
+{
+    cli_run r = {0};
+    int rc = cli_run_parse(&r, "info", argc, argv, options, NULL, NULL, "",
+                           "--data", 0);
+    if (rc || r.common.help) {
+        if (r.common.help) fputs(help, stdout);
+        return rc;
+    }
+    if ((rc = cli_open("info", &r.common, &r.ctx))) goto done;
+    clae_status status = clae_model_load(r.ctx, r.load, &r.model);
+    if (status) {
+        rc = cli_fail("info", r.ctx, status);
+        goto done;
+    }
+    printf("model %s\nspec:\n", r.load);
+    for (const char *p = clae_model_spec(r.model); *p;) {
+        const char *nl = strchr(p, '\n');
+        int len = nl ? (int)(nl - p) : (int)strlen(p);
+        printf("  %.*s\n", len, p);
+        p += len + (nl != NULL);
+    }
+    print_layers(r.model);
+    print_history(r.model);
+done:
+    cli_run_close(&r);
+    return rc;
+}
