@@ -199,6 +199,15 @@ typedef struct {
     const clae_profile *profile;
 } clae_epoch_metrics;
 
+/* Where an epoch is, for progress displays. */
+typedef struct {
+    unsigned epoch;            /* 1-based, as in clae_epoch_metrics */
+    size_t batch, batches;     /* batches done, of the epoch's */
+    double seconds;            /* since the epoch started */
+    double samples_per_second;
+    double running_loss;       /* the mean loss of the batches done */
+} clae_progress;
+
 typedef struct {
     clae_optimizer optimizer;
     float learning_rate;
@@ -234,6 +243,11 @@ typedef struct {
     uint64_t seed; /* keys the shuffling */
     /* Called after every epoch; a nonzero return stops training early. */
     int (*on_epoch)(void *user, const clae_epoch_metrics *metrics);
+    /* Called every progress_batches batches (0: about 20 times an epoch)
+     * and after the last. Each call waits for the device to finish the
+     * batches so far: leave it NULL when nobody watches. */
+    void (*on_progress)(void *user, const clae_progress *progress);
+    size_t progress_batches;
     void *user;
 } clae_train_options;
 

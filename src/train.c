@@ -158,15 +158,42 @@ fail:
     return status;
 }
 
+/* Tells on_progress where the epoch is after `done` of its batches:
+ * waits for them and reads their losses. */
+static clae_status report_progress(trainer *t, clae_model *m,
+                                   const clae_train_options *o, size_t done,
+                                   size_t batches, size_t samples,
+                                   double started)
+{
+    clae_status status = CLAE_SUCCESS;
+    const size_t sums = done * clae__chunks(m->spec.input);
+    double sum = 0.0, seconds = now_seconds() - started;
+    CL_CHECK(m->ctx, clEnqueueReadBuffer(m->ctx->queue, t->train_loss, CL_TRUE,
+                                         0, sums * sizeof(float), t->loss_host,
+                                         0, NULL, NULL));
+    for (size_t i = 0; i < sums; i++) sum += t->loss_host[i];
+    const clae_progress p = {
+        .epoch = m->epoch + 1, .batch = done, .batches = batches,
+        .seconds = seconds,
+        .samples_per_second = seconds > 0.0 ? (double)samples / seconds : 0.0,
+        .running_loss = sum / (double)clae__loss_divisor(m, samples)};
+    o->on_progress(o->user, &p);
+fail:
+    return status;
+}
+
 /* One epoch over a fresh permutation: batch, forward, loss, backward,
  * weight penalty, update per batch; nothing waits until the losses are read at the end
- * (except, for a streamed set, on the upload of each chunk). */
+ * (except, for a streamed set, on the upload of each chunk, and when
+ * somebody watches the progress). */
 static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
                                const clae_train_options *o, double *loss)
 {
     clae_status status = CLAE_SUCCESS;
-    size_t b = o->batch_size, d = m->spec.input;
-    double penalty;
+    size_t b = o->batch_size, d = m->spec.input, batches = (n + b - 1) / b;
+    size_t every = o->progress_batches ? o->progress_batches
+                                       : (batches + 19) / 20;
+    double penalty, started = now_seconds();
     clae__random_permutation(t->perm_host, n, o->seed, CLAE_STREAM_SHUFFLE,
                              m->epoch);
     CLAE_TRY(clae__feed_begin(&t->train, t->perm_host));
@@ -186,6 +213,10 @@ static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
         CLAE_TRY(clae__model_backward(m, t->ws, x, off, rows));
         CLAE_TRY(clae__penalty_batch(m, &t->penalty, t->ws->grads, start / b));
         CLAE_TRY(clae__optim_step(m, &t->optim, t->ws->grads));
+        size_t done = start / b + 1;
+        if (o->on_progress && (done % every == 0 || done == batches))
+            CLAE_TRY(report_progress(t, m, o, done, batches, start + rows,
+                                     started));
     }
     CLAE_TRY(mean_loss(m->ctx, t->train_loss, t->loss_host,
                        t->train_loss_count, (double)clae__loss_divisor(m, n),

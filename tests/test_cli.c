@@ -996,6 +996,47 @@ static void test_scale_kept(void **state)
     expect_usage_error(r, "--scale");
 }
 
+/* On a terminal (script(1) gives it one) train draws a progress bar that
+ * each epoch's line replaces; into a pipe it prints plain lines only; with
+ * --quiet nothing. The metrics are the same either way. */
+static void test_progress_and_quiet(void **state)
+{
+    (void)state;
+    char command[1024], with_bar[512], plain[512];
+    snprintf(with_bar, sizeof with_bar, "%s", tmp_path("bar.csv"));
+    snprintf(plain, sizeof plain, "%s", tmp_path("plain.csv"));
+    snprintf(command, sizeof command,
+             "%s train --data %s --epochs 2 --batch-size 16 --metrics %s", CLAE,
+             tmp_path("small.idx"), with_bar);
+    const run_result *r = RUN("/usr/bin/script", "-qec", command, "/dev/null");
+    expect_exit(r, 0);
+    expect_contains(r->out, "\r\033[Kepoch 1/2 [");
+    expect_contains(r->out, "32/32");
+    expect_contains(r->out, "samples/s  ETA ");
+    expect_contains(r->out, "\r\033[Kepoch 2/2  train_loss ");
+
+    r = RUN(CLAE, "train", "--data", tmp_path("small.idx"), "--epochs", "2",
+            "--batch-size", "16", "--metrics", plain);
+    expect_exit(r, 0);
+    assert_null(strstr(r->out, "samples/s"));
+    size_t a_size, b_size;
+    char *a = read_whole(with_bar, &a_size), *b = read_whole(plain, &b_size);
+    char *lines_a[4], *lines_b[4];
+    assert_int_equal(split_lines(a, lines_a, 4), 3);
+    assert_int_equal(split_lines(b, lines_b, 4), 3);
+    for (int i = 1; i < 3; i++) /* epoch, train_loss, val_loss; not seconds */
+        assert_memory_equal(lines_a[i], lines_b[i],
+                            (size_t)(strrchr(lines_a[i], ',') - lines_a[i]));
+    free(a);
+    free(b);
+
+    r = RUN(CLAE, "train", "--data", tmp_path("small.idx"), "--epochs", "1",
+            "--quiet", "--save", tmp_path("quiet.safetensors"));
+    expect_exit(r, 0);
+    assert_string_equal(r->out, "");
+    assert_true(file_exists(tmp_path("quiet.safetensors")));
+}
+
 /* An IDX file of n labels, label i = i % classes. */
 static void write_labels(const char *name, uint32_t n, unsigned classes)
 {
@@ -1340,6 +1381,7 @@ int main(void)
         cmocka_unit_test(test_pictures),
         cmocka_unit_test(test_info),
         cmocka_unit_test(test_scale_kept),
+        cmocka_unit_test(test_progress_and_quiet),
         cmocka_unit_test(test_train_without_validation),
         cmocka_unit_test(test_training_flags_run),
         cmocka_unit_test(test_version),

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 
@@ -61,6 +62,8 @@ static const char help[] =
     "output:\n"
     "  --metrics F.csv       epoch,train_loss,val_loss,seconds per epoch\n"
     "  --save F              the trained model (safetensors)\n"
+    "  --quiet               print nothing but errors and warnings (on a\n"
+    "                        terminal there is otherwise a progress bar)\n"
     "  --profile             after each epoch, where its time went: CLBlast\n"
     "                        GEMMs, each own kernel family, transfers, host\n"
     DATA_HELP
@@ -74,6 +77,7 @@ enum {
     OPT_SAVE, OPT_PROFILE, OPT_MOMENTUM, OPT_NESTEROV, OPT_WEIGHT_DECAY,
     OPT_RHO, OPT_LR_SCHEDULE, OPT_LR_STEP_EPOCHS, OPT_LR_GAMMA, OPT_CLIP_NORM,
     OPT_L1, OPT_L2, OPT_PATIENCE, OPT_MIN_DELTA, OPT_LABELS, OPT_CLASS,
+    OPT_QUIET,
 };
 
 static const struct option options[] = {
@@ -97,6 +101,7 @@ static const struct option options[] = {
     {"metrics", required_argument, NULL, OPT_METRICS},
     {"save", required_argument, NULL, OPT_SAVE},
     {"profile", no_argument, NULL, OPT_PROFILE},
+    {"quiet", no_argument, NULL, OPT_QUIET},
     {"momentum", required_argument, NULL, OPT_MOMENTUM},
     {"nesterov", no_argument, NULL, OPT_NESTEROV},
     {"weight-decay", required_argument, NULL, OPT_WEIGHT_DECAY},
@@ -119,6 +124,7 @@ static const struct option options[] = {
 typedef struct {
     cli_common common;
     const char *data, *val, *arch, *model, *metrics, *save, *labels;
+    int quiet;
     long class_k; /* --class; -1: none */
     float val_split;
     size_t hidden[MAX_HIDDEN], hidden_count;
@@ -293,6 +299,7 @@ static int parse_option(train_args *a, int opt, const char *arg)
     case OPT_METRICS: a->metrics = arg; break;
     case OPT_SAVE: a->save = arg; break;
     case OPT_PROFILE: a->common.context.profile = 1; break;
+    case OPT_QUIET: a->quiet = 1; break;
     default: return cli_common_option(&a->common, opt, arg);
     }
     return 0;
@@ -407,6 +414,8 @@ static clae_status split_off(clae_data *data, float fraction, clae_data **val)
 typedef struct {
     clae_context *ctx;
     unsigned epochs;
+    int quiet;
+    int bar_shown; /* the progress bar is on the terminal's last line */
     const char *metrics_path;
     char *csv;
     size_t csv_len, csv_cap;
@@ -446,13 +455,34 @@ static void print_profile(const clae_profile *p, double seconds)
     printf("\n");
 }
 
+/* The terminal's progress bar, redrawn in place:
+ * epoch 3/10 [#########---------------]  104/235  61204 samples/s  ETA 0.6 s  loss 0.2893 */
+static void on_progress(void *user, const clae_progress *p)
+{
+    reporter *r = user;
+    enum { WIDTH = 24 };
+    char bar[WIDTH + 1];
+    size_t filled = p->batch * WIDTH / p->batches;
+    for (size_t i = 0; i < WIDTH; i++) bar[i] = i < filled ? '#' : '-';
+    bar[WIDTH] = '\0';
+    double eta = p->seconds / (double)p->batch * (double)(p->batches - p->batch);
+    printf("\r\033[Kepoch %u/%u [%s]  %zu/%zu  %.0f samples/s  ETA %.1f s  "
+           "loss %.4g", p->epoch, r->epochs, bar, p->batch, p->batches,
+           p->samples_per_second, eta, p->running_loss);
+    fflush(stdout);
+    r->bar_shown = 1;
+}
+
 static int on_epoch(void *user, const clae_epoch_metrics *m)
 {
     reporter *r = user;
     char val[32] = "", line[160];
     if (!isnan(m->val_loss)) snprintf(val, sizeof val, "%.6g", m->val_loss);
-    printf("epoch %u/%u  train_loss %.6g  val_loss %s  seconds %.2f\n", m->epoch,
-           r->epochs, m->train_loss, *val ? val : "-", m->seconds);
+    if (r->bar_shown) printf("\r\033[K");
+    r->bar_shown = 0;
+    if (!r->quiet)
+        printf("epoch %u/%u  train_loss %.6g  val_loss %s  seconds %.2f\n",
+               m->epoch, r->epochs, m->train_loss, *val ? val : "-", m->seconds);
     if (m->profile) print_profile(m->profile, m->seconds);
     fflush(stdout);
     if (!r->metrics_path) return 0;
@@ -504,11 +534,18 @@ int cmd_train(int argc, char **argv)
     csv_append(&r, "epoch,train_loss,val_loss,seconds\n");
     a.train.on_epoch = on_epoch;
     a.train.user = &r;
+    r.quiet = a.quiet;
+    /* A bar only for somebody watching: not into files, not with --quiet,
+     * not while profiling (its waits would be in the profile). */
+    if (!a.quiet && !a.common.context.profile && isatty(STDOUT_FILENO))
+        a.train.on_progress = on_progress;
     const clae_device_info *dev = clae_context_device(ctx);
-    printf("device %u:%u %s; training on %zu samples", dev->platform_index,
-           dev->device_index, dev->name, train->n);
-    if (val) printf(", validating on %zu", val->n);
-    printf("\n");
+    if (!a.quiet) {
+        printf("device %u:%u %s; training on %zu samples", dev->platform_index,
+               dev->device_index, dev->name, train->n);
+        if (val) printf(", validating on %zu", val->n);
+        printf("\n");
+    }
     status = clae_train(model, train, val, &a.train);
     if (status == CLAE_SUCCESS) status = r.write_status;
     if (status) goto fail;
@@ -517,7 +554,7 @@ int cmd_train(int argc, char **argv)
                (double)clae_device_memory_peak(ctx) / (1024.0 * 1024.0));
     if (a.save) {
         if ((status = clae_model_save(model, a.save))) goto fail;
-        printf("saved %s\n", a.save);
+        if (!a.quiet) printf("saved %s\n", a.save);
     }
     goto done;
 fail:
