@@ -2,7 +2,7 @@
 # `make test` sets up, builds and runs the test suites.
 
 CC ?= cc
-PKGS = OpenCL clblast zlib libcjson libpng
+PKGS = OpenCL clblast zlib libcjson libpng cairo
 CFLAGS ?= -O2 -g
 CLAE_CFLAGS = -std=c11 -D_POSIX_C_SOURCE=200809L -DCL_TARGET_OPENCL_VERSION=120 -Wall -Wextra -Iinclude -Isrc \
 	$(shell pkg-config --cflags $(PKGS)) \
@@ -12,6 +12,7 @@ LIBS = $(shell pkg-config --libs $(PKGS)) -lcsv -lm
 TEST_LIBS = $(shell pkg-config --libs cmocka)
 
 B = build
+FASHION = /usr/share/datasets/fashion-mnist
 LIB_SRC = $(wildcard src/*.c)
 CLI_SRC = $(wildcard src/cli/*.c)
 CL_SRC = $(wildcard cl/*.cl)
@@ -24,7 +25,7 @@ REF_OBJ = $(patsubst %.c,$(B)/%.o,$(wildcard tests/ref/*.c))
 # Debian packages that `make deps` installs when missing; `make bench` adds
 # the PyTorch side.
 DEBIAN_PACKAGES = gcc make pkg-config ocl-icd-opencl-dev opencl-headers \
-	pocl-opencl-icd libclblast-dev libcmocka-dev zlib1g-dev libcjson-dev libcsv-dev libpng-dev \
+	pocl-opencl-icd libclblast-dev libcmocka-dev zlib1g-dev libcjson-dev libcsv-dev libpng-dev libcairo2-dev fonts-dejavu-core \
 	dataset-fashion-mnist clinfo oclgrind python3-numpy
 BENCH_PACKAGES = python3-torch python3-numpy libopenblas0-pthread
 
@@ -42,6 +43,9 @@ run: deps
 		--metrics $(B)/reference-metrics.csv
 	$(B)/clae reconstruct --load $(B)/reference.safetensors \
 		--out $(B)/reconstructions.png
+	$(B)/clae plot --metrics $(B)/reference-metrics.csv --out $(B)/loss.png
+	$(B)/clae plot-codes --load $(B)/reference.safetensors \
+		--labels $(FASHION)/t10k-labels-idx1-ubyte.gz --out $(B)/codes.png
 
 test: deps
 	@$(MAKE) --no-print-directory check

@@ -509,6 +509,28 @@ clae_status clae_png_write_grid(clae_context *context, const char *path,
                                 const float *images, size_t count,
                                 const clae_image_shape *shape, size_t columns);
 
+/* ===== Charts =========================================================== */
+
+/* Reads the train_loss and val_loss columns (NaN where empty) of a
+ * metrics CSV as clae train --metrics writes it; both malloc'ed. */
+clae_status clae_metrics_load(clae_context *context, const char *path,
+                              double **train, double **val, size_t *epochs);
+
+/* Train and validation loss per epoch (val may be NULL, its NaN entries
+ * are gaps) as a line chart, PNG, atomically. */
+clae_status clae_plot_losses(clae_context *context, const char *path,
+                             const double *train, const double *val,
+                             size_t epochs);
+/* n points (x, y pairs) as a scatter coloured by labels (NULL: one
+ * colour), axes named "<axis> 1" and "<axis> 2"; PNG, atomically. */
+clae_status clae_plot_codes(clae_context *context, const char *path,
+                            const float *points, size_t n, const int *labels,
+                            const char *axis);
+/* out (n x 2) = the n points of k features (x, n x k) projected on their
+ * first two principal components (centred). */
+clae_status clae_principal_components(clae_context *context, const float *x,
+                                      size_t n, size_t k, float *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,9 +1,11 @@
 /* Numeric CSV files through libcsv: one sample a row, every row the same
- * number of fields, each a number; a first row that is not all numbers is
- * a header and skipped. */
+ * number of fields, each a number (or, where asked, empty: NaN); a first
+ * row that is not all numbers is a header and skipped. Also the metrics
+ * CSV that clae train writes. */
 #include <csv.h>
 #include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,7 @@ typedef struct {
     size_t width;      /* fields of the first data row; 0 before it */
     size_t row_start;  /* count at the current row's first field */
     int header;        /* the first row was a header */
+    int empty_is_nan;
     int header_row;    /* the current row has a field that is no number */
     char error[160];   /* the first problem found; "" while none */
 } csv_state;
@@ -50,6 +53,10 @@ static void on_field(void *text, size_t len, void *user)
         s->capacity = cap;
     }
     s->fields++;
+    if (s->empty_is_nan && s->row > 0 && (!text || !*(const char *)text)) {
+        s->values[s->count++] = NAN;
+        return;
+    }
     if (!parse_value(text ? text : "", &s->values[s->count])) {
         if (s->row > 0)
             snprintf(s->error, sizeof s->error,
@@ -83,11 +90,11 @@ static void on_row_end(int terminator, void *user)
 }
 
 clae_status clae__csv_read(clae_context *ctx, const char *path,
-                           clae_data **out)
+                           int empty_is_nan, clae_data **out)
 {
     clae_status status = CLAE_SUCCESS;
     struct csv_parser parser;
-    csv_state s = {0};
+    csv_state s = {.empty_is_nan = empty_is_nan};
     clae_data *data = NULL;
     *out = NULL;
     FILE *f = fopen(path, "rb");
@@ -128,5 +135,33 @@ clae_status clae__csv_read(clae_context *ctx, const char *path,
     }
     free(s.values);
     clae_data_free(data);
+    return status;
+}
+
+clae_status clae_metrics_load(clae_context *ctx, const char *path,
+                              double **train, double **val, size_t *epochs)
+{
+    clae_data *d = NULL;
+    *train = *val = NULL;
+    *epochs = 0;
+    clae_status status = clae__csv_read(ctx, path, 1, &d);
+    if (status) return status;
+    if (d->d < 4) {
+        status = CLAE_FAIL(ctx, CLAE_ERR_INPUT,
+                           "%s: %zu columns; a metrics file has "
+                           "epoch,train_loss,val_loss,seconds", path, d->d);
+    } else if (!(*train = malloc(d->n * sizeof **train)) ||
+               !(*val = malloc(d->n * sizeof **val))) {
+        free(*train);
+        *train = NULL;
+        status = CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
+    } else {
+        for (size_t i = 0; i < d->n; i++) {
+            (*train)[i] = d->x[i * d->d + 1];
+            (*val)[i] = d->x[i * d->d + 2];
+        }
+        *epochs = d->n;
+    }
+    clae_data_free(d);
     return status;
 }

@@ -29,7 +29,8 @@ int clae__ends_with(const char *s, const char *suffix);
 /* IDX files of min_dims to 4 dimensions: 3 for images, 1 for labels. */
 clae_status clae__idx_read(clae_context *ctx, const char *path,
                            unsigned min_dims, clae_data **data);
+/* empty_is_nan: empty fields (after the header) read as NaN. */
 clae_status clae__csv_read(clae_context *ctx, const char *path,
-                           clae_data **data);
+                           int empty_is_nan, clae_data **data);
 
 #endif

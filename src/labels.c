@@ -49,7 +49,7 @@ clae_status clae_labels_load(clae_context *ctx, const char *path, int **labels,
         return status;
     }
     clae_data *d = NULL;
-    status = clae__ends_with(path, ".csv") ? clae__csv_read(ctx, path, &d)
+    status = clae__ends_with(path, ".csv") ? clae__csv_read(ctx, path, 0, &d)
                                            : clae__idx_read(ctx, path, 1, &d);
     if (status) return status;
     if (d->d != 1)

@@ -893,6 +893,8 @@ static void test_encode_decode(void **state)
     expect_usage_error(r, "--out F is required");
 }
 
+static void write_labels(const char *name, uint32_t n, unsigned classes);
+
 /* The width and height a PNG file's IHDR declares; fails on anything that
  * is not a PNG. */
 static void png_size(const char *path, uint32_t *width, uint32_t *height)
@@ -936,6 +938,26 @@ static void test_pictures(void **state)
     png_size(grid, &width, &height);
     assert_int_equal(width, 2 + 12 * 10); /* 128 codes: ceil(sqrt) = 12 */
     assert_int_equal(height, 2 + 11 * 10);
+
+    /* The charts: the loss curves of the metrics, the codes' scatter. */
+    r = RUN(CLAE, "plot", "--metrics", tmp_path("m.csv"), "--out", grid);
+    expect_exit(r, 0);
+    expect_contains(r->out, "loss of 2 epochs");
+    png_size(grid, &width, &height);
+    assert_true(width == 720 && height == 480);
+    write_labels("pic_labels.idx", 128, 3);
+    r = RUN(CLAE, "plot-codes", "--load", tmp_path("m.safetensors"), "--data",
+            tmp_path("small_val.idx"), "--labels", tmp_path("pic_labels.idx"),
+            "--out", grid);
+    expect_exit(r, 0);
+    expect_contains(r->out, "128 codes of 128 features, their first two "
+                            "principal components, coloured by class");
+    png_size(grid, &width, &height);
+    assert_true(width == 720 && height == 480);
+    r = RUN(CLAE, "plot", "--metrics", tmp_path("small.idx"), "--out",
+            tmp_path("bad.png"));
+    expect_usage_error(r, "small.idx");
+    assert_int_equal(count_with_prefix("bad.png"), 0);
 
     r = RUN(CLAE, "reconstruct", "--load", tmp_path("m.safetensors"), "--out",
             grid, "--n", "0");
@@ -1182,7 +1204,8 @@ static void test_help(void **state)
     (void)state;
     static const char *const commands[] = {"train",  "eval",   "arch",
                                            "encode", "decode", "score",
-                                           "reconstruct", "info"};
+                                           "reconstruct", "info", "plot",
+                                           "plot-codes"};
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++) {
         const run_result *r = RUN(CLAE, commands[i], "--help");
         expect_exit(r, 0);

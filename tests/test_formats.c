@@ -389,6 +389,62 @@ static void test_image_shape(void **state)
     clae_model_destroy(m);
 }
 
+/* Whether any pixel of an RGB picture is within 10 of the colour. */
+static int has_colour(const unsigned char *px, size_t count, int r, int g, int b)
+{
+    for (size_t i = 0; i < count; i++) {
+        const unsigned char *p = px + 3 * i;
+        if (abs(p[0] - r) < 10 && abs(p[1] - g) < 10 && abs(p[2] - b) < 10)
+            return 1;
+    }
+    return 0;
+}
+
+/* A metrics CSV with an empty val_loss column reads as NaN; the loss chart
+ * and the code scatter are 720 x 480 PNGs in the palette's colours. */
+static void test_charts(void **state)
+{
+    clae_context *ctx = test_context(state);
+    char path[512], png[512];
+    tmp_path(path, sizeof path, "m.csv");
+    const char *metrics = "epoch,train_loss,val_loss,seconds\n1,0.5,,1.0\n"
+                          "2,0.4,0.45,1.0\n3,0.3,0.35,1.1\n";
+    test_write_bytes(path, metrics, strlen(metrics));
+    double *train, *val;
+    size_t epochs;
+    assert_int_equal(clae_metrics_load(ctx, path, &train, &val, &epochs),
+                     CLAE_SUCCESS);
+    assert_int_equal(epochs, 3);
+    assert_true(train[0] == 0.5 && train[2] == (double)0.3f); /* read as float */
+    assert_true(isnan(val[0]) && val[1] == (double)0.45f);
+    tmp_path(png, sizeof png, "loss.png");
+    assert_int_equal(clae_plot_losses(ctx, png, train, val, epochs), CLAE_SUCCESS);
+    unsigned width, height, channels;
+    unsigned char *px = read_png(png, &width, &height, &channels);
+    assert_true(width == 720 && height == 480 && channels == 3);
+    assert_true(has_colour(px, (size_t)width * height, 31, 120, 180)); /* train */
+    assert_true(has_colour(px, (size_t)width * height, 255, 127, 14)); /* val */
+    free(px);
+    const double nan3[3] = {NAN, NAN, NAN};
+    assert_int_equal(clae_plot_losses(ctx, png, nan3, NULL, 3), CLAE_ERR_INPUT);
+    free(train);
+    free(val);
+    test_write_bytes(path, "1,2\n", 4);
+    assert_int_equal(clae_metrics_load(ctx, path, &train, &val, &epochs),
+                     CLAE_ERR_INPUT);
+
+    const float points[6] = {0, 0, 1, 1, 2, -1};
+    const int labels[3] = {0, 3, 3};
+    tmp_path(png, sizeof png, "codes.png");
+    assert_int_equal(clae_plot_codes(ctx, png, points, 3, labels, "code"),
+                     CLAE_SUCCESS);
+    px = read_png(png, &width, &height, &channels);
+    assert_true(width == 720 && height == 480);
+    assert_true(has_colour(px, (size_t)width * height, 214, 39, 40)); /* class 3 */
+    assert_false(has_colour(px, (size_t)width * height, 44, 160, 44)); /* not 2 */
+    free(px);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -400,6 +456,7 @@ int main(void)
         cmocka_unit_test(test_csv_bad_files),
         cmocka_unit_test(test_png_grid),
         cmocka_unit_test(test_image_shape),
+        cmocka_unit_test(test_charts),
     };
     return cmocka_run_group_tests(tests, formats_setup, formats_teardown);
 }

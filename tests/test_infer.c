@@ -164,6 +164,32 @@ static void test_anomaly_metrics(void **state)
                      CLAE_ERR_USAGE); /* no normal sample */
 }
 
+/* A 5 x 5 grid on a plane in 4-D, spread 3 along one axis and 1 along
+ * the other (uncorrelated): the two components are those axes (up to
+ * sign), in that order. */
+static void test_principal_components(void **state)
+{
+    clae_context *ctx = test_context(state);
+    enum { N = 25, K = 4 };
+    const double u[K] = {0.5, 0.5, 0.5, 0.5}, v[K] = {0.5, -0.5, 0.5, -0.5};
+    float x[N * K], out[N * 2];
+    double a[N], b[N], mean_a = 0.0, mean_b = 0.0;
+    for (size_t i = 0; i < N; i++) {
+        a[i] = 1.5 * ((double)(i / 5) - 2.0);
+        b[i] = 0.5 * ((double)(i % 5) - 2.0);
+    }
+    for (size_t i = 0; i < N; i++)
+        for (size_t j = 0; j < K; j++)
+            x[i * K + j] = (float)(7.0 + a[i] * u[j] + b[i] * v[j]);
+    assert_int_equal(clae_principal_components(ctx, x, N, K, out), CLAE_SUCCESS);
+    const double sign_a = out[0] * (a[0] - mean_a) > 0 ? 1 : -1,
+                 sign_b = out[1] * (b[0] - mean_b) > 0 ? 1 : -1;
+    for (size_t i = 0; i < N; i++) {
+        assert_true(fabs(out[2 * i] - sign_a * (a[i] - mean_a)) < 1e-3);
+        assert_true(fabs(out[2 * i + 1] - sign_b * (b[i] - mean_b)) < 1e-3);
+    }
+}
+
 /* Fashion-MNIST's test labels (IDX), the same as .npy and CSV; keeping
  * one class. */
 static void test_labels(void **state)
@@ -218,6 +244,7 @@ int main(void)
         cmocka_unit_test(test_decode_refusals),
         cmocka_unit_test(test_anomaly_metrics),
         cmocka_unit_test(test_labels),
+        cmocka_unit_test(test_principal_components),
     };
     return cmocka_run_group_tests(tests, test_open_context, test_close_context);
 }

@@ -101,13 +101,14 @@ typedef struct {
  * through command_option (returning 0 or an exit code) the command's own,
  * numbered from OPT_FIRST_COMMAND_OPTION. Returns 0, or the exit code
  * after saying why; r->common.help is set for --help. data defaults to
- * data_default (NULL: required, named data_flag in messages); --out is
- * required when out_required. */
+ * data_default (NULL: required, named data_flag in messages); needs says
+ * which of --load and --out are required. */
+enum { NEEDS_LOAD = 1, NEEDS_OUT = 2 };
 int cli_run_parse(cli_run *r, const char *command, int argc, char **argv,
                   const struct option *options,
                   int (*command_option)(void *user, int opt, const char *arg),
                   void *user, const char *data_default, const char *data_flag,
-                  int out_required);
+                  int needs);
 
 /* Opens the context, loads the model and the data; 0 or the exit code. */
 int cli_run_open(cli_run *r, const char *command);
@@ -138,6 +139,8 @@ int cmd_decode(int argc, char **argv);
 int cmd_score(int argc, char **argv);
 int cmd_reconstruct(int argc, char **argv);
 int cmd_info(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_plot_codes(int argc, char **argv);
 int cmd_arch(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
 

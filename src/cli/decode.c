@@ -32,7 +32,7 @@ int cmd_decode(int argc, char **argv)
     cli_run r = {0};
     float *out = NULL;
     int rc = cli_run_parse(&r, "decode", argc, argv, options, NULL, NULL, NULL,
-                           "--codes", 1);
+                           "--codes", NEEDS_LOAD | NEEDS_OUT);
     if (rc || r.common.help) {
         if (r.common.help) fputs(help, stdout);
         return rc;

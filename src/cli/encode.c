@@ -34,7 +34,7 @@ int cmd_encode(int argc, char **argv)
     float *codes = NULL;
     double loss;
     int rc = cli_run_parse(&r, "encode", argc, argv, options, NULL, NULL,
-                           FASHION_TEST, "--data", 1);
+                           FASHION_TEST, "--data", NEEDS_LOAD | NEEDS_OUT);
     if (rc || r.common.help) {
         if (r.common.help) fputs(help, stdout);
         return rc;

@@ -40,7 +40,7 @@ int cmd_eval(int argc, char **argv)
     int noisy = 0;
     double loss, noisy_loss = 0.0;
     int rc = cli_run_parse(&r, "eval", argc, argv, options, eval_option,
-                           &noisy, FASHION_TEST, "--data", 0);
+                           &noisy, FASHION_TEST, "--data", NEEDS_LOAD);
     if (rc || r.common.help) {
         if (r.common.help) fputs(help, stdout);
         return rc;

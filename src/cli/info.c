@@ -65,7 +65,7 @@ int cmd_info(int argc, char **argv)
 {
     cli_run r = {0};
     int rc = cli_run_parse(&r, "info", argc, argv, options, NULL, NULL, "",
-                           "--data", 0);
+                           "--data", NEEDS_LOAD);
     if (rc || r.common.help) {
         if (r.common.help) fputs(help, stdout);
         return rc;

@@ -18,6 +18,9 @@ static const struct {
                                      "reconstructions (PNG)"},
     {"score", cmd_score, "each sample's reconstruction error (anomaly "
                          "score), ROC AUC against labels"},
+    {"plot", cmd_plot, "train and validation loss per epoch (PNG chart)"},
+    {"plot-codes", cmd_plot_codes, "a scatter of the codes of a data set "
+                                   "(PNG chart)"},
     {"info", cmd_info, "what a model file holds: spec, layers, training"},
     {"arch", cmd_arch, "list the preset models, or print one as a spec"},
     {"tune", cmd_tune, "find faster GEMM parameters for the device and "

@@ -52,7 +52,7 @@ int cmd_reconstruct(int argc, char **argv)
     float *recon = NULL, *tiles = NULL;
     clae_image_shape shape;
     int rc = cli_run_parse(&r, "reconstruct", argc, argv, options, grid_option,
-                           &g, FASHION_TEST, "--data", 1);
+                           &g, FASHION_TEST, "--data", NEEDS_LOAD | NEEDS_OUT);
     if (rc || r.common.help) {
         if (r.common.help) fputs(help, stdout);
         return rc;

@@ -8,7 +8,7 @@ int cli_run_parse(cli_run *r, const char *command, int argc, char **argv,
                   const struct option *options,
                   int (*command_option)(void *user, int opt, const char *arg),
                   void *user, const char *data_default, const char *data_flag,
-                  int out_required)
+                  int needs)
 {
     int opt, rc;
     r->batch = 256;
@@ -37,9 +37,10 @@ int cli_run_parse(cli_run *r, const char *command, int argc, char **argv,
     if (r->common.help) return 0;
     if (optind < argc)
         return cli_usage_error(command, "unexpected argument '%s'", argv[optind]);
-    if (!r->load) return cli_usage_error(command, "--load F is required");
+    if ((needs & NEEDS_LOAD) && !r->load)
+        return cli_usage_error(command, "--load F is required");
     if (!r->data) return cli_usage_error(command, "%s F is required", data_flag);
-    if (out_required && !r->out)
+    if ((needs & NEEDS_OUT) && !r->out)
         return cli_usage_error(command, "--out F is required");
     return cli_check_output(command, "--out", r->out);
 }

@@ -192,7 +192,7 @@ int cmd_score(int argc, char **argv)
     double threshold = INFINITY;
     size_t flagged = 0;
     int rc = cli_run_parse(&r, "score", argc, argv, options, score_option, &a,
-                           FASHION_TEST, "--data", 1);
+                           FASHION_TEST, "--data", NEEDS_LOAD | NEEDS_OUT);
     if (rc || r.common.help) {
         if (r.common.help) fputs(help, stdout);
         return rc;
