@@ -98,6 +98,7 @@ const char *clae_activation_name(clae_activation act);
 clae_status clae_activation_parse(const char *name, clae_activation *out);
 const char *clae_loss_name(clae_loss loss);
 clae_status clae_loss_parse(const char *name, clae_loss *out);
+const char *clae_optimizer_name(clae_optimizer optimizer);
 clae_status clae_optimizer_parse(const char *name, clae_optimizer *out);
 /* "constant", "step", "cosine". */
 clae_status clae_lr_schedule_parse(const char *name, clae_lr_schedule *out);
@@ -400,6 +401,10 @@ size_t clae_model_param_count(const clae_model *model);
 
 /* Safetensors files; writes are atomic (temporary file, fsync, rename). */
 clae_status clae_model_save(clae_model *model, const char *path);
+/* The same plus the optimizer's state (its moments, after the model's
+ * tensors): clae_model_load of a checkpoint and clae_train with the same
+ * optimizer continue the run exactly where it stopped. */
+clae_status clae_model_save_checkpoint(clae_model *model, const char *path);
 clae_status clae_model_load(clae_context *context, const char *path,
                             clae_model **model);
 

@@ -139,6 +139,8 @@ void clae_model_destroy(clae_model *m)
     if (!m) return;
     clae__release_mem(&m->params);
     clae__release_mem(&m->state);
+    clae__release_mem(&m->moment1);
+    clae__release_mem(&m->moment2);
     clae__spec_free(&m->spec);
     free(m->spec_text);
     free(m->train_data);

@@ -89,6 +89,12 @@ struct clae_model {
     size_t param_count, state_count;
     cl_mem params;
     cl_mem state; /* NULL when no layer keeps state */
+    /* Optimizer state, kept from one training run to the next and saved in
+     * checkpoints: the first and second moments (Adam's m and v, SGD's
+     * momentum buffer as moment1, RMSprop's v as moment2; NULL when the
+     * optimizer keeps none) of the optimizer moments_of. */
+    cl_mem moment1, moment2;
+    clae_optimizer moments_of;
     clae_loss_kernel loss_kernel;
     char *train_data, *train_labels; /* see clae_train_source */
     int train_class;

@@ -3,11 +3,12 @@
  * range, then the data. Tensors are each layer's, named as torch.nn's:
  * layers.<i>.weight [O, I] and layers.<i>.bias [O] of a dense layer,
  * layers.<i>.weight, .bias, .running_mean, .running_var of a batchnorm;
- * __metadata__ holds the spec text and the training counters. The data
- * section is the flat parameter buffer followed by the state buffer. */
+ * a checkpoint adds the optimizer's moments, optimizer.moment1 and
+ * optimizer.moment2 [parameters]. __metadata__ holds the spec text and
+ * what src/model_meta.c writes. The data section is the flat parameter
+ * buffer, the state buffer, then the moments. */
 #include <cjson/cJSON.h>
 #include <errno.h>
-#include <math.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,27 +16,78 @@
 
 #include "files.h"
 #include "model.h"
+#include "model_meta.h"
 
 #define MAX_HEADER_BYTES (64u << 20)
 
-static size_t tensor_count(const clae_tensor *t)
+/* A tensor as the file holds it: its name, shape and where its data
+ * begins in the data section, in floats. */
+typedef struct {
+    char name[64];
+    size_t shape[2];
+    int dims;
+    size_t begin;
+} file_tensor;
+
+static size_t count_of(const file_tensor *t)
 {
     return t->dims == 2 ? t->shape[0] * t->shape[1] : t->shape[0];
 }
 
-/* Where a tensor starts in the data section, in floats. */
-static size_t tensor_begin(const clae_model *m, const clae_tensor *t)
+/* The model's device buffers in data-section order, and their floats:
+ * parameters, state, and with the optimizer its moments (the NULL ones
+ * take no room). */
+static size_t data_buffers(const clae_model *m, int with_optimizer,
+                           cl_mem buffers[4], size_t counts[4])
 {
-    return t->in_state ? m->param_count + t->off : t->off;
+    buffers[0] = m->params, counts[0] = m->param_count;
+    buffers[1] = m->state, counts[1] = m->state_count;
+    buffers[2] = with_optimizer ? m->moment1 : NULL;
+    buffers[3] = with_optimizer ? m->moment2 : NULL;
+    counts[2] = buffers[2] ? m->param_count : 0;
+    counts[3] = buffers[3] ? m->param_count : 0;
+    return counts[0] + counts[1] + counts[2] + counts[3];
 }
 
-static int add_tensor(cJSON *root, const clae_model *m, size_t layer,
-                      const clae_tensor *tensor)
+/* Every tensor of the file, malloc'ed: the layers', then the moments. */
+static file_tensor *file_tensors(const clae_model *m, int with_optimizer,
+                                 size_t *count)
 {
-    char name[64];
-    size_t begin = tensor_begin(m, tensor), count = tensor_count(tensor);
-    snprintf(name, sizeof name, "layers.%zu.%s", layer, tensor->name);
-    cJSON *t = cJSON_AddObjectToObject(root, name);
+    file_tensor *out = calloc(m->count * CLAE_MAX_LAYER_TENSORS + 2, sizeof *out);
+    size_t n = 0;
+    if (!out) return NULL;
+    for (size_t i = 0; i < m->count; i++) {
+        clae_tensor t[CLAE_MAX_LAYER_TENSORS];
+        size_t k = m->layers[i].ops->tensors(m, &m->layers[i], t);
+        for (size_t j = 0; j < k; j++, n++) {
+            snprintf(out[n].name, sizeof out[n].name, "layers.%zu.%s", i, t[j].name);
+            out[n].shape[0] = t[j].shape[0];
+            out[n].shape[1] = t[j].shape[1];
+            out[n].dims = t[j].dims;
+            out[n].begin = t[j].in_state ? m->param_count + t[j].off : t[j].off;
+        }
+    }
+    cl_mem buffers[4];
+    size_t counts[4];
+    data_buffers(m, with_optimizer, buffers, counts);
+    size_t begin = counts[0] + counts[1];
+    for (int k = 2; k < 4; k++)
+        if (buffers[k]) {
+            snprintf(out[n].name, sizeof out[n].name, "optimizer.moment%d", k - 1);
+            out[n].shape[0] = m->param_count;
+            out[n].dims = 1;
+            out[n].begin = begin;
+            begin += counts[k];
+            n++;
+        }
+    *count = n;
+    return out;
+}
+
+static int add_tensor(cJSON *root, const file_tensor *tensor)
+{
+    size_t begin = tensor->begin, count = count_of(tensor);
+    cJSON *t = cJSON_AddObjectToObject(root, tensor->name);
     cJSON *s = t ? cJSON_AddArrayToObject(t, "shape") : NULL;
     cJSON *o = t ? cJSON_AddArrayToObject(t, "data_offsets") : NULL;
     if (!o || !cJSON_AddStringToObject(t, "dtype", "F32")) return 0;
@@ -47,51 +99,19 @@ static int add_tensor(cJSON *root, const clae_model *m, size_t layer,
 }
 
 /* The JSON header, padded with spaces to a multiple of 8 bytes. */
-static char *make_header(const clae_model *m, size_t *size)
+static char *make_header(const clae_model *m, int with_optimizer, size_t *size)
 {
-    char number[32];
+    size_t count = 0;
+    file_tensor *tensors = file_tensors(m, with_optimizer, &count);
     cJSON *root = cJSON_CreateObject();
     cJSON *meta = cJSON_AddObjectToObject(root, "__metadata__");
-    int ok = meta && cJSON_AddStringToObject(meta, "format", "clae") &&
+    int ok = tensors && meta &&
+             cJSON_AddStringToObject(meta, "format", "clae") &&
              cJSON_AddStringToObject(meta, "clae_version", clae_version()) &&
-             cJSON_AddStringToObject(meta, "spec", m->spec_text);
-    snprintf(number, sizeof number, "%u", m->epoch);
-    ok = ok && cJSON_AddStringToObject(meta, "epoch", number);
-    snprintf(number, sizeof number, "%" PRIu64, m->step);
-    ok = ok && cJSON_AddStringToObject(meta, "step", number);
-    snprintf(number, sizeof number, "%" PRIu64, m->init_seed);
-    ok = ok && cJSON_AddStringToObject(meta, "init_seed", number);
-    if (m->device) {
-        snprintf(number, sizeof number, "%" PRIu64, m->train_seed);
-        ok = ok && cJSON_AddStringToObject(meta, "train_seed", number) &&
-             cJSON_AddStringToObject(meta, "device", m->device);
-    }
-    if (!isnan(m->train_loss)) {
-        snprintf(number, sizeof number, "%.9g", m->train_loss);
-        ok = ok && cJSON_AddStringToObject(meta, "train_loss", number);
-    }
-    if (!isnan(m->val_loss)) {
-        snprintf(number, sizeof number, "%.9g", m->val_loss);
-        ok = ok && cJSON_AddStringToObject(meta, "val_loss", number);
-    }
-    if (m->train_data)
-        ok = ok && cJSON_AddStringToObject(meta, "train_data", m->train_data);
-    if (m->train_scale > 0.0f) {
-        snprintf(number, sizeof number, "%.9g", (double)m->train_scale);
-        ok = ok && cJSON_AddStringToObject(meta, "scale", number);
-    }
-    if (m->train_labels) {
-        snprintf(number, sizeof number, "%d", m->train_class);
-        ok = ok &&
-             cJSON_AddStringToObject(meta, "train_labels", m->train_labels) &&
-             cJSON_AddStringToObject(meta, "train_class", number);
-    }
-    for (size_t i = 0; ok && i < m->count; i++) {
-        clae_tensor tensors[CLAE_MAX_LAYER_TENSORS];
-        size_t count = m->layers[i].ops->tensors(m, &m->layers[i], tensors);
-        for (size_t t = 0; ok && t < count; t++)
-            ok = add_tensor(root, m, i, &tensors[t]);
-    }
+             cJSON_AddStringToObject(meta, "spec", m->spec_text) &&
+             clae__meta_write(meta, m, with_optimizer);
+    for (size_t t = 0; ok && t < count; t++) ok = add_tensor(root, &tensors[t]);
+    free(tensors);
     char *json = ok ? cJSON_PrintUnformatted(root) : NULL;
     cJSON_Delete(root);
     if (!json) return NULL;
@@ -107,33 +127,33 @@ static char *make_header(const clae_model *m, size_t *size)
     return header;
 }
 
-clae_status clae_model_save(clae_model *m, const char *path)
+static clae_status save(clae_model *m, const char *path, int with_optimizer)
 {
     clae_status status = CLAE_SUCCESS;
     clae_context *ctx = m->ctx;
     clae_atomic_file af = {0};
-    size_t header_size = 0, param_bytes = m->param_count * sizeof(float),
-           bytes = param_bytes + m->state_count * sizeof(float);
-    char *header = make_header(m, &header_size);
-    float *params = malloc(bytes);
-    if (!header || !params) {
+    cl_mem buffers[4];
+    size_t counts[4], header_size = 0;
+    const size_t bytes = data_buffers(m, with_optimizer, buffers, counts) *
+                         sizeof(float);
+    char *header = make_header(m, with_optimizer, &header_size);
+    float *data = malloc(bytes), *at = data;
+    if (!header || !data) {
         status = CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
         goto fail;
     }
-    CL_CHECK(ctx, clEnqueueReadBuffer(ctx->queue, m->params, CL_TRUE, 0,
-                                      param_bytes, params, 0, NULL, NULL));
-    if (m->state)
-        CL_CHECK(ctx, clEnqueueReadBuffer(ctx->queue, m->state, CL_TRUE, 0,
-                                          bytes - param_bytes,
-                                          params + m->param_count, 0, NULL,
-                                          NULL));
+    for (int k = 0; k < 4; at += counts[k++])
+        if (buffers[k])
+            CL_CHECK(ctx, clEnqueueReadBuffer(ctx->queue, buffers[k], CL_TRUE, 0,
+                                              counts[k] * sizeof(float), at, 0,
+                                              NULL, NULL));
     unsigned char size_le[8];
     for (int i = 0; i < 8; i++)
         size_le[i] = (unsigned char)((uint64_t)header_size >> (8 * i));
     CLAE_TRY(clae__atomic_begin(ctx, path, &af));
     if (fwrite(size_le, 1, 8, af.f) != 8 ||
         fwrite(header, 1, header_size, af.f) != header_size ||
-        fwrite(params, 1, bytes, af.f) != bytes) {
+        fwrite(data, 1, bytes, af.f) != bytes) {
         status = CLAE_FAIL(ctx, CLAE_ERR_IO, "%s: %s", path, strerror(errno));
         goto fail;
     }
@@ -141,8 +161,18 @@ clae_status clae_model_save(clae_model *m, const char *path)
 fail:
     clae__atomic_abort(&af);
     free(header);
-    free(params);
+    free(data);
     return status;
+}
+
+clae_status clae_model_save(clae_model *m, const char *path)
+{
+    return save(m, path, 0);
+}
+
+clae_status clae_model_save_checkpoint(clae_model *m, const char *path)
+{
+    return save(m, path, 1);
 }
 
 #define BAD_MODEL(...)                                                       \
@@ -153,28 +183,23 @@ fail:
 
 /* Checks one tensor's entry and copies its data into dst. */
 static clae_status read_tensor(clae_context *ctx, const char *path,
-                               const cJSON *root, size_t layer,
-                               const clae_tensor *tensor,
+                               const cJSON *root, const file_tensor *tensor,
                                const unsigned char *data, size_t data_size,
                                float *dst)
 {
     clae_status status = CLAE_SUCCESS;
-    char name[64];
-    const size_t *shape = tensor->shape;
-    const int dims = tensor->dims;
-    snprintf(name, sizeof name, "layers.%zu.%s", layer, tensor->name);
+    const char *name = tensor->name;
     const cJSON *t = cJSON_GetObjectItemCaseSensitive(root, name);
     if (!cJSON_IsObject(t)) BAD_MODEL("%s: tensor %s is missing", path, name);
     const cJSON *dtype = cJSON_GetObjectItemCaseSensitive(t, "dtype");
     if (!cJSON_IsString(dtype) || strcmp(dtype->valuestring, "F32") != 0)
         BAD_MODEL("%s: tensor %s is not F32", path, name);
     const cJSON *s = cJSON_GetObjectItemCaseSensitive(t, "shape");
-    size_t count = 1;
-    int ok = cJSON_IsArray(s) && cJSON_GetArraySize(s) == dims;
-    for (int i = 0; ok && i < dims; i++) {
+    const size_t count = count_of(tensor);
+    int ok = cJSON_IsArray(s) && cJSON_GetArraySize(s) == tensor->dims;
+    for (int i = 0; ok && i < tensor->dims; i++) {
         const cJSON *v = cJSON_GetArrayItem(s, i);
-        ok = cJSON_IsNumber(v) && v->valuedouble == (double)shape[i];
-        count *= shape[i];
+        ok = cJSON_IsNumber(v) && v->valuedouble == (double)tensor->shape[i];
     }
     if (!ok)
         BAD_MODEL("%s: tensor %s does not have the shape the spec implies",
@@ -191,10 +216,27 @@ fail:
     return status;
 }
 
-static const char *meta_string(const cJSON *meta, const char *key)
+/* A checkpoint's moments: buffers for those the file holds, for the
+ * optimizer its metadata names. */
+static clae_status make_moments(clae_context *ctx, const char *path,
+                                const cJSON *root, const cJSON *meta,
+                                clae_model *m)
 {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(meta, key);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
+    clae_status status = CLAE_SUCCESS;
+    const char *name = clae__meta_string(meta, "optimizer");
+    if (!name) return CLAE_SUCCESS; /* a model file, not a checkpoint */
+    if (clae_optimizer_parse(name, &m->moments_of))
+        BAD_MODEL("%s: unknown optimizer '%s' in __metadata__", path, name);
+    cl_mem *moments[2] = {&m->moment1, &m->moment2};
+    for (int k = 0; k < 2; k++) {
+        char tensor[32];
+        snprintf(tensor, sizeof tensor, "optimizer.moment%d", k + 1);
+        if (cJSON_GetObjectItemCaseSensitive(root, tensor))
+            CLAE_TRY(clae__buffer(ctx, m->param_count * sizeof(float),
+                                  "optimizer moments", moments[k]));
+    }
+fail:
+    return status;
 }
 
 clae_status clae_model_load(clae_context *ctx, const char *path,
@@ -202,7 +244,8 @@ clae_status clae_model_load(clae_context *ctx, const char *path,
 {
     clae_status status = CLAE_SUCCESS;
     cJSON *root = NULL;
-    float *params = NULL;
+    float *values = NULL;
+    file_tensor *tensors = NULL;
     clae_spec spec = {0};
     clae_model *m = NULL;
     size_t size = 0;
@@ -221,7 +264,7 @@ clae_status clae_model_load(clae_context *ctx, const char *path,
     if (!cJSON_IsObject(root))
         BAD_MODEL("%s: the header is not valid JSON", path);
     const cJSON *meta = cJSON_GetObjectItemCaseSensitive(root, "__metadata__");
-    const char *spec_text = meta_string(meta, "spec");
+    const char *spec_text = clae__meta_string(meta, "spec");
     if (!spec_text) BAD_MODEL("%s: no model spec in __metadata__", path);
     if (clae__spec_parse(ctx, spec_text, &spec) != CLAE_SUCCESS) {
         char why[sizeof ctx->last_error]; /* not an argument aliasing it */
@@ -230,55 +273,33 @@ clae_status clae_model_load(clae_context *ctx, const char *path,
     }
     /* The spec gives the layout; the tensors then overwrite the arena. */
     CLAE_TRY(clae__model_build(ctx, &spec, 0, &m));
+    CLAE_TRY(make_moments(ctx, path, root, meta, m));
     const unsigned char *data = file + 8 + header_size;
-    size_t data_size = size - 8 - (size_t)header_size;
-    if (!(params = malloc((m->param_count + m->state_count) * sizeof *params)))
+    const size_t data_size = size - 8 - (size_t)header_size;
+    cl_mem buffers[4];
+    size_t counts[4], count = 0;
+    const size_t floats = data_buffers(m, 1, buffers, counts);
+    if (!(values = malloc(floats * sizeof *values)) ||
+        !(tensors = file_tensors(m, 1, &count)))
         BAD_MODEL("out of host memory");
-    for (size_t i = 0; i < m->count; i++) {
-        clae_tensor tensors[CLAE_MAX_LAYER_TENSORS];
-        size_t count = m->layers[i].ops->tensors(m, &m->layers[i], tensors);
-        for (size_t t = 0; t < count; t++)
-            CLAE_TRY(read_tensor(ctx, path, root, i, &tensors[t], data,
-                                 data_size, params + tensor_begin(m, &tensors[t])));
-    }
-    CL_CHECK(ctx, clEnqueueWriteBuffer(ctx->queue, m->params, CL_TRUE, 0,
-                                       m->param_count * sizeof *params, params,
-                                       0, NULL, NULL));
-    if (m->state)
-        CL_CHECK(ctx, clEnqueueWriteBuffer(ctx->queue, m->state, CL_TRUE, 0,
-                                           m->state_count * sizeof *params,
-                                           params + m->param_count, 0, NULL,
-                                           NULL));
-    const char *epoch = meta_string(meta, "epoch"), *step = meta_string(meta, "step");
-    if (epoch) m->epoch = (unsigned)strtoul(epoch, NULL, 10);
-    if (step) m->step = strtoull(step, NULL, 10);
-    const char *init_seed = meta_string(meta, "init_seed"),
-               *train_seed = meta_string(meta, "train_seed"),
-               *device = meta_string(meta, "device"),
-               *train_loss = meta_string(meta, "train_loss"),
-               *val_loss = meta_string(meta, "val_loss");
-    if (init_seed) m->init_seed = strtoull(init_seed, NULL, 10);
-    if (train_seed) m->train_seed = strtoull(train_seed, NULL, 10);
-    if (train_loss) m->train_loss = strtod(train_loss, NULL);
-    if (val_loss) m->val_loss = strtod(val_loss, NULL);
-    if (device && !(m->device = strdup(device)))
-        BAD_MODEL("%s: out of host memory", path);
-    const char *class_k = meta_string(meta, "train_class"),
-               *scale = meta_string(meta, "scale");
-    clae_train_source source = {meta_string(meta, "train_data"),
-                                meta_string(meta, "train_labels"),
-                                class_k ? atoi(class_k) : -1,
-                                scale ? strtof(scale, NULL) : 0.0f};
-    if (!(source.scale >= 0.0f) || !isfinite(source.scale))
-        BAD_MODEL("%s: scale '%s' in __metadata__ is not a number", path, scale);
-    CLAE_TRY(clae_model_set_train_source(m, &source));
+    for (size_t t = 0; t < count; t++)
+        CLAE_TRY(read_tensor(ctx, path, root, &tensors[t], data, data_size,
+                             values + tensors[t].begin));
+    float *at = values;
+    for (int k = 0; k < 4; at += counts[k++])
+        if (buffers[k])
+            CL_CHECK(ctx, clEnqueueWriteBuffer(ctx->queue, buffers[k], CL_TRUE,
+                                               0, counts[k] * sizeof(float), at,
+                                               0, NULL, NULL));
+    CLAE_TRY(clae__meta_read(ctx, path, meta, m));
     *out = m;
     m = NULL;
 fail:
     clae_model_destroy(m);
     clae__spec_free(&spec);
     cJSON_Delete(root);
-    free(params);
+    free(values);
+    free(tensors);
     free(file);
     return status;
 }

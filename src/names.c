@@ -58,6 +58,11 @@ clae_status clae_loss_parse(const char *name, clae_loss *out)
     PARSE_NAME(loss_names, name, out, clae_loss);
 }
 
+const char *clae_optimizer_name(clae_optimizer o)
+{
+    return NAME(optimizer_names, o);
+}
+
 clae_status clae_optimizer_parse(const char *name, clae_optimizer *out)
 {
     PARSE_NAME(optimizer_names, name, out, clae_optimizer);

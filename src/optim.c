@@ -69,11 +69,21 @@ clae_status clae__optim_create(clae_model *model, const clae_train_options *o,
     CLAE_TRY(check_options(ctx, o));
     optim->o = *o;
     optim->steps_per_epoch = steps_per_epoch;
-    optim->total_steps = steps_per_epoch * o->epochs;
-    if (uses_m(o))
-        CLAE_TRY(zeroed_buffer(ctx, n, "optimizer first moments", &optim->m));
-    if (uses_v(o))
-        CLAE_TRY(zeroed_buffer(ctx, n, "optimizer second moments", &optim->v));
+    optim->total_steps = steps_per_epoch * (model->epoch + o->epochs);
+    if (model->moments_of != o->optimizer || !model->moment1 != !uses_m(o) ||
+        !model->moment2 != !uses_v(o)) {
+        clae__release_mem(&model->moment1);
+        clae__release_mem(&model->moment2);
+        model->moments_of = o->optimizer;
+        if (uses_m(o))
+            CLAE_TRY(zeroed_buffer(ctx, n, "optimizer first moments",
+                                   &model->moment1));
+        if (uses_v(o))
+            CLAE_TRY(zeroed_buffer(ctx, n, "optimizer second moments",
+                                   &model->moment2));
+    }
+    optim->m = model->moment1;
+    optim->v = model->moment2;
     if (o->clip_norm > 0.0f) {
         CLAE_TRY(clae__buffer(ctx, clae__sum_blocks(n) * sizeof(float),
                               "gradient norm sums", &optim->norm_sums));
@@ -88,8 +98,6 @@ fail:
 
 void clae__optim_release(clae_optim *optim)
 {
-    clae__release_mem(&optim->m);
-    clae__release_mem(&optim->v);
     clae__release_mem(&optim->norm_sums);
     clae__release_mem(&optim->scale);
 }
@@ -154,8 +162,8 @@ clae_status clae__optim_step(clae_model *model, clae_optim *optim,
                              cl_mem grads)
 {
     clae_status status = CLAE_SUCCESS;
-    float lr = clae__scheduled_lr(&optim->o, optim->t++,
-                                  optim->steps_per_epoch, optim->total_steps);
+    float lr = clae__scheduled_lr(&optim->o, model->step, optim->steps_per_epoch,
+                                  optim->total_steps);
     model->step++;
     if (optim->o.clip_norm > 0.0f)
         CLAE_TRY(clae__clip_grad_norm(model->ctx, grads, model->param_count,

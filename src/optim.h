@@ -8,17 +8,18 @@
 
 typedef struct {
     clae_train_options o; /* the run's settings */
+    /* The schedule's: the model's steps when this run ends. */
     uint64_t steps_per_epoch, total_steps;
-    uint64_t t; /* steps taken in this run */
-    /* The parameters' layout, zero at start: m the first moment (Adam's m,
-     * SGD's momentum buffer), v the second (Adam's and RMSprop's v). */
+    /* The model's moments (model->moment1 and moment2), borrowed. */
     cl_mem m, v;
     /* Clipping: the squared norm's partial sums and the scale. */
     cl_mem norm_sums, scale;
 } clae_optim;
 
 /* Checks the options' optimizer, schedule and clipping settings and makes
- * the state for a run of steps_per_epoch steps per epoch. */
+ * the state for a run of options->epochs more epochs of steps_per_epoch
+ * steps. The model's moments carry on when they are this optimizer's (a
+ * resumed run), else start at zero. */
 clae_status clae__optim_create(clae_model *model,
                                const clae_train_options *options,
                                uint64_t steps_per_epoch, clae_optim *optim);

@@ -1,0 +1,96 @@
+/* What a model file's __metadata__ says besides the spec: the training
+ * counters and history (clae_model_history), where the data came from
+ * (clae_train_source) and, in a checkpoint, whose optimizer moments it
+ * holds. Every value is a string, as safetensors requires. */
+#include <cjson/cJSON.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model.h"
+#include "model_meta.h"
+
+int clae__meta_write(cJSON *meta, const clae_model *m, int with_optimizer)
+{
+    char number[32];
+    int ok = !with_optimizer ||
+             cJSON_AddStringToObject(meta, "optimizer",
+                                     clae_optimizer_name(m->moments_of));
+    snprintf(number, sizeof number, "%u", m->epoch);
+    ok = ok && cJSON_AddStringToObject(meta, "epoch", number);
+    snprintf(number, sizeof number, "%" PRIu64, m->step);
+    ok = ok && cJSON_AddStringToObject(meta, "step", number);
+    snprintf(number, sizeof number, "%" PRIu64, m->init_seed);
+    ok = ok && cJSON_AddStringToObject(meta, "init_seed", number);
+    if (m->device) {
+        snprintf(number, sizeof number, "%" PRIu64, m->train_seed);
+        ok = ok && cJSON_AddStringToObject(meta, "train_seed", number) &&
+             cJSON_AddStringToObject(meta, "device", m->device);
+    }
+    if (!isnan(m->train_loss)) {
+        snprintf(number, sizeof number, "%.9g", m->train_loss);
+        ok = ok && cJSON_AddStringToObject(meta, "train_loss", number);
+    }
+    if (!isnan(m->val_loss)) {
+        snprintf(number, sizeof number, "%.9g", m->val_loss);
+        ok = ok && cJSON_AddStringToObject(meta, "val_loss", number);
+    }
+    if (m->train_data)
+        ok = ok && cJSON_AddStringToObject(meta, "train_data", m->train_data);
+    if (m->train_scale > 0.0f) {
+        snprintf(number, sizeof number, "%.9g", (double)m->train_scale);
+        ok = ok && cJSON_AddStringToObject(meta, "scale", number);
+    }
+    if (m->train_labels) {
+        snprintf(number, sizeof number, "%d", m->train_class);
+        ok = ok &&
+             cJSON_AddStringToObject(meta, "train_labels", m->train_labels) &&
+             cJSON_AddStringToObject(meta, "train_class", number);
+    }
+    return ok;
+}
+
+const char *clae__meta_string(const cJSON *meta, const char *key)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(meta, key);
+    return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+#define BAD_MODEL(...)                                                       \
+    do {                                                                     \
+        status = CLAE_FAIL(ctx, CLAE_ERR_INPUT, __VA_ARGS__);                \
+        goto fail;                                                           \
+    } while (0)
+
+clae_status clae__meta_read(clae_context *ctx, const char *path,
+                            const cJSON *meta, clae_model *m)
+{
+    clae_status status = CLAE_SUCCESS;
+    const char *epoch = clae__meta_string(meta, "epoch"), *step = clae__meta_string(meta, "step");
+    if (epoch) m->epoch = (unsigned)strtoul(epoch, NULL, 10);
+    if (step) m->step = strtoull(step, NULL, 10);
+    const char *init_seed = clae__meta_string(meta, "init_seed"),
+               *train_seed = clae__meta_string(meta, "train_seed"),
+               *device = clae__meta_string(meta, "device"),
+               *train_loss = clae__meta_string(meta, "train_loss"),
+               *val_loss = clae__meta_string(meta, "val_loss");
+    if (init_seed) m->init_seed = strtoull(init_seed, NULL, 10);
+    if (train_seed) m->train_seed = strtoull(train_seed, NULL, 10);
+    if (train_loss) m->train_loss = strtod(train_loss, NULL);
+    if (val_loss) m->val_loss = strtod(val_loss, NULL);
+    if (device && !(m->device = strdup(device)))
+        BAD_MODEL("%s: out of host memory", path);
+    const char *class_k = clae__meta_string(meta, "train_class"),
+               *scale = clae__meta_string(meta, "scale");
+    clae_train_source source = {clae__meta_string(meta, "train_data"),
+                                clae__meta_string(meta, "train_labels"),
+                                class_k ? atoi(class_k) : -1,
+                                scale ? strtof(scale, NULL) : 0.0f};
+    if (!(source.scale >= 0.0f) || !isfinite(source.scale))
+        BAD_MODEL("%s: scale '%s' in __metadata__ is not a number", path, scale);
+    CLAE_TRY(clae_model_set_train_source(m, &source));
+fail:
+    return status;
+}
