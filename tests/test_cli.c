@@ -1059,6 +1059,64 @@ static void test_progress_and_quiet(void **state)
     assert_true(file_exists(tmp_path("quiet.safetensors")));
 }
 
+/* Training 2 epochs with a checkpoint and resuming it to 4 gives the
+ * metrics and the very model file of 4 epochs in one go: Adam's moments,
+ * the step schedule, the shuffling and dropout's draws all carry on. */
+static void test_resume(void **state)
+{
+    (void)state;
+    char spec[512], ck[512], one[512], two[512], m_one[512], m_two[512];
+    snprintf(spec, sizeof spec, "%s", tmp_path("dropout.txt"));
+    snprintf(ck, sizeof ck, "%s", tmp_path("ck.safetensors"));
+    snprintf(one, sizeof one, "%s", tmp_path("one.safetensors"));
+    snprintf(two, sizeof two, "%s", tmp_path("two.safetensors"));
+    snprintf(m_one, sizeof m_one, "%s", tmp_path("one.csv"));
+    snprintf(m_two, sizeof m_two, "%s", tmp_path("two.csv"));
+    const char *text = "input 64\ndense 32 relu\ndropout 0.25\ndense 64 sigmoid\n";
+    write_whole(spec, text, strlen(text));
+#define SAME_RUN "--data", tmp_path("small.idx"), "--val-split", "0.25", \
+                 "--lr-schedule", "step", "--lr-step-epochs", "1",      \
+                 "--batch-size", "32", "--seed", "9"
+    const run_result *r = RUN(CLAE, "train", SAME_RUN, "--model", spec,
+                              "--epochs", "4", "--metrics", m_one, "--save", one);
+    expect_exit(r, 0);
+    r = RUN(CLAE, "train", SAME_RUN, "--model", spec, "--epochs", "2",
+            "--metrics", m_two, "--checkpoint", ck);
+    expect_exit(r, 0);
+    r = RUN(CLAE, "train", SAME_RUN, "--resume", ck, "--epochs", "4",
+            "--metrics", m_two, "--save", two);
+#undef SAME_RUN
+    expect_exit(r, 0);
+    expect_contains(r->out, "resuming after epoch 2");
+    expect_contains(r->out, "epoch 3/4");
+    size_t a_size, b_size;
+    char *a = read_whole(one, &a_size), *b = read_whole(two, &b_size);
+    assert_int_equal(a_size, b_size);
+    assert_memory_equal(a, b, a_size);
+    free(a);
+    free(b);
+    a = read_whole(m_one, &a_size);
+    b = read_whole(m_two, &b_size);
+    char *lines_a[8], *lines_b[8];
+    assert_int_equal(split_lines(a, lines_a, 8), 5);
+    assert_int_equal(split_lines(b, lines_b, 8), 5);
+    for (int i = 0; i < 5; i++) { /* all but the seconds */
+        char *cut_a = strrchr(lines_a[i], ','), *cut_b = strrchr(lines_b[i], ',');
+        *cut_a = *cut_b = '\0';
+        assert_string_equal(lines_a[i], lines_b[i]);
+    }
+    free(a);
+    free(b);
+
+    r = RUN(CLAE, "train", "--data", tmp_path("small.idx"), "--resume", ck,
+            "--epochs", "2");
+    expect_usage_error(r, "has trained 2 epochs already");
+    r = RUN(CLAE, "train", "--resume", ck, "--arch", "deep");
+    expect_usage_error(r, "--resume takes the model from the checkpoint");
+    r = RUN(CLAE, "train", "--checkpoint-every", "2");
+    expect_usage_error(r, "--checkpoint-every needs --checkpoint");
+}
+
 /* An IDX file of n labels, label i = i % classes. */
 static void write_labels(const char *name, uint32_t n, unsigned classes)
 {
@@ -1405,6 +1463,7 @@ int main(void)
         cmocka_unit_test(test_info),
         cmocka_unit_test(test_scale_kept),
         cmocka_unit_test(test_progress_and_quiet),
+        cmocka_unit_test(test_resume),
         cmocka_unit_test(test_train_without_validation),
         cmocka_unit_test(test_training_flags_run),
         cmocka_unit_test(test_version),

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "train_report.h"
 
 static const char help[] =
     "usage: clae train [OPTIONS]\n"
@@ -62,6 +63,14 @@ static const char help[] =
     "output:\n"
     "  --metrics F.csv       epoch,train_loss,val_loss,seconds per epoch\n"
     "  --save F              the trained model (safetensors)\n"
+    "  --checkpoint F        save a checkpoint (the model and the optimizer's\n"
+    "                        state) to F every --checkpoint-every epochs\n"
+    "  --checkpoint-every N  epochs between checkpoints (default 1)\n"
+    "  --resume F            continue training from the checkpoint F (the\n"
+    "                        model flags come from it; give the data and\n"
+    "                        training flags of the first run): --epochs E\n"
+    "                        counts every epoch, so the run ends after the\n"
+    "                        E-th, as an uninterrupted run would\n"
     "  --quiet               print nothing but errors and warnings (on a\n"
     "                        terminal there is otherwise a progress bar)\n"
     "  --profile             after each epoch, where its time went: CLBlast\n"
@@ -77,7 +86,7 @@ enum {
     OPT_SAVE, OPT_PROFILE, OPT_MOMENTUM, OPT_NESTEROV, OPT_WEIGHT_DECAY,
     OPT_RHO, OPT_LR_SCHEDULE, OPT_LR_STEP_EPOCHS, OPT_LR_GAMMA, OPT_CLIP_NORM,
     OPT_L1, OPT_L2, OPT_PATIENCE, OPT_MIN_DELTA, OPT_LABELS, OPT_CLASS,
-    OPT_QUIET,
+    OPT_QUIET, OPT_CHECKPOINT, OPT_CHECKPOINT_EVERY, OPT_RESUME,
 };
 
 static const struct option options[] = {
@@ -102,6 +111,9 @@ static const struct option options[] = {
     {"save", required_argument, NULL, OPT_SAVE},
     {"profile", no_argument, NULL, OPT_PROFILE},
     {"quiet", no_argument, NULL, OPT_QUIET},
+    {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
+    {"checkpoint-every", required_argument, NULL, OPT_CHECKPOINT_EVERY},
+    {"resume", required_argument, NULL, OPT_RESUME},
     {"momentum", required_argument, NULL, OPT_MOMENTUM},
     {"nesterov", no_argument, NULL, OPT_NESTEROV},
     {"weight-decay", required_argument, NULL, OPT_WEIGHT_DECAY},
@@ -124,6 +136,8 @@ static const struct option options[] = {
 typedef struct {
     cli_common common;
     const char *data, *val, *arch, *model, *metrics, *save, *labels;
+    const char *checkpoint, *resume;
+    size_t checkpoint_every;
     int quiet;
     long class_k; /* --class; -1: none */
     float val_split;
@@ -300,6 +314,14 @@ static int parse_option(train_args *a, int opt, const char *arg)
     case OPT_SAVE: a->save = arg; break;
     case OPT_PROFILE: a->common.context.profile = 1; break;
     case OPT_QUIET: a->quiet = 1; break;
+    case OPT_CHECKPOINT: a->checkpoint = arg; break;
+    case OPT_RESUME: a->resume = arg; break;
+    case OPT_CHECKPOINT_EVERY:
+        if (!cli_parse_size(arg, &a->checkpoint_every) ||
+            a->checkpoint_every == 0 || a->checkpoint_every > 1000000)
+            return cli_usage_error(cmd, "--checkpoint-every: '%s' is not a "
+                                        "positive number of epochs", arg);
+        break;
     default: return cli_common_option(&a->common, opt, arg);
     }
     return 0;
@@ -358,9 +380,17 @@ static int parse_args(int argc, char **argv, train_args *a)
         return cli_usage_error("train", "choose one of --val and --val-split");
     if (!a->labels != (a->class_k < 0))
         return cli_usage_error("train", "--labels and --class go together");
+    if (a->resume && (a->arch || a->model || a->dense_flags))
+        return cli_usage_error("train", "--resume takes the model from the "
+                                        "checkpoint: drop --arch, --model and "
+                                        "the --hidden/--activation/--init/"
+                                        "--loss flags");
+    if (a->checkpoint_every && !a->checkpoint)
+        return cli_usage_error("train", "--checkpoint-every needs --checkpoint F");
     int rc = check_training_flags(a);
     if (rc) return rc;
-    rc = cli_check_output("train", "--save", a->save);
+    if (!rc) rc = cli_check_output("train", "--save", a->save);
+    if (!rc) rc = cli_check_output("train", "--checkpoint", a->checkpoint);
     return rc ? rc : cli_check_output("train", "--metrics", a->metrics);
 }
 
@@ -409,91 +439,6 @@ static clae_status split_off(clae_data *data, float fraction, clae_data **val)
     return CLAE_SUCCESS;
 }
 
-/* Per-epoch reporting: the console line and the metrics CSV, rewritten
- * atomically after every epoch so it is never seen half-written. */
-typedef struct {
-    clae_context *ctx;
-    unsigned epochs;
-    int quiet;
-    int bar_shown; /* the progress bar is on the terminal's last line */
-    const char *metrics_path;
-    char *csv;
-    size_t csv_len, csv_cap;
-    clae_status write_status;
-} reporter;
-
-static void csv_append(reporter *r, const char *line)
-{
-    size_t n = strlen(line);
-    if (r->csv_len + n + 1 > r->csv_cap) {
-        size_t cap = 2 * (r->csv_cap + n + 1);
-        char *grown = realloc(r->csv, cap);
-        if (!grown) return;
-        r->csv = grown;
-        r->csv_cap = cap;
-    }
-    memcpy(r->csv + r->csv_len, line, n + 1);
-    r->csv_len += n;
-}
-
-/* "  profile  gemm 1.85 s 51 %  loss 0.20 s 6 % ...", largest first. */
-static void print_profile(const clae_profile *p, double seconds)
-{
-    int order[CLAE_PROFILE_PARTS];
-    for (int i = 0; i < CLAE_PROFILE_PARTS; i++) {
-        int j = i;
-        for (; j > 0 && p->seconds[order[j - 1]] < p->seconds[i]; j--)
-            order[j] = order[j - 1];
-        order[j] = i;
-    }
-    printf("  profile");
-    for (int i = 0; i < CLAE_PROFILE_PARTS; i++) {
-        double s = p->seconds[order[i]];
-        printf("  %s %.3f s %.0f %%", clae_profile_part_name(order[i]), s,
-               seconds > 0.0 ? 100.0 * s / seconds : 0.0);
-    }
-    printf("\n");
-}
-
-/* The terminal's progress bar, redrawn in place:
- * epoch 3/10 [#########---------------]  104/235  61204 samples/s  ETA 0.6 s  loss 0.2893 */
-static void on_progress(void *user, const clae_progress *p)
-{
-    reporter *r = user;
-    enum { WIDTH = 24 };
-    char bar[WIDTH + 1];
-    size_t filled = p->batch * WIDTH / p->batches;
-    for (size_t i = 0; i < WIDTH; i++) bar[i] = i < filled ? '#' : '-';
-    bar[WIDTH] = '\0';
-    double eta = p->seconds / (double)p->batch * (double)(p->batches - p->batch);
-    printf("\r\033[Kepoch %u/%u [%s]  %zu/%zu  %.0f samples/s  ETA %.1f s  "
-           "loss %.4g", p->epoch, r->epochs, bar, p->batch, p->batches,
-           p->samples_per_second, eta, p->running_loss);
-    fflush(stdout);
-    r->bar_shown = 1;
-}
-
-static int on_epoch(void *user, const clae_epoch_metrics *m)
-{
-    reporter *r = user;
-    char val[32] = "", line[160];
-    if (!isnan(m->val_loss)) snprintf(val, sizeof val, "%.6g", m->val_loss);
-    if (r->bar_shown) printf("\r\033[K");
-    r->bar_shown = 0;
-    if (!r->quiet)
-        printf("epoch %u/%u  train_loss %.6g  val_loss %s  seconds %.2f\n",
-               m->epoch, r->epochs, m->train_loss, *val ? val : "-", m->seconds);
-    if (m->profile) print_profile(m->profile, m->seconds);
-    fflush(stdout);
-    if (!r->metrics_path) return 0;
-    snprintf(line, sizeof line, "%u,%.6g,%s,%.3f\n", m->epoch, m->train_loss,
-             val, m->seconds);
-    csv_append(r, line);
-    r->write_status = clae_file_write_atomic(r->ctx, r->metrics_path, r->csv,
-                                             r->csv_len);
-    return r->write_status != CLAE_SUCCESS;
-}
-
 int cmd_train(int argc, char **argv)
 {
     train_args a = {0};
@@ -507,11 +452,14 @@ int cmd_train(int argc, char **argv)
     clae_data *train = NULL, *val = NULL;
     clae_model *model = NULL;
     char *spec = NULL;
-    reporter r = {.metrics_path = a.metrics, .epochs = a.train.epochs};
+    reporter r = {.metrics_path = a.metrics, .epochs = a.train.epochs,
+                  .quiet = a.quiet, .checkpoint_path = a.checkpoint,
+                  .checkpoint_every = a.checkpoint_every
+                                          ? (unsigned)a.checkpoint_every
+                                          : 1};
     clae_status status = CLAE_SUCCESS;
 
     if ((rc = cli_open("train", &a.common, &ctx))) goto done;
-    r.ctx = ctx;
     const char *val_path = a.val ? a.val
                            : !a.data && a.val_split == 0.0f ? FASHION_TEST
                                                             : NULL;
@@ -526,28 +474,45 @@ int cmd_train(int argc, char **argv)
                                       "validation samples");
         goto done;
     }
-    if ((status = make_spec(ctx, &a, train->d, &spec))) goto fail;
-    if ((status = clae_model_create(ctx, spec, a.train.seed, &model))) goto fail;
+    if (a.resume) {
+        if ((status = clae_model_load(ctx, a.resume, &model))) goto fail;
+    } else if ((status = make_spec(ctx, &a, train->d, &spec)) ||
+               (status = clae_model_create(ctx, spec, a.train.seed, &model))) {
+        goto fail;
+    }
+    const unsigned trained = clae_model_get_history(model).epoch;
+    if (trained >= a.train.epochs) {
+        rc = cli_usage_error("train", "--resume %s: the checkpoint has trained "
+                                      "%u epochs already, --epochs %u",
+                             a.resume, trained, a.train.epochs);
+        goto done;
+    }
+    a.train.epochs -= trained; /* --epochs counts the checkpoint's too */
+    if (a.resume && !GIVEN(&a, OPT_SEED)) /* shuffle as the first run did */
+        a.train.seed = clae_model_get_history(model).train_seed;
     const clae_train_source source = {train->source, a.labels, (int)a.class_k,
                                       a.common.data.scale};
-    if ((status = clae_model_set_train_source(model, &source))) goto fail;
-    csv_append(&r, "epoch,train_loss,val_loss,seconds\n");
-    a.train.on_epoch = on_epoch;
+    if ((status = clae_model_set_train_source(model, &source)) ||
+        (status = report_begin(&r, trained)))
+        goto fail;
+    r.ctx = ctx;
+    r.model = model;
+    a.train.on_epoch = report_epoch;
     a.train.user = &r;
-    r.quiet = a.quiet;
     /* A bar only for somebody watching: not into files, not with --quiet,
      * not while profiling (its waits would be in the profile). */
     if (!a.quiet && !a.common.context.profile && isatty(STDOUT_FILENO))
-        a.train.on_progress = on_progress;
+        a.train.on_progress = report_progress;
     const clae_device_info *dev = clae_context_device(ctx);
     if (!a.quiet) {
         printf("device %u:%u %s; training on %zu samples", dev->platform_index,
                dev->device_index, dev->name, train->n);
         if (val) printf(", validating on %zu", val->n);
+        if (trained) printf("; resuming after epoch %u of %s", trained, a.resume);
         printf("\n");
     }
     status = clae_train(model, train, val, &a.train);
-    if (status == CLAE_SUCCESS) status = r.write_status;
+    if (status == CLAE_SUCCESS) status = r.status;
     if (status) goto fail;
     if (a.common.context.profile)
         printf("device memory: peak %.1f MiB in clae's buffers\n",
@@ -560,7 +525,7 @@ int cmd_train(int argc, char **argv)
 fail:
     rc = cli_fail("train", ctx, status);
 done:
-    free(r.csv);
+    report_end(&r);
     free(spec);
     clae_model_destroy(model);
     clae_data_free(train);
