@@ -360,6 +360,14 @@ size_t clae_model_input_width(const clae_model *model);
 /* The canonical spec text; owned by the model. */
 const char *clae_model_spec(const clae_model *model);
 
+/* From now on the model standardises every input feature, (x - mean) /
+ * std with data's statistics, wherever it takes data (training,
+ * evaluation, encode, reconstruct, score), and un-standardises its
+ * reconstructions and decoded outputs; the statistics are saved with it.
+ * For models whose loss takes any target (mse, mae): CLAE_ERR_USAGE for
+ * bce and cce. */
+clae_status clae_model_standardize(clae_model *model, const clae_data *data);
+
 /* Where the training data came from, kept in the model file for later
  * commands (clae score's reference set): the data file and, when training
  * kept one class (clae_data_keep_class), the labels file and the class.
@@ -384,6 +392,7 @@ typedef struct {
     double train_loss, val_loss;  /* of the last epoch; NaN when none */
     const char *device;           /* where it was last trained; NULL: never */
     clae_train_source source;
+    int standardized;             /* see clae_model_standardize */
 } clae_model_history;
 clae_model_history clae_model_get_history(const clae_model *model);
 

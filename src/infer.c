@@ -21,10 +21,13 @@ static clae_status run_layers(clae_model *m, const clae_data *data,
     clae__feed feed = {0};
     const size_t width = m->layers[end - 1].out;
     float *result = NULL;
+    clae_data *copy = NULL;
     *out = NULL;
     if (batch == 0)
         return CLAE_FAIL(ctx, CLAE_ERR_USAGE, "batch size must be positive");
     CLAE_TRY(clae__check_width(m, data, m->layers[first].in, what));
+    /* Data in, data out: in the units the model standardises. */
+    if (first == 0) CLAE_TRY(clae__standardized(m, data, &data, &copy));
     if (data->n > SIZE_MAX / sizeof(float) / width ||
         !(result = malloc(data->n * width * sizeof(float)))) {
         status = CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY,
@@ -48,10 +51,12 @@ static clae_status run_layers(clae_model *m, const clae_data *data,
                                           result + start * width, 0, NULL,
                                           NULL));
     }
+    if (end == m->count) clae__unstandardize(m, result, data->n);
     *out = result;
     result = NULL;
 fail:
     free(result);
+    clae_data_free(copy);
     clae__feed_release(&feed);
     clae__workspace_destroy(ws);
     return status;

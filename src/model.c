@@ -146,6 +146,7 @@ void clae_model_destroy(clae_model *m)
     free(m->train_data);
     free(m->train_labels);
     free(m->device);
+    free(m->norm_mean);
     free(m->layers);
     free(m);
 }
@@ -166,7 +167,7 @@ clae_model_history clae_model_get_history(const clae_model *m)
         .epoch = m->epoch, .step = m->step, .init_seed = m->init_seed,
         .train_seed = m->train_seed, .train_loss = m->train_loss,
         .val_loss = m->val_loss, .device = m->device,
-        .source = clae_model_train_source(m)};
+        .source = clae_model_train_source(m), .standardized = m->norm_mean != NULL};
 }
 
 static const char *const kind_names[] = {"dense", "dropout", "noise",

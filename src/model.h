@@ -95,6 +95,9 @@ struct clae_model {
      * optimizer keeps none) of the optimizer moments_of. */
     cl_mem moment1, moment2;
     clae_optimizer moments_of;
+    /* Per-feature standardisation of inputs (clae_model_standardize): one
+     * allocation, norm_std = norm_mean + input; NULL when none. */
+    float *norm_mean, *norm_std;
     clae_loss_kernel loss_kernel;
     char *train_data, *train_labels; /* see clae_train_source */
     int train_class;
@@ -189,6 +192,14 @@ clae_status clae__model_backward(clae_model *model, clae_workspace *ws,
  * leaving both unset, for a layer without weights of its own (a tied
  * layer uses its mirror's; batch norm's scale is not a weight). */
 int clae__layer_weights(const clae_layer *layer, size_t *off, size_t *count);
+
+/* *use = data standardised as the model says (src/standardize.c): a copy
+ * in *copy, which the caller frees with clae_data_free, or data itself
+ * (*copy NULL) when the model standardises nothing. */
+clae_status clae__standardized(clae_model *model, const clae_data *data,
+                               const clae_data **use, clae_data **copy);
+/* rows of model outputs (input width) back into the data's units. */
+void clae__unstandardize(const clae_model *model, float *x, size_t rows);
 
 /* Records that training starts on the model's device with this seed. */
 clae_status clae__model_note_training(clae_model *model, uint64_t seed);

@@ -3,10 +3,12 @@
  * range, then the data. Tensors are each layer's, named as torch.nn's:
  * layers.<i>.weight [O, I] and layers.<i>.bias [O] of a dense layer,
  * layers.<i>.weight, .bias, .running_mean, .running_var of a batchnorm;
- * a checkpoint adds the optimizer's moments, optimizer.moment1 and
- * optimizer.moment2 [parameters]. __metadata__ holds the spec text and
- * what src/model_meta.c writes. The data section is the flat parameter
- * buffer, the state buffer, then the moments. */
+ * a model trained on standardised data adds normalization.mean and
+ * normalization.std [input features], and a checkpoint the optimizer's
+ * moments, optimizer.moment1 and optimizer.moment2 [parameters].
+ * __metadata__ holds the spec text and what src/model_meta.c writes. The
+ * data section is the flat parameter buffer, the state buffer, then those
+ * in that order. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -34,19 +36,34 @@ static size_t count_of(const file_tensor *t)
     return t->dims == 2 ? t->shape[0] * t->shape[1] : t->shape[0];
 }
 
-/* The model's device buffers in data-section order, and their floats:
- * parameters, state, and with the optimizer its moments (the NULL ones
- * take no room). */
-static size_t data_buffers(const clae_model *m, int with_optimizer,
-                           cl_mem buffers[4], size_t counts[4])
+/* A stretch of the data section: a device buffer or a host array. */
+typedef struct {
+    const char *name; /* the tensor of the model's own (not a layer's) */
+    cl_mem mem;
+    float *host;
+    size_t count; /* floats; 0 when the model has none */
+} section;
+
+enum { SECTIONS = 6, OWN_TENSORS_FROM = 2 };
+
+/* The data section's stretches in order: parameters, state, the input
+ * standardisation (host), and with the optimizer its moments. Returns the
+ * floats of them all. */
+static size_t sections_of(const clae_model *m, int with_optimizer,
+                          section s[SECTIONS])
 {
-    buffers[0] = m->params, counts[0] = m->param_count;
-    buffers[1] = m->state, counts[1] = m->state_count;
-    buffers[2] = with_optimizer ? m->moment1 : NULL;
-    buffers[3] = with_optimizer ? m->moment2 : NULL;
-    counts[2] = buffers[2] ? m->param_count : 0;
-    counts[3] = buffers[3] ? m->param_count : 0;
-    return counts[0] + counts[1] + counts[2] + counts[3];
+    const size_t d = m->norm_mean ? m->spec.input : 0;
+    cl_mem m1 = with_optimizer ? m->moment1 : NULL,
+           m2 = with_optimizer ? m->moment2 : NULL;
+    s[0] = (section){NULL, m->params, NULL, m->param_count};
+    s[1] = (section){NULL, m->state, NULL, m->state ? m->state_count : 0};
+    s[2] = (section){"normalization.mean", NULL, m->norm_mean, d};
+    s[3] = (section){"normalization.std", NULL, m->norm_std, d};
+    s[4] = (section){"optimizer.moment1", m1, NULL, m1 ? m->param_count : 0};
+    s[5] = (section){"optimizer.moment2", m2, NULL, m2 ? m->param_count : 0};
+    size_t total = 0;
+    for (int k = 0; k < SECTIONS; k++) total += s[k].count;
+    return total;
 }
 
 /* Every tensor of the file, malloc'ed: the layers', then the moments. */
@@ -67,17 +84,15 @@ static file_tensor *file_tensors(const clae_model *m, int with_optimizer,
             out[n].begin = t[j].in_state ? m->param_count + t[j].off : t[j].off;
         }
     }
-    cl_mem buffers[4];
-    size_t counts[4];
-    data_buffers(m, with_optimizer, buffers, counts);
-    size_t begin = counts[0] + counts[1];
-    for (int k = 2; k < 4; k++)
-        if (buffers[k]) {
-            snprintf(out[n].name, sizeof out[n].name, "optimizer.moment%d", k - 1);
-            out[n].shape[0] = m->param_count;
+    section s[SECTIONS];
+    sections_of(m, with_optimizer, s);
+    size_t begin = s[0].count + s[1].count;
+    for (int k = OWN_TENSORS_FROM; k < SECTIONS; begin += s[k++].count)
+        if (s[k].count) {
+            snprintf(out[n].name, sizeof out[n].name, "%s", s[k].name);
+            out[n].shape[0] = s[k].count;
             out[n].dims = 1;
             out[n].begin = begin;
-            begin += counts[k];
             n++;
         }
     *count = n;
@@ -132,21 +147,22 @@ static clae_status save(clae_model *m, const char *path, int with_optimizer)
     clae_status status = CLAE_SUCCESS;
     clae_context *ctx = m->ctx;
     clae_atomic_file af = {0};
-    cl_mem buffers[4];
-    size_t counts[4], header_size = 0;
-    const size_t bytes = data_buffers(m, with_optimizer, buffers, counts) *
-                         sizeof(float);
+    section s[SECTIONS];
+    size_t header_size = 0;
+    const size_t bytes = sections_of(m, with_optimizer, s) * sizeof(float);
     char *header = make_header(m, with_optimizer, &header_size);
     float *data = malloc(bytes), *at = data;
     if (!header || !data) {
         status = CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
         goto fail;
     }
-    for (int k = 0; k < 4; at += counts[k++])
-        if (buffers[k])
-            CL_CHECK(ctx, clEnqueueReadBuffer(ctx->queue, buffers[k], CL_TRUE, 0,
-                                              counts[k] * sizeof(float), at, 0,
+    for (int k = 0; k < SECTIONS; at += s[k++].count) {
+        if (s[k].host) memcpy(at, s[k].host, s[k].count * sizeof(float));
+        else if (s[k].count)
+            CL_CHECK(ctx, clEnqueueReadBuffer(ctx->queue, s[k].mem, CL_TRUE, 0,
+                                              s[k].count * sizeof(float), at, 0,
                                               NULL, NULL));
+    }
     unsigned char size_le[8];
     for (int i = 0; i < 8; i++)
         size_le[i] = (unsigned char)((uint64_t)header_size >> (8 * i));
@@ -216,13 +232,17 @@ fail:
     return status;
 }
 
-/* A checkpoint's moments: buffers for those the file holds, for the
- * optimizer its metadata names. */
-static clae_status make_moments(clae_context *ctx, const char *path,
-                                const cJSON *root, const cJSON *meta,
-                                clae_model *m)
+/* Room for the model's own tensors the file holds: the standardisation,
+ * and a checkpoint's moments of the optimizer its metadata names. */
+static clae_status make_own_tensors(clae_context *ctx, const char *path,
+                                    const cJSON *root, const cJSON *meta,
+                                    clae_model *m)
 {
     clae_status status = CLAE_SUCCESS;
+    if (cJSON_GetObjectItemCaseSensitive(root, "normalization.mean") &&
+        !(m->norm_mean = calloc(2 * m->spec.input, sizeof(float))))
+        BAD_MODEL("out of host memory");
+    if (m->norm_mean) m->norm_std = m->norm_mean + m->spec.input;
     const char *name = clae__meta_string(meta, "optimizer");
     if (!name) return CLAE_SUCCESS; /* a model file, not a checkpoint */
     if (clae_optimizer_parse(name, &m->moments_of))
@@ -273,12 +293,12 @@ clae_status clae_model_load(clae_context *ctx, const char *path,
     }
     /* The spec gives the layout; the tensors then overwrite the arena. */
     CLAE_TRY(clae__model_build(ctx, &spec, 0, &m));
-    CLAE_TRY(make_moments(ctx, path, root, meta, m));
+    CLAE_TRY(make_own_tensors(ctx, path, root, meta, m));
     const unsigned char *data = file + 8 + header_size;
     const size_t data_size = size - 8 - (size_t)header_size;
-    cl_mem buffers[4];
-    size_t counts[4], count = 0;
-    const size_t floats = data_buffers(m, 1, buffers, counts);
+    section s[SECTIONS];
+    size_t count = 0;
+    const size_t floats = sections_of(m, 1, s);
     if (!(values = malloc(floats * sizeof *values)) ||
         !(tensors = file_tensors(m, 1, &count)))
         BAD_MODEL("out of host memory");
@@ -286,11 +306,13 @@ clae_status clae_model_load(clae_context *ctx, const char *path,
         CLAE_TRY(read_tensor(ctx, path, root, &tensors[t], data, data_size,
                              values + tensors[t].begin));
     float *at = values;
-    for (int k = 0; k < 4; at += counts[k++])
-        if (buffers[k])
-            CL_CHECK(ctx, clEnqueueWriteBuffer(ctx->queue, buffers[k], CL_TRUE,
-                                               0, counts[k] * sizeof(float), at,
+    for (int k = 0; k < SECTIONS; at += s[k++].count) {
+        if (s[k].host) memcpy(s[k].host, at, s[k].count * sizeof(float));
+        else if (s[k].count)
+            CL_CHECK(ctx, clEnqueueWriteBuffer(ctx->queue, s[k].mem, CL_TRUE,
+                                               0, s[k].count * sizeof(float), at,
                                                0, NULL, NULL));
+    }
     CLAE_TRY(clae__meta_read(ctx, path, meta, m));
     *out = m;
     m = NULL;

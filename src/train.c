@@ -265,9 +265,12 @@ clae_status clae_train(clae_model *m, const clae_data *train,
     clae_status status = CLAE_SUCCESS;
     clae_context *ctx = m->ctx;
     trainer t = {0};
+    clae_data *train_copy = NULL, *val_copy = NULL;
     CLAE_TRY(check_options(ctx, o));
     CLAE_TRY(clae__check_width(m, train, m->spec.input, "the training data"));
     if (val) CLAE_TRY(clae__check_width(m, val, m->spec.input, "the validation data"));
+    CLAE_TRY(clae__standardized(m, train, &train, &train_copy));
+    if (val) CLAE_TRY(clae__standardized(m, val, &val, &val_copy));
     CLAE_TRY(trainer_init(&t, m, train, val, o));
     CLAE_TRY(clae__model_note_training(m, o->seed));
 
@@ -306,6 +309,8 @@ clae_status clae_train(clae_model *m, const clae_data *train,
 fail:
     clae__profile_release_events(&ctx->profiler);
     trainer_release(&t);
+    clae_data_free(train_copy);
+    clae_data_free(val_copy);
     return status;
 }
 
@@ -323,9 +328,11 @@ static clae_status evaluate(clae_model *m, const clae_data *data,
     clae__feed feed = {0};
     cl_mem sample_loss = NULL;
     float *host = NULL;
+    clae_data *copy = NULL;
     if (batch_size == 0)
         return CLAE_FAIL(ctx, CLAE_ERR_USAGE, "batch size must be positive");
     CLAE_TRY(clae__check_width(m, data, m->spec.input, "the data"));
+    CLAE_TRY(clae__standardized(m, data, &data, &copy));
     if (!(host = malloc(data->n * sizeof *host))) {
         status = CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
         goto fail;
@@ -346,6 +353,7 @@ static clae_status evaluate(clae_model *m, const clae_data *data,
     }
 fail:
     free(host);
+    clae_data_free(copy);
     clae__release_mem(&sample_loss);
     clae__feed_release(&feed);
     clae__workspace_destroy(ws);

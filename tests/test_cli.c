@@ -987,7 +987,7 @@ static void test_info(void **state)
     expect_contains(r->out, want);
     snprintf(want, sizeof want, "data: %s\n", tmp_path("small.idx.gz"));
     expect_contains(r->out, want);
-    expect_contains(r->out, "normalisation: none stored");
+    expect_contains(r->out, "scale: the default");
 }
 
 /* A --scale given in training is kept in the model and applied by later
@@ -1001,7 +1001,7 @@ static void test_scale_kept(void **state)
                               "--epochs", "1", "--scale", "510", "--save", model);
     expect_exit(r, 0);
     r = RUN(CLAE, "info", "--load", model);
-    expect_contains(r->out, "normalisation: values divided by 510");
+    expect_contains(r->out, "scale: values divided by 510");
     char kept[128], given[128], other[128];
     r = RUN(CLAE, "eval", "--load", model, "--data", tmp_path("small_val.idx"));
     expect_exit(r, 0);
@@ -1016,6 +1016,16 @@ static void test_scale_kept(void **state)
     assert_string_not_equal(kept, other);
     r = RUN(CLAE, "train", "--data", tmp_path("small.idx"), "--scale", "0");
     expect_usage_error(r, "--scale");
+
+    /* --standardize is kept as well, and refused for bce. */
+    r = RUN(CLAE, "train", "--data", tmp_path("small.idx"), "--epochs", "1",
+            "--standardize", "--loss", "mse", "--output-activation", "linear",
+            "--save", model);
+    expect_exit(r, 0);
+    r = RUN(CLAE, "info", "--load", model);
+    expect_contains(r->out, "standardised: each feature");
+    r = RUN(CLAE, "train", "--data", tmp_path("small.idx"), "--standardize");
+    expect_usage_error(r, "use loss mse or mae");
 }
 
 /* On a terminal (script(1) gives it one) train draws a progress bar that

@@ -164,6 +164,61 @@ static void test_anomaly_metrics(void **state)
                      CLAE_ERR_USAGE); /* no normal sample */
 }
 
+/* A standardised model works on (x - mean) / std of the data it was given,
+ * outputs in the data's units, and keeps the statistics in its file. */
+static void test_standardize(void **state)
+{
+    clae_context *ctx = test_context(state);
+    fixture f;
+    open_fixture(ctx, specs[1], &f); /* mse, linear output */
+    for (size_t i = 0; i < ROWS * 12; i++) /* features of unlike scales */
+        f.data.x[i] = f.data.x[i] * (float)(1 + i % 12) + (float)(i % 12);
+    assert_int_equal(clae_model_standardize(f.model, &f.data), CLAE_SUCCESS);
+    float z[ROWS * 12], want[ROWS * 12], *recon, *scores;
+    for (size_t j = 0; j < 12; j++) {
+        double mean = 0.0, var = 0.0;
+        for (size_t r = 0; r < ROWS; r++) mean += f.data.x[r * 12 + j] / (double)ROWS;
+        for (size_t r = 0; r < ROWS; r++) {
+            double dev = f.data.x[r * 12 + j] - mean;
+            var += dev * dev / (double)ROWS;
+        }
+        assert_true(fabs(f.model->norm_mean[j] - mean) < 1e-5 * fabs(mean) + 1e-6);
+        assert_true(fabs(f.model->norm_std[j] - sqrt(var)) < 1e-5 * sqrt(var));
+        for (size_t r = 0; r < ROWS; r++)
+            z[r * 12 + j] = (float)((f.data.x[r * 12 + j] - mean) / sqrt(var));
+    }
+    const clae_spec *spec = &f.model->spec;
+    ref_model_forward(spec, f.params, z, ROWS, 0, spec->count, want);
+    for (size_t i = 0; i < ROWS * 12; i++)
+        want[i] = want[i] * f.model->norm_std[i % 12] + f.model->norm_mean[i % 12];
+    assert_int_equal(clae_reconstruct(f.model, &f.data, BATCH, &recon), CLAE_SUCCESS);
+    test_assert_close("reconstruction", recon, want, ROWS * 12, 1e-4f, 1e-4f);
+    assert_int_equal(clae_score(f.model, &f.data, BATCH, &scores), CLAE_SUCCESS);
+    float loss0 = (float)ref_model_loss(spec, f.params, z, 1);
+    test_assert_close("score", scores, &loss0, 1, 1e-5f, 1e-4f);
+    free(scores);
+
+    char dir[256], path[512];
+    assert_int_equal(test_make_temp_dir(dir, sizeof dir, "standardize"), 0);
+    snprintf(path, sizeof path, "%s/m.safetensors", dir);
+    assert_int_equal(clae_model_save(f.model, path), CLAE_SUCCESS);
+    clae_model *loaded = NULL;
+    float *again;
+    assert_int_equal(clae_model_load(ctx, path, &loaded), CLAE_SUCCESS);
+    assert_true(clae_model_get_history(loaded).standardized);
+    assert_int_equal(clae_reconstruct(loaded, &f.data, BATCH, &again), CLAE_SUCCESS);
+    assert_memory_equal(again, recon, ROWS * 12 * sizeof(float));
+    free(again);
+    free(recon);
+    clae_model_destroy(loaded);
+    test_remove_tree(dir);
+    close_fixture(&f);
+
+    open_fixture(ctx, specs[0], &f); /* bce */
+    assert_int_equal(clae_model_standardize(f.model, &f.data), CLAE_ERR_USAGE);
+    close_fixture(&f);
+}
+
 /* A 5 x 5 grid on a plane in 4-D, spread 3 along one axis and 1 along
  * the other (uncorrelated): the two components are those axes (up to
  * sign), in that order. */
@@ -245,6 +300,7 @@ int main(void)
         cmocka_unit_test(test_anomaly_metrics),
         cmocka_unit_test(test_labels),
         cmocka_unit_test(test_principal_components),
+        cmocka_unit_test(test_standardize),
     };
     return cmocka_run_group_tests(tests, test_open_context, test_close_context);
 }

@@ -52,12 +52,15 @@ static void print_history(const clae_model *m)
             printf(" (class %d of %s)", h.source.class_k, h.source.labels);
         printf("\n");
     }
+    if (h.standardized)
+        printf("standardised: each feature by the mean and standard deviation "
+               "of the training data (stored; later commands apply them)\n");
     if (h.source.scale > 0.0f) {
-        printf("normalisation: values divided by %g (--scale; later commands "
-               "apply it too)\n", (double)h.source.scale);
+        printf("scale: values divided by %g (--scale; later commands apply it "
+               "too)\n", (double)h.source.scale);
     } else {
-        printf("normalisation: none stored (uint8 files are divided by 255, "
-               "others used as they are)\n");
+        printf("scale: the default (uint8 files divided by 255, others used "
+               "as they are)\n");
     }
 }
 

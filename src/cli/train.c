@@ -20,6 +20,10 @@ static const char help[] =
     "  --val F               validation data (default with no --data: the\n"
     "                        Fashion-MNIST test set; with --data: none)\n"
     "  --val-split R         hold out the last fraction R of --data instead\n"
+    "  --standardize         standardise each feature by the training data's\n"
+    "                        mean and standard deviation (stored in the model,\n"
+    "                        which applies them wherever it takes data; for\n"
+    "                        loss mse or mae)\n"
     "  --labels F --class K  train only on the samples of --data whose label\n"
     "                        in F (IDX, .npy or CSV) is K: one class, the\n"
     "                        normal one, for anomaly detection\n"
@@ -87,6 +91,7 @@ enum {
     OPT_RHO, OPT_LR_SCHEDULE, OPT_LR_STEP_EPOCHS, OPT_LR_GAMMA, OPT_CLIP_NORM,
     OPT_L1, OPT_L2, OPT_PATIENCE, OPT_MIN_DELTA, OPT_LABELS, OPT_CLASS,
     OPT_QUIET, OPT_CHECKPOINT, OPT_CHECKPOINT_EVERY, OPT_RESUME,
+    OPT_STANDARDIZE,
 };
 
 static const struct option options[] = {
@@ -114,6 +119,7 @@ static const struct option options[] = {
     {"checkpoint", required_argument, NULL, OPT_CHECKPOINT},
     {"checkpoint-every", required_argument, NULL, OPT_CHECKPOINT_EVERY},
     {"resume", required_argument, NULL, OPT_RESUME},
+    {"standardize", no_argument, NULL, OPT_STANDARDIZE},
     {"momentum", required_argument, NULL, OPT_MOMENTUM},
     {"nesterov", no_argument, NULL, OPT_NESTEROV},
     {"weight-decay", required_argument, NULL, OPT_WEIGHT_DECAY},
@@ -138,7 +144,7 @@ typedef struct {
     const char *data, *val, *arch, *model, *metrics, *save, *labels;
     const char *checkpoint, *resume;
     size_t checkpoint_every;
-    int quiet;
+    int quiet, standardize;
     long class_k; /* --class; -1: none */
     float val_split;
     size_t hidden[MAX_HIDDEN], hidden_count;
@@ -314,6 +320,7 @@ static int parse_option(train_args *a, int opt, const char *arg)
     case OPT_SAVE: a->save = arg; break;
     case OPT_PROFILE: a->common.context.profile = 1; break;
     case OPT_QUIET: a->quiet = 1; break;
+    case OPT_STANDARDIZE: a->standardize = 1; break;
     case OPT_CHECKPOINT: a->checkpoint = arg; break;
     case OPT_RESUME: a->resume = arg; break;
     case OPT_CHECKPOINT_EVERY:
@@ -385,6 +392,9 @@ static int parse_args(int argc, char **argv, train_args *a)
                                         "checkpoint: drop --arch, --model and "
                                         "the --hidden/--activation/--init/"
                                         "--loss flags");
+    if (a->resume && a->standardize)
+        return cli_usage_error("train", "--standardize: a resumed run keeps the "
+                                        "checkpoint's standardisation");
     if (a->checkpoint_every && !a->checkpoint)
         return cli_usage_error("train", "--checkpoint-every needs --checkpoint F");
     int rc = check_training_flags(a);
@@ -480,6 +490,8 @@ int cmd_train(int argc, char **argv)
                (status = clae_model_create(ctx, spec, a.train.seed, &model))) {
         goto fail;
     }
+    if (a.standardize && (status = clae_model_standardize(model, train)))
+        goto fail;
     const unsigned trained = clae_model_get_history(model).epoch;
     if (trained >= a.train.epochs) {
         rc = cli_usage_error("train", "--resume %s: the checkpoint has trained "
