@@ -378,6 +378,7 @@ typedef struct {
     int class_k;
     float scale; /* a scale given for the data (clae_data_options); 0: the
                     default, which later data files get too */
+    unsigned height, width, channels; /* the data's image shape; 0: none */
 } clae_train_source;
 clae_train_source clae_model_train_source(const clae_model *model);
 clae_status clae_model_set_train_source(clae_model *model,
@@ -510,8 +511,9 @@ typedef struct {
     unsigned height, width, channels;
 } clae_image_shape;
 
-/* The model's inputs as images: the spec's `input HxWxC`, else data's
- * image shape (data may be NULL), else square grayscale when the width is a
+/* The model's inputs as images: the spec's `input HxWxC`, else the shape
+ * of the data it was trained on (clae_train_source), else data's image
+ * shape (data may be NULL), else square grayscale when the width is a
  * perfect square. CLAE_ERR_USAGE when none fits. */
 clae_status clae_image_shape_of(clae_model *model, const clae_data *data,
                                 clae_image_shape *shape);

@@ -99,6 +99,9 @@ clae_status clae_image_shape_of(clae_model *m, const clae_data *data,
     if (m->spec.height)
         *shape = (clae_image_shape){m->spec.height, m->spec.width,
                                     m->spec.channels};
+    else if (m->train_height)
+        *shape = (clae_image_shape){m->train_height, m->train_width,
+                                    m->train_channels};
     else if (data && data->height && data->d == d)
         *shape = (clae_image_shape){data->height, data->width, data->channels};
     else if (side * side == d)

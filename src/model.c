@@ -190,8 +190,10 @@ clae_layer_info clae_model_layer_info(const clae_model *m, size_t i)
 
 clae_train_source clae_model_train_source(const clae_model *m)
 {
-    return (clae_train_source){m->train_data, m->train_labels, m->train_class,
-                               m->train_scale};
+    return (clae_train_source){m->train_data,   m->train_labels,
+                               m->train_class,  m->train_scale,
+                               m->train_height, m->train_width,
+                               m->train_channels};
 }
 
 clae_status clae_model_set_train_source(clae_model *m,
@@ -210,6 +212,9 @@ clae_status clae_model_set_train_source(clae_model *m,
     m->train_labels = labels;
     m->train_class = source->class_k;
     m->train_scale = source->scale;
+    m->train_height = source->height;
+    m->train_width = source->width;
+    m->train_channels = source->channels;
     return CLAE_SUCCESS;
 }
 

@@ -102,6 +102,7 @@ struct clae_model {
     char *train_data, *train_labels; /* see clae_train_source */
     int train_class;
     float train_scale;
+    unsigned train_height, train_width, train_channels;
     /* What clae_model_history reports. */
     uint64_t init_seed, train_seed;
     double train_loss, val_loss;

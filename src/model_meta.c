@@ -43,6 +43,11 @@ int clae__meta_write(cJSON *meta, const clae_model *m, int with_optimizer)
         snprintf(number, sizeof number, "%.9g", (double)m->train_scale);
         ok = ok && cJSON_AddStringToObject(meta, "scale", number);
     }
+    if (m->train_height) {
+        snprintf(number, sizeof number, "%ux%ux%u", m->train_height,
+                 m->train_width, m->train_channels);
+        ok = ok && cJSON_AddStringToObject(meta, "image_shape", number);
+    }
     if (m->train_labels) {
         snprintf(number, sizeof number, "%d", m->train_class);
         ok = ok &&
@@ -83,13 +88,20 @@ clae_status clae__meta_read(clae_context *ctx, const char *path,
     if (device && !(m->device = strdup(device)))
         BAD_MODEL("%s: out of host memory", path);
     const char *class_k = clae__meta_string(meta, "train_class"),
-               *scale = clae__meta_string(meta, "scale");
+               *scale = clae__meta_string(meta, "scale"),
+               *shape = clae__meta_string(meta, "image_shape");
     clae_train_source source = {clae__meta_string(meta, "train_data"),
                                 clae__meta_string(meta, "train_labels"),
                                 class_k ? atoi(class_k) : -1,
-                                scale ? strtof(scale, NULL) : 0.0f};
+                                scale ? strtof(scale, NULL) : 0.0f, 0, 0, 0};
     if (!(source.scale >= 0.0f) || !isfinite(source.scale))
         BAD_MODEL("%s: scale '%s' in __metadata__ is not a number", path, scale);
+    if (shape && (sscanf(shape, "%ux%ux%u", &source.height, &source.width,
+                         &source.channels) != 3 ||
+                  (size_t)source.height * source.width * source.channels !=
+                      m->spec.input))
+        BAD_MODEL("%s: image_shape '%s' in __metadata__ does not fit the "
+                  "model's %zu inputs", path, shape, m->spec.input);
     CLAE_TRY(clae_model_set_train_source(m, &source));
 fail:
     return status;

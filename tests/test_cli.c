@@ -939,6 +939,29 @@ static void test_pictures(void **state)
     assert_int_equal(width, 2 + 12 * 10); /* 128 codes: ceil(sqrt) = 12 */
     assert_int_equal(height, 2 + 11 * 10);
 
+    /* Colour images that are not square: the model keeps their shape, so
+     * decode draws them without the data. */
+    char rgb[512], rgb_model[512], rgb_codes[512];
+    snprintf(rgb, sizeof rgb, "%s", tmp_path("rgb.npy"));
+    snprintf(rgb_model, sizeof rgb_model, "%s", tmp_path("rgb.safetensors"));
+    snprintf(rgb_codes, sizeof rgb_codes, "%s", tmp_path("rgb_codes.npy"));
+    r = RUN("/usr/bin/python3", "-c",
+            "import sys, numpy; numpy.save(sys.argv[1], numpy.random.default_rng(1)"
+            ".integers(0, 256, (64, 4, 6, 3), dtype=numpy.uint8))", rgb);
+    expect_exit(r, 0);
+    r = RUN(CLAE, "train", "--data", rgb, "--epochs", "1", "--save", rgb_model);
+    expect_exit(r, 0);
+    r = RUN(CLAE, "info", "--load", rgb_model);
+    expect_contains(r->out, "(4x6x3 images)");
+    r = RUN(CLAE, "encode", "--load", rgb_model, "--data", rgb, "--out", rgb_codes);
+    expect_exit(r, 0);
+    r = RUN(CLAE, "decode", "--load", rgb_model, "--codes", rgb_codes, "--out", grid);
+    expect_exit(r, 0);
+    expect_contains(r->out, "a grid of 4x6 images");
+    png_size(grid, &width, &height);
+    assert_int_equal(width, 2 + 8 * (6 + 2)); /* 64 images, 8 a row */
+    assert_int_equal(height, 2 + 8 * (4 + 2));
+
     /* The charts: the loss curves of the metrics, the codes' scatter. */
     r = RUN(CLAE, "plot", "--metrics", tmp_path("m.csv"), "--out", grid);
     expect_exit(r, 0);
@@ -985,7 +1008,7 @@ static void test_info(void **state)
     expect_contains(r->out, want);
     snprintf(want, sizeof want, "val_loss %s\n", last_val_loss);
     expect_contains(r->out, want);
-    snprintf(want, sizeof want, "data: %s\n", tmp_path("small.idx.gz"));
+    snprintf(want, sizeof want, "data: %s (8x8x1 images)\n", tmp_path("small.idx.gz"));
     expect_contains(r->out, want);
     expect_contains(r->out, "scale: the default");
 }

@@ -48,6 +48,9 @@ static void print_history(const clae_model *m)
     if (h.device) printf("device: %s\n", h.device);
     if (h.source.data) {
         printf("data: %s", h.source.data);
+        if (h.source.height)
+            printf(" (%ux%ux%u images)", h.source.height, h.source.width,
+                   h.source.channels);
         if (h.source.labels)
             printf(" (class %d of %s)", h.source.class_k, h.source.labels);
         printf("\n");

@@ -502,8 +502,10 @@ int cmd_train(int argc, char **argv)
     a.train.epochs -= trained; /* --epochs counts the checkpoint's too */
     if (a.resume && !GIVEN(&a, OPT_SEED)) /* shuffle as the first run did */
         a.train.seed = clae_model_get_history(model).train_seed;
-    const clae_train_source source = {train->source, a.labels, (int)a.class_k,
-                                      a.common.data.scale};
+    const clae_train_source source = {
+        train->source,       a.labels,           (int)a.class_k,
+        a.common.data.scale, train->height,      train->width,
+        train->channels};
     if ((status = clae_model_set_train_source(model, &source)) ||
         (status = report_begin(&r, trained)))
         goto fail;
