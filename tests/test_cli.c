@@ -1037,6 +1037,25 @@ static void test_scale_kept(void **state)
             "--scale", "255");
     snprintf(other, sizeof other, "%s", r->out);
     assert_string_not_equal(kept, other);
+    /* Codes are not data: decode leaves them as they are. */
+    char codes[512], d_kept[512], d_one[512];
+    snprintf(codes, sizeof codes, "%s", tmp_path("scaled_codes.npy"));
+    snprintf(d_kept, sizeof d_kept, "%s", tmp_path("scaled_kept.npy"));
+    snprintf(d_one, sizeof d_one, "%s", tmp_path("scaled_one.npy"));
+    r = RUN(CLAE, "encode", "--load", model, "--data", tmp_path("small_val.idx"),
+            "--out", codes);
+    expect_exit(r, 0);
+    r = RUN(CLAE, "decode", "--load", model, "--codes", codes, "--out", d_kept);
+    expect_exit(r, 0);
+    r = RUN(CLAE, "decode", "--load", model, "--codes", codes, "--out", d_one,
+            "--scale", "1");
+    expect_exit(r, 0);
+    size_t a_size, b_size;
+    char *a = read_whole(d_kept, &a_size), *b = read_whole(d_one, &b_size);
+    assert_int_equal(a_size, b_size);
+    assert_memory_equal(a, b, a_size);
+    free(a);
+    free(b);
     r = RUN(CLAE, "train", "--data", tmp_path("small.idx"), "--scale", "0");
     expect_usage_error(r, "--scale");
 

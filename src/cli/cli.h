@@ -95,6 +95,7 @@ typedef struct {
     clae_context *ctx;
     clae_model *model;
     clae_data *input; /* what --data names */
+    int input_is_codes; /* decode: no scale of the model's applies */
 } cli_run;
 
 /* Parses the command line: RUN_OPTIONS, the data and common options, and

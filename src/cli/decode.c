@@ -29,7 +29,7 @@ static const struct option options[] = {
 
 int cmd_decode(int argc, char **argv)
 {
-    cli_run r = {0};
+    cli_run r = {.input_is_codes = 1};
     float *out = NULL;
     int rc = cli_run_parse(&r, "decode", argc, argv, options, NULL, NULL, NULL,
                            "--codes", NEEDS_LOAD | NEEDS_OUT);

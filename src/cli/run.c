@@ -51,8 +51,9 @@ int cli_run_open(cli_run *r, const char *command)
     if (rc) return rc;
     clae_status status = clae_model_load(r->ctx, r->load, &r->model);
     if (status) return cli_fail(command, r->ctx, status);
-    /* A scale given in training applies to the model's data from then on. */
-    if (r->common.data.scale == 0.0f)
+    /* A scale given in training applies to the model's data from then on
+     * (codes are no such data). */
+    if (r->common.data.scale == 0.0f && !r->input_is_codes)
         r->common.data.scale = clae_model_train_source(r->model).scale;
     return cli_load_data(command, r->ctx, &r->common, r->data, &r->input);
 }
