@@ -320,7 +320,7 @@ clae_status clae_data_keep_class(clae_context *context, clae_data *data,
  * the area under the ROC curve (ties counted half) and the average
  * precision (the mean, over the anomalies, of the precision among the
  * samples scored at least as high). CLAE_ERR_USAGE when either group is
- * empty. */
+ * empty, CLAE_ERR_INPUT for a score that is not finite. */
 clae_status clae_anomaly_metrics(clae_context *context, const float *scores,
                                  const int *labels, size_t n, int normal_class,
                                  double *roc_auc, double *average_precision);
@@ -394,6 +394,9 @@ typedef struct {
     const char *device;           /* where it was last trained; NULL: never */
     clae_train_source source;
     int standardized;             /* see clae_model_standardize */
+    /* The optimizer whose state the model holds (after training, or
+     * loaded from a checkpoint); NULL: none. */
+    const char *optimizer;
 } clae_model_history;
 clae_model_history clae_model_get_history(const clae_model *model);
 

@@ -96,6 +96,12 @@ clae_status clae_anomaly_metrics(clae_context *ctx, const float *scores,
                                  const int *labels, size_t n, int normal_class,
                                  double *roc_auc, double *average_precision)
 {
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(scores[i]))
+            return CLAE_FAIL(ctx, CLAE_ERR_INPUT,
+                             "sample %zu scores %g: no ranking with a score "
+                             "that is not finite (has the model diverged?)",
+                             i, (double)scores[i]);
     ranked *r = malloc(n * sizeof *r);
     if (!r) return CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
     size_t anomalies = 0;

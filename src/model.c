@@ -167,7 +167,10 @@ clae_model_history clae_model_get_history(const clae_model *m)
         .epoch = m->epoch, .step = m->step, .init_seed = m->init_seed,
         .train_seed = m->train_seed, .train_loss = m->train_loss,
         .val_loss = m->val_loss, .device = m->device,
-        .source = clae_model_train_source(m), .standardized = m->norm_mean != NULL};
+        .source = clae_model_train_source(m),
+        .standardized = m->norm_mean != NULL,
+        .optimizer = m->optimizer_known ? clae_optimizer_name(m->moments_of)
+                                        : NULL};
 }
 
 static const char *const kind_names[] = {"dense", "dropout", "noise",
@@ -199,6 +202,13 @@ clae_train_source clae_model_train_source(const clae_model *m)
 clae_status clae_model_set_train_source(clae_model *m,
                                         const clae_train_source *source)
 {
+    if (source->height && (size_t)source->height * source->width *
+                                  source->channels != m->spec.input)
+        return CLAE_FAIL(m->ctx, CLAE_ERR_INPUT,
+                         "%s: %ux%ux%u images but the model takes %zu inputs",
+                         source->data ? source->data : "the data",
+                         source->height, source->width, source->channels,
+                         m->spec.input);
     char *data = source->data ? strdup(source->data) : NULL,
          *labels = source->labels ? strdup(source->labels) : NULL;
     if ((source->data && !data) || (source->labels && !labels)) {

@@ -95,6 +95,8 @@ struct clae_model {
      * optimizer keeps none) of the optimizer moments_of. */
     cl_mem moment1, moment2;
     clae_optimizer moments_of;
+    uint64_t moment_steps; /* steps the moments have seen: Adam's t */
+    int optimizer_known;   /* trained, or loaded from a checkpoint */
     /* Per-feature standardisation of inputs (clae_model_standardize): one
      * allocation, norm_std = norm_mean + input; NULL when none. */
     float *norm_mean, *norm_std;

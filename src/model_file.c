@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -70,7 +71,9 @@ static size_t sections_of(const clae_model *m, int with_optimizer,
 static file_tensor *file_tensors(const clae_model *m, int with_optimizer,
                                  size_t *count)
 {
-    file_tensor *out = calloc(m->count * CLAE_MAX_LAYER_TENSORS + 2, sizeof *out);
+    file_tensor *out = calloc(m->count * CLAE_MAX_LAYER_TENSORS +
+                                  SECTIONS - OWN_TENSORS_FROM,
+                              sizeof *out);
     size_t n = 0;
     if (!out) return NULL;
     for (size_t i = 0; i < m->count; i++) {
@@ -197,6 +200,12 @@ clae_status clae_model_save_checkpoint(clae_model *m, const char *path)
         goto fail;                                                           \
     } while (0)
 
+#define OUT_OF_MEMORY()                                                      \
+    do {                                                                     \
+        status = CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory"); \
+        goto fail;                                                           \
+    } while (0)
+
 /* Checks one tensor's entry and copies its data into dst. */
 static clae_status read_tensor(clae_context *ctx, const char *path,
                                const cJSON *root, const file_tensor *tensor,
@@ -241,12 +250,13 @@ static clae_status make_own_tensors(clae_context *ctx, const char *path,
     clae_status status = CLAE_SUCCESS;
     if (cJSON_GetObjectItemCaseSensitive(root, "normalization.mean") &&
         !(m->norm_mean = calloc(2 * m->spec.input, sizeof(float))))
-        BAD_MODEL("out of host memory");
+        OUT_OF_MEMORY();
     if (m->norm_mean) m->norm_std = m->norm_mean + m->spec.input;
     const char *name = clae__meta_string(meta, "optimizer");
     if (!name) return CLAE_SUCCESS; /* a model file, not a checkpoint */
     if (clae_optimizer_parse(name, &m->moments_of))
         BAD_MODEL("%s: unknown optimizer '%s' in __metadata__", path, name);
+    m->optimizer_known = 1;
     cl_mem *moments[2] = {&m->moment1, &m->moment2};
     for (int k = 0; k < 2; k++) {
         char tensor[32];
@@ -301,7 +311,7 @@ clae_status clae_model_load(clae_context *ctx, const char *path,
     const size_t floats = sections_of(m, 1, s);
     if (!(values = malloc(floats * sizeof *values)) ||
         !(tensors = file_tensors(m, 1, &count)))
-        BAD_MODEL("out of host memory");
+        OUT_OF_MEMORY();
     for (size_t t = 0; t < count; t++)
         CLAE_TRY(read_tensor(ctx, path, root, &tensors[t], data, data_size,
                              values + tensors[t].begin));
@@ -313,6 +323,11 @@ clae_status clae_model_load(clae_context *ctx, const char *path,
                                                0, s[k].count * sizeof(float), at,
                                                0, NULL, NULL));
     }
+    for (size_t j = 0; m->norm_mean && j < m->spec.input; j++)
+        if (!isfinite(m->norm_mean[j]) || !(m->norm_std[j] > 0.0f) ||
+            !isfinite(m->norm_std[j]))
+            BAD_MODEL("%s: normalization of feature %zu is mean %g, std %g",
+                      path, j, (double)m->norm_mean[j], (double)m->norm_std[j]);
     CLAE_TRY(clae__meta_read(ctx, path, meta, m));
     *out = m;
     m = NULL;

@@ -15,9 +15,13 @@
 int clae__meta_write(cJSON *meta, const clae_model *m, int with_optimizer)
 {
     char number[32];
-    int ok = !with_optimizer ||
-             cJSON_AddStringToObject(meta, "optimizer",
-                                     clae_optimizer_name(m->moments_of));
+    int ok = 1;
+    if (with_optimizer) {
+        snprintf(number, sizeof number, "%" PRIu64, m->moment_steps);
+        ok = cJSON_AddStringToObject(meta, "optimizer",
+                                     clae_optimizer_name(m->moments_of)) &&
+             cJSON_AddStringToObject(meta, "moment_steps", number);
+    }
     snprintf(number, sizeof number, "%u", m->epoch);
     ok = ok && cJSON_AddStringToObject(meta, "epoch", number);
     snprintf(number, sizeof number, "%" PRIu64, m->step);
@@ -76,6 +80,8 @@ clae_status clae__meta_read(clae_context *ctx, const char *path,
     const char *epoch = clae__meta_string(meta, "epoch"), *step = clae__meta_string(meta, "step");
     if (epoch) m->epoch = (unsigned)strtoul(epoch, NULL, 10);
     if (step) m->step = strtoull(step, NULL, 10);
+    const char *moment_steps = clae__meta_string(meta, "moment_steps");
+    if (moment_steps) m->moment_steps = strtoull(moment_steps, NULL, 10);
     const char *init_seed = clae__meta_string(meta, "init_seed"),
                *train_seed = clae__meta_string(meta, "train_seed"),
                *device = clae__meta_string(meta, "device"),
@@ -85,8 +91,10 @@ clae_status clae__meta_read(clae_context *ctx, const char *path,
     if (train_seed) m->train_seed = strtoull(train_seed, NULL, 10);
     if (train_loss) m->train_loss = strtod(train_loss, NULL);
     if (val_loss) m->val_loss = strtod(val_loss, NULL);
-    if (device && !(m->device = strdup(device)))
-        BAD_MODEL("%s: out of host memory", path);
+    if (device && !(m->device = strdup(device))) {
+        status = CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
+        goto fail;
+    }
     const char *class_k = clae__meta_string(meta, "train_class"),
                *scale = clae__meta_string(meta, "scale"),
                *shape = clae__meta_string(meta, "image_shape");

@@ -72,9 +72,15 @@ clae_status clae__optim_create(clae_model *model, const clae_train_options *o,
     optim->total_steps = steps_per_epoch * (model->epoch + o->epochs);
     if (model->moments_of != o->optimizer || !model->moment1 != !uses_m(o) ||
         !model->moment2 != !uses_v(o)) {
+        if (model->optimizer_known)
+            clae__warn(ctx, "the model's optimizer state is %s's; %s starts "
+                            "its own from zero",
+                       clae_optimizer_name(model->moments_of),
+                       clae_optimizer_name(o->optimizer));
         clae__release_mem(&model->moment1);
         clae__release_mem(&model->moment2);
         model->moments_of = o->optimizer;
+        model->moment_steps = 0;
         if (uses_m(o))
             CLAE_TRY(zeroed_buffer(ctx, n, "optimizer first moments",
                                    &model->moment1));
@@ -84,6 +90,7 @@ clae_status clae__optim_create(clae_model *model, const clae_train_options *o,
     }
     optim->m = model->moment1;
     optim->v = model->moment2;
+    model->optimizer_known = 1;
     if (o->clip_norm > 0.0f) {
         CLAE_TRY(clae__buffer(ctx, clae__sum_blocks(n) * sizeof(float),
                               "gradient norm sums", &optim->norm_sums));
@@ -148,8 +155,9 @@ static clae_status update(clae_model *model, const clae_optim *optim,
     if (o->optimizer == CLAE_OPTIMIZER_RMSPROP)
         return clae__rmsprop_update(ctx, p, grads, optim->v, n, lr, o->rho,
                                     o->epsilon);
-    /* Adam's bias corrections of step t, computed once on the host. */
-    double t = (double)model->step;
+    /* Adam's bias corrections of step t, computed once on the host: t
+     * counts the steps since its moments started. */
+    double t = (double)model->moment_steps;
     float step_size = (float)(lr / (1.0 - pow(o->beta1, t)));
     float v_scale = (float)(1.0 / sqrt(1.0 - pow(o->beta2, t)));
     float decay =
@@ -165,6 +173,7 @@ clae_status clae__optim_step(clae_model *model, clae_optim *optim,
     float lr = clae__scheduled_lr(&optim->o, model->step, optim->steps_per_epoch,
                                   optim->total_steps);
     model->step++;
+    model->moment_steps++;
     if (optim->o.clip_norm > 0.0f)
         CLAE_TRY(clae__clip_grad_norm(model->ctx, grads, model->param_count,
                                       optim->o.clip_norm, optim->norm_sums,

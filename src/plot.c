@@ -244,10 +244,10 @@ clae_status clae_plot_codes(clae_context *ctx, const char *path,
     draw_frame(&f, "Codes", x_label, y_label, 0);
     int seen[10] = {0}, repeats = 0;
     for (size_t i = 0; i < n; i++) {
-        int label = labels ? labels[i] : 0;
-        const double *c = palette[label % 10];
-        seen[label % 10] = 1;
-        repeats |= label >= 10;
+        int label = labels ? labels[i] : 0, k = (label % 10 + 10) % 10;
+        const double *c = palette[k];
+        seen[k] = 1;
+        repeats |= label != k;
         cairo_set_source_rgba(f.cr, c[0], c[1], c[2], 0.6);
         cairo_arc(f.cr, to_x(&f, points[2 * i]), to_y(&f, points[2 * i + 1]),
                   1.6, 0, 2 * PI);

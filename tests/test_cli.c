@@ -1163,6 +1163,28 @@ static void test_resume(void **state)
     r = RUN(CLAE, "train", "--data", tmp_path("small.idx"), "--resume", ck,
             "--epochs", "2");
     expect_usage_error(r, "has trained 2 epochs already");
+    r = RUN(CLAE, "train", "--data", tmp_path("small.idx"), "--resume", one,
+            "--epochs", "6");
+    expect_usage_error(r, "a model file without the optimizer's state");
+
+    /* A --scale of the first run carries over to the resumed one. */
+    r = RUN(CLAE, "train", "--data", tmp_path("small.idx"), "--scale", "510",
+            "--epochs", "3", "--metrics", m_one);
+    expect_exit(r, 0);
+    r = RUN(CLAE, "train", "--data", tmp_path("small.idx"), "--scale", "510",
+            "--epochs", "2", "--checkpoint", ck, "--metrics", m_two);
+    expect_exit(r, 0);
+    r = RUN(CLAE, "train", "--data", tmp_path("small.idx"), "--resume", ck,
+            "--epochs", "3", "--metrics", m_two);
+    expect_exit(r, 0);
+    a = read_whole(m_one, &a_size);
+    b = read_whole(m_two, &b_size);
+    assert_int_equal(split_lines(a, lines_a, 8), 4);
+    assert_int_equal(split_lines(b, lines_b, 8), 4);
+    *strrchr(lines_a[3], ',') = *strrchr(lines_b[3], ',') = '\0';
+    assert_string_equal(lines_a[3], lines_b[3]);
+    free(a);
+    free(b);
     r = RUN(CLAE, "train", "--resume", ck, "--arch", "deep");
     expect_usage_error(r, "--resume takes the model from the checkpoint");
     r = RUN(CLAE, "train", "--checkpoint-every", "2");

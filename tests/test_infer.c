@@ -162,6 +162,9 @@ static void test_anomaly_metrics(void **state)
 
     assert_int_equal(clae_anomaly_metrics(ctx, up, split, 4, 5, &auc, &ap),
                      CLAE_ERR_USAGE); /* no normal sample */
+    const float diverged[] = {1, NAN, 3, 4};
+    assert_int_equal(clae_anomaly_metrics(ctx, diverged, split, 4, 0, &auc, &ap),
+                     CLAE_ERR_INPUT);
 }
 
 /* A standardised model works on (x - mean) / std of the data it was given,

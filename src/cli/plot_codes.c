@@ -69,8 +69,11 @@ int cmd_plot_codes(int argc, char **argv)
                              labels_path, n_labels, n, r.data);
         goto done;
     }
-    if (!status && !(points = malloc(2 * n * sizeof *points)))
-        status = CLAE_ERR_HOST_MEMORY;
+    if (!status && !(points = malloc(2 * n * sizeof *points))) {
+        fprintf(stderr, "clae plot-codes: out of host memory\n");
+        rc = EXIT_RUNTIME;
+        goto done;
+    }
     if (!status) status = clae_encode(r.model, r.input, r.batch, &codes);
     if (!status) status = to_plane(r.ctx, codes, n, k, points);
     if (!status)

@@ -71,7 +71,8 @@ int cmd_reconstruct(int argc, char **argv)
     const size_t columns = g.columns < n ? g.columns : n,
                  rows = (n + columns - 1) / columns;
     if (!(tiles = calloc(2 * rows * columns * d, sizeof *tiles))) {
-        rc = cli_fail("reconstruct", r.ctx, CLAE_ERR_HOST_MEMORY);
+        fprintf(stderr, "clae reconstruct: out of host memory\n");
+        rc = EXIT_RUNTIME;
         goto done;
     }
     for (size_t i = 0; i < n; i++) {

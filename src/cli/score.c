@@ -127,6 +127,14 @@ static int threshold_from(cli_run *r, const score_args *a, double *threshold)
         rc = cli_fail("score", r->ctx, status);
         goto done;
     }
+    for (size_t i = 0; i < data->n; i++)
+        if (!isfinite(scores[i])) {
+            fprintf(stderr, "clae score: %s: sample %zu scores %g: no threshold "
+                            "from scores that are not finite\n",
+                    data->source, i, (double)scores[i]);
+            rc = EXIT_RUNTIME;
+            goto done;
+        }
     *threshold = percentile(scores, data->n, a->percentile);
     printf("threshold %.6g: the %g-th percentile of the scores of %zu "
            "reference samples (%s)\n", *threshold, (double)a->percentile,

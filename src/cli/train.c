@@ -416,6 +416,26 @@ static clae_status make_spec(clae_context *ctx, train_args *a, size_t input,
     return clae_spec_dense(ctx, &a->dense, spec);
 }
 
+/* --resume F: the checkpoint, whose data scale and shuffling seed the run
+ * keeps unless the flags say otherwise. */
+static int load_checkpoint(clae_context *ctx, train_args *a, clae_model **model)
+{
+    clae_status status = clae_model_load(ctx, a->resume, model);
+    if (status) return cli_fail("train", ctx, status);
+    const clae_model_history h = clae_model_get_history(*model);
+    if (!h.optimizer)
+        return cli_usage_error("train", "--resume %s: a model file without "
+                                        "the optimizer's state (--checkpoint F "
+                                        "writes checkpoints)", a->resume);
+    if (h.epoch >= a->train.epochs)
+        return cli_usage_error("train", "--resume %s: the checkpoint has "
+                                        "trained %u epochs already, --epochs %u",
+                               a->resume, h.epoch, a->train.epochs);
+    if (a->common.data.scale == 0.0f) a->common.data.scale = h.source.scale;
+    if (!GIVEN(a, OPT_SEED)) a->train.seed = h.train_seed;
+    return 0;
+}
+
 /* --labels F --class K: keeps the training samples of class K. */
 static int keep_class(clae_context *ctx, const train_args *a, clae_data *train)
 {
@@ -470,6 +490,7 @@ int cmd_train(int argc, char **argv)
     clae_status status = CLAE_SUCCESS;
 
     if ((rc = cli_open("train", &a.common, &ctx))) goto done;
+    if (a.resume && (rc = load_checkpoint(ctx, &a, &model))) goto done;
     const char *val_path = a.val ? a.val
                            : !a.data && a.val_split == 0.0f ? FASHION_TEST
                                                             : NULL;
@@ -484,24 +505,13 @@ int cmd_train(int argc, char **argv)
                                       "validation samples");
         goto done;
     }
-    if (a.resume) {
-        if ((status = clae_model_load(ctx, a.resume, &model))) goto fail;
-    } else if ((status = make_spec(ctx, &a, train->d, &spec)) ||
-               (status = clae_model_create(ctx, spec, a.train.seed, &model))) {
+    if (!a.resume && ((status = make_spec(ctx, &a, train->d, &spec)) ||
+                      (status = clae_model_create(ctx, spec, a.train.seed, &model))))
         goto fail;
-    }
     if (a.standardize && (status = clae_model_standardize(model, train)))
         goto fail;
     const unsigned trained = clae_model_get_history(model).epoch;
-    if (trained >= a.train.epochs) {
-        rc = cli_usage_error("train", "--resume %s: the checkpoint has trained "
-                                      "%u epochs already, --epochs %u",
-                             a.resume, trained, a.train.epochs);
-        goto done;
-    }
     a.train.epochs -= trained; /* --epochs counts the checkpoint's too */
-    if (a.resume && !GIVEN(&a, OPT_SEED)) /* shuffle as the first run did */
-        a.train.seed = clae_model_get_history(model).train_seed;
     const clae_train_source source = {
         train->source,       a.labels,           (int)a.class_k,
         a.common.data.scale, train->height,      train->width,
@@ -527,6 +537,10 @@ int cmd_train(int argc, char **argv)
     }
     status = clae_train(model, train, val, &a.train);
     if (status == CLAE_SUCCESS) status = r.status;
+    /* The last checkpoint holds the end of the run (after early stopping,
+     * the best epoch's weights it restored). */
+    if (status == CLAE_SUCCESS && a.checkpoint)
+        status = clae_model_save_checkpoint(model, a.checkpoint);
     if (status) goto fail;
     if (a.common.context.profile)
         printf("device memory: peak %.1f MiB in clae's buffers\n",

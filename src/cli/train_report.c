@@ -85,8 +85,7 @@ int report_epoch(void *user, const clae_epoch_metrics *m)
                                            r->csv_len);
         if (r->status) return 1;
     }
-    if (r->checkpoint_path &&
-        (m->epoch % r->checkpoint_every == 0 || m->epoch == r->epochs)) {
+    if (r->checkpoint_path && m->epoch % r->checkpoint_every == 0) {
         r->status = clae_model_save_checkpoint(r->model, r->checkpoint_path);
         if (r->status) return 1;
     }

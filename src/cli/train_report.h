@@ -1,5 +1,6 @@
 /* What clae train says while it trains: the progress bar, a line per
- * epoch, the metrics CSV and the checkpoints (src/cli/train_report.c). */
+ * epoch, the metrics CSV and the checkpoints every checkpoint_every epochs
+ * (src/cli/train_report.c; the run's last is cmd_train's). */
 #ifndef CLAE_CLI_TRAIN_REPORT_H
 #define CLAE_CLI_TRAIN_REPORT_H
 
