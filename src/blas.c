@@ -58,3 +58,60 @@ clae_status clae__blas_override(clae_context *ctx,
 }
 
 void clae__blas_clear_cache(void) { CLBlastClearCache(); }
+
+size_t clae__conv_out_h(const clae_conv_shape *s)
+{
+    return (s->height + 2 * s->pad_h - s->kernel_h) / s->stride_h + 1;
+}
+
+size_t clae__conv_out_w(const clae_conv_shape *s)
+{
+    return (s->width + 2 * s->pad_w - s->kernel_w) / s->stride_w + 1;
+}
+
+#define CONV_GEOMETRY(s)                                                     \
+    (s)->channels, (s)->height, (s)->width, (s)->kernel_h, (s)->kernel_w,    \
+        (s)->pad_h, (s)->pad_w, (s)->stride_h, (s)->stride_w, 1, 1
+
+static clae_status conv_failed(clae_context *ctx, CLBlastStatusCode rc,
+                               const char *call, const clae_conv_shape *s)
+{
+    return CLAE_FAIL(ctx, rc,
+                     "%s(%zux%zux%zu, kernel %zux%zu, pad %zux%zu, stride "
+                     "%zux%zu): %s",
+                     call, s->channels, s->height, s->width, s->kernel_h,
+                     s->kernel_w, s->pad_h, s->pad_w, s->stride_h, s->stride_w,
+                     clae_strerror(rc));
+}
+
+clae_status clae__im2col(clae_context *ctx, const clae_conv_shape *s,
+                         cl_mem im, size_t im_off, cl_mem col, size_t col_off)
+{
+    CLBlastStatusCode rc = CLBlastSim2col(
+        CLBlastKernelModeCrossCorrelation, CONV_GEOMETRY(s), im, im_off, col,
+        col_off, &ctx->queue, NULL);
+    return rc == CLBlastSuccess ? CLAE_SUCCESS
+                                : conv_failed(ctx, rc, "CLBlastSim2col", s);
+}
+
+clae_status clae__col2im(clae_context *ctx, const clae_conv_shape *s,
+                         cl_mem col, size_t col_off, cl_mem im, size_t im_off)
+{
+    CLBlastStatusCode rc = CLBlastScol2im(
+        CLBlastKernelModeCrossCorrelation, CONV_GEOMETRY(s), col, col_off, im,
+        im_off, &ctx->queue, NULL);
+    return rc == CLBlastSuccess ? CLAE_SUCCESS
+                                : conv_failed(ctx, rc, "CLBlastScol2im", s);
+}
+
+clae_status clae__convgemm(clae_context *ctx, const clae_conv_shape *s,
+                           size_t kernels, size_t batch, cl_mem im,
+                           size_t im_off, cl_mem w, size_t w_off, cl_mem out,
+                           size_t out_off)
+{
+    CLBlastStatusCode rc = CLBlastSconvgemm(
+        CLBlastKernelModeCrossCorrelation, CONV_GEOMETRY(s), kernels, batch, im,
+        im_off, w, w_off, out, out_off, &ctx->queue, NULL);
+    return rc == CLBlastSuccess ? CLAE_SUCCESS
+                                : conv_failed(ctx, rc, "CLBlastSconvgemm", s);
+}

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "blas.h"
 #include "clae.h"
 #include "kernels.h"
 #include "spec.h"
@@ -106,6 +107,14 @@ void ref_batchnorm(double *x, size_t rows, size_t cols, const float *gamma,
  * sample for cce, plus the code layer's activity penalty). */
 double ref_model_loss(const clae_spec *spec, const float *params,
                       const float *x, size_t rows);
+
+/* out (batch, kernels, out_h, out_w) = cross-correlation of the NCHW
+ * batch x with kernels w (kernels, channels, kernel_h, kernel_w), zero
+ * padded: what clae__convgemm computes. */
+void ref_conv2d(const clae_conv_shape *shape, size_t kernels, size_t batch,
+                const float *x, const float *w, float *out);
+/* col = the patches of one image in clae__im2col's layout. */
+void ref_im2col(const clae_conv_shape *shape, const float *im, float *col);
 
 /* out (rows, output width of layer end - 1) = layers first .. end - 1 in
  * evaluation mode (dropout and noise as the identity; dense layers only
