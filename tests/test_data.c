@@ -18,35 +18,12 @@
 
 /* ===== Fixture helpers ================================================== */
 
-static char tmp_root[256]; /* made by the group setup */
-
-/* out = tmp_root/name. */
-static void tmp_path(char *out, size_t size, const char *name)
-{
-    int n = snprintf(out, size, "%s/%s", tmp_root, name);
-    assert_true(n > 0 && (size_t)n < size);
-}
-
-/* Removes path and everything under it (no symlinks are followed). */
-
-/* A fresh, empty directory tmp_root/name. */
+/* A fresh, empty directory in the scratch directory. */
 static void make_dir(char *out, size_t size, const char *name)
 {
-    tmp_path(out, size, name);
+    test_tmp_path(out, size, name);
     test_remove_tree(out);
     assert_int_equal(mkdir(out, 0700), 0);
-}
-
-static int data_setup(void **state)
-{
-    if (test_make_temp_dir(tmp_root, sizeof tmp_root, "data")) return -1;
-    return test_open_context(state);
-}
-
-static int data_teardown(void **state)
-{
-    if (tmp_root[0]) test_remove_tree(tmp_root);
-    return test_close_context(state);
 }
 
 /* The whole file, malloc'ed (NUL-terminated); fails the test when missing. */
@@ -154,7 +131,7 @@ static void test_idx_round_trip(void **state)
     const uint32_t dims[3] = {IMG_N, IMG_H, IMG_W};
     for (int gz = 0; gz <= 1; gz++) {
         char path[512];
-        tmp_path(path, sizeof path, gz ? "images.idx3-ubyte.gz"
+        test_tmp_path(path, sizeof path, gz ? "images.idx3-ubyte.gz"
                                        : "images.idx3-ubyte");
         write_idx(path, gz, 0x08, 3, dims, bytes, IMG_BYTES, 0);
         clae_data *data = NULL;
@@ -173,7 +150,7 @@ static void test_idx_channels(void **state)
     image_bytes(bytes, sizeof bytes);
     const uint32_t dims[4] = {N, H, W, C};
     char path[512];
-    tmp_path(path, sizeof path, "rgb.idx4-ubyte.gz");
+    test_tmp_path(path, sizeof path, "rgb.idx4-ubyte.gz");
     write_idx(path, 1, 0x08, 4, dims, bytes, sizeof bytes, 0);
     clae_data *data = NULL;
     assert_int_equal(clae_data_load(ctx, path, NULL, &data), CLAE_SUCCESS);
@@ -200,7 +177,7 @@ static void test_idx_missing(void **state)
 {
     clae_context *ctx = test_context(state);
     char path[512];
-    tmp_path(path, sizeof path, "no-such-file.idx3-ubyte");
+    test_tmp_path(path, sizeof path, "no-such-file.idx3-ubyte");
     assert_idx_rejected(ctx, path, "missing");
     assert_error_names(ctx, "No such file");
 }
@@ -215,30 +192,30 @@ static void test_idx_bad_headers(void **state)
     const uint32_t dims[3] = {IMG_N, IMG_H, IMG_W};
     char path[512];
 
-    tmp_path(path, sizeof path, "bad-magic.idx");
+    test_tmp_path(path, sizeof path, "bad-magic.idx");
     unsigned char png[16] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
     test_write_bytes(path, png, sizeof png);
     assert_idx_rejected(ctx, path, "bad magic");
     assert_error_names(ctx, "magic");
 
-    tmp_path(path, sizeof path, "float.idx");
+    test_tmp_path(path, sizeof path, "float.idx");
     write_idx(path, 0, 0x0D, 3, dims, bytes, IMG_BYTES, 0);
     assert_idx_rejected(ctx, path, "float values");
     assert_error_names(ctx, "0x0d");
 
-    tmp_path(path, sizeof path, "labels.idx1-ubyte");
+    test_tmp_path(path, sizeof path, "labels.idx1-ubyte");
     const uint32_t label_dims[1] = {IMG_N};
     write_idx(path, 0, 0x08, 1, label_dims, bytes, IMG_N, 0);
     assert_idx_rejected(ctx, path, "labels");
     assert_error_names(ctx, "1 dimensions");
 
-    tmp_path(path, sizeof path, "empty.idx3-ubyte");
+    test_tmp_path(path, sizeof path, "empty.idx3-ubyte");
     const uint32_t no_images[3] = {0, IMG_H, IMG_W};
     write_idx(path, 0, 0x08, 3, no_images, NULL, 0, 0);
     assert_idx_rejected(ctx, path, "zero images");
     assert_error_names(ctx, "no images");
 
-    tmp_path(path, sizeof path, "zero-width.idx3-ubyte");
+    test_tmp_path(path, sizeof path, "zero-width.idx3-ubyte");
     const uint32_t zero_width[3] = {IMG_N, IMG_H, 0};
     write_idx(path, 0, 0x08, 3, zero_width, NULL, 0, 0);
     assert_idx_rejected(ctx, path, "zero width");
@@ -256,23 +233,23 @@ static void test_idx_bad_lengths(void **state)
     char path[512];
 
     for (int gz = 0; gz <= 1; gz++) {
-        tmp_path(path, sizeof path, gz ? "short.idx.gz" : "short.idx");
+        test_tmp_path(path, sizeof path, gz ? "short.idx.gz" : "short.idx");
         write_idx(path, gz, 0x08, 3, dims, bytes, IMG_BYTES - 1, 0);
         assert_idx_rejected(ctx, path, "one byte short");
         assert_error_names(ctx, "truncated");
 
-        tmp_path(path, sizeof path, gz ? "long.idx.gz" : "long.idx");
+        test_tmp_path(path, sizeof path, gz ? "long.idx.gz" : "long.idx");
         write_idx(path, gz, 0x08, 3, dims, bytes, IMG_BYTES, 1);
         assert_idx_rejected(ctx, path, "one byte extra");
         assert_error_names(ctx, "continues past");
     }
 
-    tmp_path(path, sizeof path, "cut-header.idx");
+    test_tmp_path(path, sizeof path, "cut-header.idx");
     unsigned char header[6] = {0, 0, 0x08, 3, 0, 0};
     test_write_bytes(path, header, sizeof header);
     assert_idx_rejected(ctx, path, "header cut in a dimension");
 
-    tmp_path(path, sizeof path, "empty-file.idx");
+    test_tmp_path(path, sizeof path, "empty-file.idx");
     test_write_bytes(path, "", 0);
     assert_idx_rejected(ctx, path, "empty file");
 }
@@ -286,13 +263,13 @@ static void test_idx_truncated_gzip(void **state)
     image_bytes(bytes, IMG_BYTES);
     const uint32_t dims[3] = {IMG_N, IMG_H, IMG_W};
     char full[512], path[512];
-    tmp_path(full, sizeof full, "full.idx.gz");
+    test_tmp_path(full, sizeof full, "full.idx.gz");
     write_idx(full, 1, 0x08, 3, dims, bytes, IMG_BYTES, 0);
     size_t size;
     unsigned char *gz = read_bytes(full, &size);
     assert_true(size > 20);
 
-    tmp_path(path, sizeof path, "cut-stream.idx.gz");
+    test_tmp_path(path, sizeof path, "cut-stream.idx.gz");
     test_write_bytes(path, gz, size / 2);
     assert_idx_rejected(ctx, path, "cut in the stream");
 
@@ -300,7 +277,7 @@ static void test_idx_truncated_gzip(void **state)
     for (size_t i = 0; i < sizeof cuts / sizeof *cuts; i++) {
         char name[64];
         snprintf(name, sizeof name, "cut-trailer-%zu.idx.gz", cuts[i]);
-        tmp_path(path, sizeof path, name);
+        test_tmp_path(path, sizeof path, name);
         test_write_bytes(path, gz, size - cuts[i]);
         assert_idx_rejected(ctx, path, "cut in the trailer");
     }
@@ -316,7 +293,7 @@ static void test_idx_gzip_message(void **state)
     image_bytes(bytes, IMG_BYTES);
     const uint32_t dims[3] = {IMG_N, IMG_H, IMG_W};
     char path[512];
-    tmp_path(path, sizeof path, "message.idx.gz");
+    test_tmp_path(path, sizeof path, "message.idx.gz");
     write_idx(path, 1, 0x08, 3, dims, bytes, IMG_BYTES, 0);
     size_t size;
     unsigned char *gz = read_bytes(path, &size);
@@ -337,11 +314,11 @@ static void test_idx_absurd_size(void **state)
     const uint32_t dims4[4] = {0xffffffffu, 0xffffffffu, 0xffffffffu,
                                0xffffffffu};
     char path[512];
-    tmp_path(path, sizeof path, "absurd.idx3-ubyte");
+    test_tmp_path(path, sizeof path, "absurd.idx3-ubyte");
     write_idx(path, 0, 0x08, 3, dims3, NULL, 0, 0);
     assert_idx_rejected(ctx, path, "65535^3");
     assert_error_names(ctx, "header declares");
-    tmp_path(path, sizeof path, "absurd.idx4-ubyte.gz");
+    test_tmp_path(path, sizeof path, "absurd.idx4-ubyte.gz");
     write_idx(path, 1, 0x08, 4, dims4, NULL, 0, 0);
     assert_idx_rejected(ctx, path, "(2^32-1)^4");
     assert_error_names(ctx, "header declares");
@@ -851,7 +828,7 @@ static void test_model_save_load(void **state)
 {
     clae_context *ctx = test_context(state);
     char path[512];
-    tmp_path(path, sizeof path, "reference.safetensors");
+    test_tmp_path(path, sizeof path, "reference.safetensors");
     clae_model *m = NULL, *loaded = NULL;
     assert_int_equal(clae_model_create(ctx, reference_spec, 7, &m),
                      CLAE_SUCCESS);
@@ -935,7 +912,7 @@ static const char small_spec[] = "input 4\ndense 2 relu\ndense 4 sigmoid\n";
 static void small_model(clae_context *ctx, model_fixture *fx)
 {
     char path[512];
-    tmp_path(path, sizeof path, "small.safetensors");
+    test_tmp_path(path, sizeof path, "small.safetensors");
     clae_model *m = NULL;
     assert_int_equal(clae_model_create(ctx, small_spec, 3, &m), CLAE_SUCCESS);
     assert_int_equal(clae_model_save(m, path), CLAE_SUCCESS);
@@ -1052,7 +1029,7 @@ static void test_model_fixture_loads(void **state)
     model_fixture fx;
     small_model(ctx, &fx);
     char path[512];
-    tmp_path(path, sizeof path, "rewritten.safetensors");
+    test_tmp_path(path, sizeof path, "rewritten.safetensors");
     write_edited(path, &fx, edit_nothing);
     clae_model *m = NULL;
     assert_int_equal(clae_model_load(ctx, path, &m), CLAE_SUCCESS);
@@ -1075,31 +1052,31 @@ static void test_model_bad_container(void **state)
     small_model(ctx, &fx);
     char path[512];
 
-    tmp_path(path, sizeof path, "missing.safetensors");
+    test_tmp_path(path, sizeof path, "missing.safetensors");
     assert_model_rejected(ctx, path, "missing");
     assert_error_names(ctx, "No such file");
 
-    tmp_path(path, sizeof path, "three-bytes.safetensors");
+    test_tmp_path(path, sizeof path, "three-bytes.safetensors");
     test_write_bytes(path, "\x10\0\0", 3);
     assert_model_rejected(ctx, path, "3 bytes");
 
-    tmp_path(path, sizeof path, "header-past-end.safetensors");
+    test_tmp_path(path, sizeof path, "header-past-end.safetensors");
     unsigned char big[12] = {0x00, 0x10, 0, 0, 0, 0, 0, 0, '{', '}', ' ', ' '};
     test_write_bytes(path, big, sizeof big);
     assert_model_rejected(ctx, path, "header size 4096 in a 12-byte file");
 
-    tmp_path(path, sizeof path, "header-huge.safetensors");
+    test_tmp_path(path, sizeof path, "header-huge.safetensors");
     unsigned char huge[12] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
                               '{', '}', ' ', ' '};
     test_write_bytes(path, huge, sizeof huge);
     assert_model_rejected(ctx, path, "header size 2^64-1");
 
-    tmp_path(path, sizeof path, "not-json.safetensors");
+    test_tmp_path(path, sizeof path, "not-json.safetensors");
     write_model(path, "{\"layers.0.weight\": [1, 2,     ", &fx);
     assert_model_rejected(ctx, path, "not JSON");
     assert_error_names(ctx, "JSON");
 
-    tmp_path(path, sizeof path, "json-array.safetensors");
+    test_tmp_path(path, sizeof path, "json-array.safetensors");
     write_model(path, "[1, 2, 3]       ", &fx);
     assert_model_rejected(ctx, path, "JSON but not an object");
 
@@ -1128,7 +1105,7 @@ static void test_model_bad_tensors(void **state)
         {"no-spec.safetensors", edit_drop_spec, "spec"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        tmp_path(path, sizeof path, cases[i].file);
+        test_tmp_path(path, sizeof path, cases[i].file);
         write_edited(path, &fx, cases[i].edit);
         assert_model_rejected(ctx, path, cases[i].file);
         assert_error_names(ctx, cases[i].says);
@@ -1145,7 +1122,7 @@ static void test_model_bad_spec(void **state)
     model_fixture fx;
     small_model(ctx, &fx);
     char path[512];
-    tmp_path(path, sizeof path, "bad-spec.safetensors");
+    test_tmp_path(path, sizeof path, "bad-spec.safetensors");
     write_edited(path, &fx, edit_bad_spec);
     assert_model_rejected(ctx, path, "unparsable spec");
     assert_error_names(ctx, "'conv'");
@@ -1273,6 +1250,6 @@ int main(void)
         cmocka_unit_test(test_write_atomic_no_dir),
         cmocka_unit_test(test_write_atomic_mode),
     };
-    return cmocka_run_group_tests_name("data", tests, data_setup,
-                                       data_teardown);
+    return cmocka_run_group_tests_name("data", tests, test_open_tmp_context,
+                                       test_close_tmp_context);
 }

@@ -11,27 +11,7 @@
 #include "data.h"
 #include "files.h"
 
-static char tmp_root[256];
-
-static void tmp_path(char *out, size_t size, const char *name)
-{
-    int n = snprintf(out, size, "%s/%s", tmp_root, name);
-    assert_true(n > 0 && (size_t)n < size);
-}
-
-static int formats_setup(void **state)
-{
-    if (test_make_temp_dir(tmp_root, sizeof tmp_root, "formats")) return -1;
-    return test_open_context(state);
-}
-
-static int formats_teardown(void **state)
-{
-    if (tmp_root[0]) test_remove_tree(tmp_root);
-    return test_close_context(state);
-}
-
-/* Writes tmp_root/name as a version 1.0 .npy file with the given header
+/* Writes name in the scratch directory as a version 1.0 .npy file with the given header
  * dict and data bytes, as numpy lays it out (header padded to 64). */
 static void write_npy(char *path, size_t size, const char *name,
                       const char *dict, const void *data, size_t data_size)
@@ -51,7 +31,7 @@ static void write_npy(char *path, size_t size, const char *name,
     memcpy(bytes, pre, 10);
     memcpy(bytes + 10, header, padded - 10);
     if (data_size) memcpy(bytes + padded, data, data_size);
-    tmp_path(path, size, name);
+    test_tmp_path(path, size, name);
     test_write_bytes(path, bytes, padded + data_size);
     free(bytes);
 }
@@ -87,7 +67,7 @@ static void test_npy_round_trip(void **state)
     test_fill(x, N * D, 7, -3.0f, 3.0f);
     x[5] = 1e-30f; /* subnormal-adjacent values survive bit for bit */
     char path[512];
-    tmp_path(path, sizeof path, "images.npy");
+    test_tmp_path(path, sizeof path, "images.npy");
     const uint64_t shape[] = {N, H, W, C};
     assert_int_equal(clae_npy_write(ctx, path, x, 4, shape), CLAE_SUCCESS);
 
@@ -209,11 +189,11 @@ static void test_npy_bad_files(void **state)
 
     /* A header cut short and a bad version. */
     unsigned char cut[] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, 100, 0, '{'};
-    tmp_path(path, sizeof path, "cut.npy");
+    test_tmp_path(path, sizeof path, "cut.npy");
     test_write_bytes(path, cut, sizeof cut);
     assert_refused(ctx, path, "truncated .npy header");
     cut[6] = 9;
-    tmp_path(path, sizeof path, "version.npy");
+    test_tmp_path(path, sizeof path, "version.npy");
     test_write_bytes(path, cut, sizeof cut);
     assert_refused(ctx, path, "version 9");
 }
@@ -241,7 +221,7 @@ static void test_non_finite_values(void **state)
 static void write_text(char *path, size_t size, const char *name,
                        const char *text)
 {
-    tmp_path(path, size, name);
+    test_tmp_path(path, size, name);
     test_write_bytes(path, text, strlen(text));
 }
 
@@ -289,7 +269,7 @@ static void test_csv_bad_files(void **state)
         write_text(path, sizeof path, "bad.csv", cases[i].text);
         assert_refused(ctx, path, cases[i].what);
     }
-    tmp_path(path, sizeof path, "missing.csv");
+    test_tmp_path(path, sizeof path, "missing.csv");
     assert_refused(ctx, path, "No such file");
 }
 
@@ -321,7 +301,7 @@ static void test_png_grid(void **state)
     for (size_t i = 0; i < N * H * W; i++) images[i] = (float)i / 10.0f - 0.5f;
     images[7] = NAN;
     char path[512];
-    tmp_path(path, sizeof path, "grid.png");
+    test_tmp_path(path, sizeof path, "grid.png");
     clae_image_shape gray = {H, W, 1};
     assert_int_equal(clae_png_write_grid(ctx, path, images, N, &gray, 2),
                      CLAE_SUCCESS);
@@ -406,7 +386,7 @@ static void test_charts(void **state)
 {
     clae_context *ctx = test_context(state);
     char path[512], png[512];
-    tmp_path(path, sizeof path, "m.csv");
+    test_tmp_path(path, sizeof path, "m.csv");
     const char *metrics = "epoch,train_loss,val_loss,seconds\n1,0.5,,1.0\n"
                           "2,0.4,0.45,1.0\n3,0.3,0.35,1.1\n";
     test_write_bytes(path, metrics, strlen(metrics));
@@ -417,7 +397,7 @@ static void test_charts(void **state)
     assert_int_equal(epochs, 3);
     assert_true(train[0] == 0.5 && train[2] == (double)0.3f); /* read as float */
     assert_true(isnan(val[0]) && val[1] == (double)0.45f);
-    tmp_path(png, sizeof png, "loss.png");
+    test_tmp_path(png, sizeof png, "loss.png");
     assert_int_equal(clae_plot_losses(ctx, png, train, val, epochs), CLAE_SUCCESS);
     unsigned width, height, channels;
     unsigned char *px = read_png(png, &width, &height, &channels);
@@ -435,7 +415,7 @@ static void test_charts(void **state)
 
     const float points[6] = {0, 0, 1, 1, 2, -1};
     const int labels[3] = {0, 3, 3};
-    tmp_path(png, sizeof png, "codes.png");
+    test_tmp_path(png, sizeof png, "codes.png");
     assert_int_equal(clae_plot_codes(ctx, png, points, 3, labels, "code"),
                      CLAE_SUCCESS);
     px = read_png(png, &width, &height, &channels);
@@ -458,5 +438,6 @@ int main(void)
         cmocka_unit_test(test_image_shape),
         cmocka_unit_test(test_charts),
     };
-    return cmocka_run_group_tests(tests, formats_setup, formats_teardown);
+    return cmocka_run_group_tests(tests, test_open_tmp_context,
+                                  test_close_tmp_context);
 }

@@ -201,9 +201,8 @@ static void test_standardize(void **state)
     test_assert_close("score", scores, &loss0, 1, 1e-5f, 1e-4f);
     free(scores);
 
-    char dir[256], path[512];
-    assert_int_equal(test_make_temp_dir(dir, sizeof dir, "standardize"), 0);
-    snprintf(path, sizeof path, "%s/m.safetensors", dir);
+    char path[512];
+    test_tmp_path(path, sizeof path, "standardized.safetensors");
     assert_int_equal(clae_model_save(f.model, path), CLAE_SUCCESS);
     clae_model *loaded = NULL;
     float *again;
@@ -214,7 +213,6 @@ static void test_standardize(void **state)
     free(again);
     free(recon);
     clae_model_destroy(loaded);
-    test_remove_tree(dir);
     close_fixture(&f);
 
     open_fixture(ctx, specs[0], &f); /* bce */
@@ -278,9 +276,8 @@ static void test_labels(void **state)
     assert_int_equal(clae_data_keep_class(ctx, &data, five, 3, 7), CLAE_ERR_INPUT);
     free(labels);
 
-    char dir[256], path[512];
-    assert_int_equal(test_make_temp_dir(dir, sizeof dir, "labels"), 0);
-    snprintf(path, sizeof path, "%s/labels.csv", dir);
+    char path[512];
+    test_tmp_path(path, sizeof path, "labels.csv");
     test_write_bytes(path, "label\n3\n0\n12\n", 13);
     assert_int_equal(clae_labels_load(ctx, path, &labels, &n), CLAE_SUCCESS);
     assert_int_equal(n, 3);
@@ -291,7 +288,6 @@ static void test_labels(void **state)
     assert_non_null(strstr(clae_last_error(ctx), "label 1 is 2.5"));
     test_write_bytes(path, "1,2\n3,4\n", 8);
     assert_int_equal(clae_labels_load(ctx, path, &labels, &n), CLAE_ERR_INPUT);
-    test_remove_tree(dir);
 }
 
 int main(void)
@@ -305,5 +301,6 @@ int main(void)
         cmocka_unit_test(test_principal_components),
         cmocka_unit_test(test_standardize),
     };
-    return cmocka_run_group_tests(tests, test_open_context, test_close_context);
+    return cmocka_run_group_tests(tests, test_open_tmp_context,
+                                  test_close_tmp_context);
 }

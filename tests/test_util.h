@@ -121,6 +121,33 @@ static inline void test_write_bytes(const char *path, const void *bytes,
     assert_int_equal(fclose(f), 0);
 }
 
+/* The suite's scratch directory, made by test_open_tmp_context. */
+static char test_tmp_root[256];
+
+/* out = the scratch directory / name. */
+static inline void test_tmp_path(char *out, size_t size, const char *name)
+{
+    int n = snprintf(out, size, "%s/%s", test_tmp_root, name);
+    assert_true(n > 0 && (size_t)n < size);
+}
+
+static inline void test_remove_tree(const char *path);
+
+/* A suite's setup with files: the scratch directory, then the context;
+ * test_close_tmp_context removes the directory and everything in it. */
+static inline int test_open_tmp_context(void **state)
+{
+    if (test_make_temp_dir(test_tmp_root, sizeof test_tmp_root, "files"))
+        return -1;
+    return test_open_context(state);
+}
+
+static inline int test_close_tmp_context(void **state)
+{
+    if (test_tmp_root[0]) test_remove_tree(test_tmp_root);
+    return test_close_context(state);
+}
+
 /* Removes path and, for a directory, everything below it. */
 static inline void test_remove_tree(const char *path)
 {
