@@ -75,6 +75,11 @@ int cli_load_data(const char *command, clae_context *ctx,
                   const cli_common *common, const char *path,
                   clae_data **data);
 
+/* Keeps the samples of data whose label in labels_path is class_k (one-
+ * class training and its reference set); 0 or the exit code. */
+int cli_keep_class(const char *command, clae_context *ctx,
+                   const char *labels_path, int class_k, clae_data *data);
+
 /* Commands that run a saved model over a data file (eval, encode,
  * decode, score, reconstruct) share --load, --data, --out, --batch-size
  * and the data and common options. */
@@ -113,6 +118,10 @@ int cli_run_parse(cli_run *r, const char *command, int argc, char **argv,
 
 /* Opens the context, loads the model and the data; 0 or the exit code. */
 int cli_run_open(cli_run *r, const char *command);
+/* *labels = the labels in path (malloc'ed), one for each sample of
+ * r->input; 0 or the exit code. */
+int cli_run_labels(cli_run *r, const char *command, const char *path,
+                   int **labels);
 void cli_run_close(cli_run *r);
 
 /* Opens the context for a command, reporting failures; 0 when ready. */
@@ -128,6 +137,8 @@ int cli_parse_float(const char *text, float *out);
 int cli_parse_u64(const char *text, uint64_t *out);
 /* A byte count with an optional K, M or G (powers of 1024) suffix. */
 int cli_parse_bytes(const char *text, uint64_t *out);
+/* A class number of labels: 0 to 2^30. */
+int cli_parse_class(const char *text, long *out);
 
 /* After getopt_long returned '?' (with opterr = 0): names the option that
  * is unknown or lacks its value. Returns EXIT_USAGE. */

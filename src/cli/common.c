@@ -78,6 +78,17 @@ int cli_load_data(const char *command, clae_context *ctx,
     return cli_fail(command, ctx, status);
 }
 
+int cli_keep_class(const char *command, clae_context *ctx,
+                   const char *labels_path, int class_k, clae_data *data)
+{
+    int *labels = NULL;
+    size_t n = 0;
+    clae_status status = clae_labels_load(ctx, labels_path, &labels, &n);
+    if (!status) status = clae_data_keep_class(ctx, data, labels, n, class_k);
+    free(labels);
+    return status ? cli_fail(command, ctx, status) : 0;
+}
+
 int cli_open(const char *command, const cli_common *common, clae_context **ctx)
 {
     clae_context_options options = common->context;
@@ -95,6 +106,17 @@ int cli_parse_size(const char *text, size_t *out)
     unsigned long long v = strtoull(text, &end, 10);
     if (errno || *end) return 0;
     *out = (size_t)v;
+    return 1;
+}
+
+int cli_parse_class(const char *text, long *out)
+{
+    char *end;
+    errno = 0;
+    if (!text || *text < '0' || *text > '9') return 0;
+    long v = strtol(text, &end, 10);
+    if (errno || *end || v > 1L << 30) return 0;
+    *out = v;
     return 1;
 }
 

@@ -51,7 +51,6 @@ int cmd_plot_codes(int argc, char **argv)
     const char *labels_path = NULL;
     float *codes = NULL, *points = NULL;
     int *labels = NULL;
-    size_t n_labels = 0;
     int rc = cli_run_parse(&r, "plot-codes", argc, argv, options,
                            labels_option, &labels_path, FASHION_TEST, "--data",
                            NEEDS_LOAD | NEEDS_OUT);
@@ -61,20 +60,14 @@ int cmd_plot_codes(int argc, char **argv)
     }
     if ((rc = cli_run_open(&r, "plot-codes"))) goto done;
     const size_t n = r.input->n, k = clae_model_code_width(r.model);
-    clae_status status =
-        labels_path ? clae_labels_load(r.ctx, labels_path, &labels, &n_labels) : 0;
-    if (!status && labels && n_labels != n) {
-        rc = cli_usage_error("plot-codes", "--labels %s: %zu labels for the %zu "
-                                           "samples of %s",
-                             labels_path, n_labels, n, r.data);
+    if (labels_path && (rc = cli_run_labels(&r, "plot-codes", labels_path, &labels)))
         goto done;
-    }
-    if (!status && !(points = malloc(2 * n * sizeof *points))) {
+    if (!(points = malloc(2 * n * sizeof *points))) {
         fprintf(stderr, "clae plot-codes: out of host memory\n");
         rc = EXIT_RUNTIME;
         goto done;
     }
-    if (!status) status = clae_encode(r.model, r.input, r.batch, &codes);
+    clae_status status = clae_encode(r.model, r.input, r.batch, &codes);
     if (!status) status = to_plane(r.ctx, codes, n, k, points);
     if (!status)
         status = clae_plot_codes(r.ctx, r.out, points, n, labels,

@@ -1,6 +1,7 @@
 /* What the commands that run a saved model over data share: their flags,
  * and opening the context, the model and the data. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cli.h"
 
@@ -63,4 +64,18 @@ void cli_run_close(cli_run *r)
     clae_data_free(r->input);
     clae_model_destroy(r->model);
     clae_context_destroy(r->ctx);
+}
+
+int cli_run_labels(cli_run *r, const char *command, const char *path,
+                   int **labels)
+{
+    size_t n = 0;
+    clae_status status = clae_labels_load(r->ctx, path, labels, &n);
+    if (status) return cli_fail(command, r->ctx, status);
+    if (n == r->input->n) return 0;
+    free(*labels);
+    *labels = NULL;
+    return cli_usage_error(command, "--labels %s: %zu labels for the %zu "
+                                    "samples of %s", path, n, r->input->n,
+                           r->data);
 }

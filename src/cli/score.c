@@ -57,7 +57,6 @@ typedef struct {
 static int score_option(void *user, int opt, const char *arg)
 {
     score_args *a = user;
-    char *end;
     switch (opt) {
     case OPT_PERCENTILE:
         if (!cli_parse_float(arg, &a->percentile) || !(a->percentile >= 0.0f) ||
@@ -68,8 +67,7 @@ static int score_option(void *user, int opt, const char *arg)
     case OPT_REF: a->ref = arg; return 0;
     case OPT_LABELS: a->labels = arg; return 0;
     default: /* OPT_NORMAL_CLASS */
-        a->normal_class = strtol(arg, &end, 10);
-        if (end == arg || *end || a->normal_class < 0 || a->normal_class > 1 << 30)
+        if (!cli_parse_class(arg, &a->normal_class))
             return cli_usage_error("score", "--normal-class: '%s' is not a "
                                             "class number", arg);
         return 0;
@@ -106,13 +104,7 @@ static int load_reference(cli_run *r, const score_args *a, clae_data **data)
                                         "--ref F");
     int rc = cli_load_data("score", r->ctx, &r->common, source.data, data);
     if (rc || !source.labels) return rc;
-    int *labels = NULL;
-    size_t n = 0;
-    clae_status status = clae_labels_load(r->ctx, source.labels, &labels, &n);
-    if (!status)
-        status = clae_data_keep_class(r->ctx, *data, labels, n, source.class_k);
-    free(labels);
-    return status ? cli_fail("score", r->ctx, status) : 0;
+    return cli_keep_class("score", r->ctx, source.labels, source.class_k, *data);
 }
 
 /* The threshold from the reference set's scores. */
@@ -173,20 +165,13 @@ static int write_scores(cli_run *r, const float *scores, size_t n,
 static int report_ranking(cli_run *r, const score_args *a, const float *scores)
 {
     int *labels = NULL;
-    size_t n = 0;
     double auc, ap;
-    clae_status status = clae_labels_load(r->ctx, a->labels, &labels, &n);
-    if (status) return cli_fail("score", r->ctx, status);
-    int rc = 0;
-    if (n != r->input->n)
-        rc = cli_usage_error("score", "--labels %s: %zu labels for the %zu "
-                                      "samples of %s", a->labels, n,
-                             r->input->n, r->data);
-    else if ((status = clae_anomaly_metrics(r->ctx, scores, labels, n,
-                                            (int)a->normal_class, &auc, &ap)))
-        rc = cli_fail("score", r->ctx, status);
-    free(labels);
+    int rc = cli_run_labels(r, "score", a->labels, &labels);
     if (rc) return rc;
+    clae_status status = clae_anomaly_metrics(r->ctx, scores, labels, r->input->n,
+                                              (int)a->normal_class, &auc, &ap);
+    free(labels);
+    if (status) return cli_fail("score", r->ctx, status);
     printf("ROC AUC %.4f  average precision %.4f  (anomalies: classes other "
            "than %ld)\n", auc, ap, a->normal_class);
     return 0;

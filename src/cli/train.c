@@ -195,13 +195,10 @@ static int parse_option(train_args *a, int opt, const char *arg)
     case OPT_DATA: a->data = arg; break;
     case OPT_VAL: a->val = arg; break;
     case OPT_LABELS: a->labels = arg; break;
-    case OPT_CLASS: {
-        char *end;
-        a->class_k = strtol(arg, &end, 10);
-        if (end == arg || *end || a->class_k < 0 || a->class_k > 1 << 30)
+    case OPT_CLASS:
+        if (!cli_parse_class(arg, &a->class_k))
             return cli_usage_error(cmd, "--class: '%s' is not a class number", arg);
         break;
-    }
     case OPT_VAL_SPLIT:
         if (!cli_parse_float(arg, &a->val_split) || !(a->val_split > 0.0f) ||
             !(a->val_split < 1.0f))
@@ -436,18 +433,6 @@ static int load_checkpoint(clae_context *ctx, train_args *a, clae_model **model)
     return 0;
 }
 
-/* --labels F --class K: keeps the training samples of class K. */
-static int keep_class(clae_context *ctx, const train_args *a, clae_data *train)
-{
-    int *labels = NULL;
-    size_t n = 0;
-    clae_status status = clae_labels_load(ctx, a->labels, &labels, &n);
-    if (!status)
-        status = clae_data_keep_class(ctx, train, labels, n, (int)a->class_k);
-    free(labels);
-    return status ? cli_fail("train", ctx, status) : 0;
-}
-
 /* Holds out the last fraction of data as the validation set. */
 static clae_status split_off(clae_data *data, float fraction, clae_data **val)
 {
@@ -499,7 +484,9 @@ int cmd_train(int argc, char **argv)
         goto done;
     if (val_path && (rc = cli_load_data("train", ctx, &a.common, val_path, &val)))
         goto done;
-    if (a.labels && (rc = keep_class(ctx, &a, train))) goto done;
+    if (a.labels &&
+        (rc = cli_keep_class("train", ctx, a.labels, (int)a.class_k, train)))
+        goto done;
     if (a.val_split > 0.0f && (status = split_off(train, a.val_split, &val))) {
         rc = cli_usage_error("train", "--val-split leaves no training or "
                                       "validation samples");
