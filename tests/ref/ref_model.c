@@ -52,6 +52,32 @@ static void dense(const clae_layer_spec *l, const float *w, const float *b,
         }
 }
 
+/* next (rows, units) = dense layer i over cur (rows, in), activated (softmax
+ * over each row) unless as_logits. */
+static void dense_layer(const clae_spec *spec, const float *params,
+                        const size_t *offs, size_t i, const double *cur,
+                        size_t rows, size_t in, int as_logits, double *next)
+{
+    const clae_layer_spec *l = &spec->layers[i];
+    const float *p = params + offs[i];
+    const float *w = l->tied ? params + offs[l->mirror] : p,
+                *b = l->tied ? p : p + l->units * in;
+    dense(l, w, b, cur, rows, in, next);
+    if (as_logits) return;
+    for (size_t k = 0; k < rows * l->units; k++)
+        next[k] = ref_activate(l->act, next[k]);
+    if (l->act.kind == CLAE_ACT_SOFTMAX) ref_softmax_rows(next, rows, l->units);
+}
+
+/* Room for any layer's activations: the widest layer, input included. */
+static size_t widest_layer(const clae_spec *spec)
+{
+    size_t widest = spec->input;
+    for (size_t l = 0; l < spec->count; l++)
+        if (spec->layers[l].units > widest) widest = spec->layers[l].units;
+    return widest;
+}
+
 static clae_loss_kernel kernel_of(const clae_spec *spec, int logits)
 {
     if (logits) return CLAE_LOSS_KERNEL_BCE_LOGITS;
@@ -87,9 +113,7 @@ double ref_model_loss(const clae_spec *spec, const float *params,
                       const float *x, size_t rows)
 {
     double penalty = 0.0;
-    size_t widest = spec->input, offs[64];
-    for (size_t l = 0; l < spec->count; l++)
-        if (spec->layers[l].units > widest) widest = spec->layers[l].units;
+    size_t widest = widest_layer(spec), offs[64];
     param_offsets(spec, offs);
     double *cur = malloc(rows * widest * sizeof *cur);
     double *next = malloc(rows * widest * sizeof *next);
@@ -106,16 +130,10 @@ double ref_model_loss(const clae_spec *spec, const float *params,
                 penalty = activity_penalty(spec, cur, rows, out);
             continue;
         }
-        const float *w = l->tied ? params + offs[l->mirror] : p,
-                    *b = l->tied ? p : p + out * in;
-        dense(l, w, b, cur, rows, in, next);
         /* A sigmoid output feeding BCE stays as logits, as on the device. */
         logits = i + 1 == spec->count && spec->loss == CLAE_LOSS_BCE &&
                  l->act.kind == CLAE_ACT_SIGMOID;
-        if (!logits)
-            for (size_t k = 0; k < rows * out; k++)
-                next[k] = ref_activate(l->act, next[k]);
-        if (l->act.kind == CLAE_ACT_SOFTMAX) ref_softmax_rows(next, rows, out);
+        dense_layer(spec, params, offs, i, cur, rows, in, logits, next);
         double *t = cur;
         cur = next;
         next = t;
@@ -137,9 +155,8 @@ void ref_model_forward(const clae_spec *spec, const float *params,
                        const float *x, size_t rows, size_t first, size_t end,
                        float *out)
 {
-    size_t widest = spec->input, offs[64], width = clae__spec_layer_input(spec, first);
-    for (size_t l = 0; l < spec->count; l++)
-        if (spec->layers[l].units > widest) widest = spec->layers[l].units;
+    size_t widest = widest_layer(spec), offs[64],
+           width = clae__spec_layer_input(spec, first);
     param_offsets(spec, offs);
     double *cur = malloc(rows * widest * sizeof *cur);
     double *next = malloc(rows * widest * sizeof *next);
@@ -147,14 +164,8 @@ void ref_model_forward(const clae_spec *spec, const float *params,
     for (size_t i = first; i < end; i++) {
         const clae_layer_spec *l = &spec->layers[i];
         if (l->kind != CLAE_LAYER_DENSE) continue; /* dropout, noise */
-        const float *p = params + offs[i];
-        const float *w = l->tied ? params + offs[l->mirror] : p,
-                    *b = l->tied ? p : p + l->units * width;
-        dense(l, w, b, cur, rows, width, next);
+        dense_layer(spec, params, offs, i, cur, rows, width, 0, next);
         width = l->units;
-        for (size_t k = 0; k < rows * width; k++)
-            next[k] = ref_activate(l->act, next[k]);
-        if (l->act.kind == CLAE_ACT_SOFTMAX) ref_softmax_rows(next, rows, width);
         double *t = cur;
         cur = next;
         next = t;
