@@ -85,6 +85,11 @@ static void put_be32(unsigned char *p, uint32_t v)
     p[3] = (unsigned char)v;
 }
 
+static uint32_t get_be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
 /* An IDX image file in memory: header declaring n x h x w, then `pixels`
  * bytes of learnable patterns (bars, a diagonal, blocks, plus a little
  * noise); pixels may differ from n * h * w to make corrupt files. */
@@ -903,10 +908,8 @@ static void png_size(const char *path, uint32_t *width, uint32_t *height)
     unsigned char *png = (unsigned char *)read_whole(path, &size);
     assert_non_null(png);
     assert_true(size > 24 && memcmp(png, "\x89PNG\r\n\x1a\n", 8) == 0);
-    *width = (uint32_t)png[16] << 24 | (uint32_t)png[17] << 16 |
-             (uint32_t)png[18] << 8 | png[19];
-    *height = (uint32_t)png[20] << 24 | (uint32_t)png[21] << 16 |
-              (uint32_t)png[22] << 8 | png[23];
+    *width = get_be32(png + 16);
+    *height = get_be32(png + 20);
     free(png);
 }
 
