@@ -98,10 +98,11 @@ clae_status clae__meta_read(clae_context *ctx, const char *path,
     const char *class_k = clae__meta_string(meta, "train_class"),
                *scale = clae__meta_string(meta, "scale"),
                *shape = clae__meta_string(meta, "image_shape");
-    clae_train_source source = {clae__meta_string(meta, "train_data"),
-                                clae__meta_string(meta, "train_labels"),
-                                class_k ? atoi(class_k) : -1,
-                                scale ? strtof(scale, NULL) : 0.0f, 0, 0, 0};
+    clae_train_source source = {
+        .data = clae__meta_string(meta, "train_data"),
+        .labels = clae__meta_string(meta, "train_labels"),
+        .class_k = class_k ? atoi(class_k) : -1,
+        .scale = scale ? strtof(scale, NULL) : 0.0f};
     if (!(source.scale >= 0.0f) || !isfinite(source.scale))
         BAD_MODEL("%s: scale '%s' in __metadata__ is not a number", path, scale);
     if (shape && (sscanf(shape, "%ux%ux%u", &source.height, &source.width,

@@ -96,7 +96,7 @@ static double percentile(float *values, size_t n, double p)
  * class of it, when training kept one). */
 static int load_reference(cli_run *r, const score_args *a, clae_data **data)
 {
-    clae_train_source source = {a->ref, NULL, -1, 0.0f, 0, 0, 0};
+    clae_train_source source = {.data = a->ref, .class_k = -1};
     if (!a->ref) source = clae_model_train_source(r->model);
     if (!source.data)
         return cli_usage_error("score", "--threshold-percentile: the model does "

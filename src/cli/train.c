@@ -500,9 +500,9 @@ int cmd_train(int argc, char **argv)
     const unsigned trained = clae_model_get_history(model).epoch;
     a.train.epochs -= trained; /* --epochs counts the checkpoint's too */
     const clae_train_source source = {
-        train->source,       a.labels,           (int)a.class_k,
-        a.common.data.scale, train->height,      train->width,
-        train->channels};
+        .data = train->source, .labels = a.labels, .class_k = (int)a.class_k,
+        .scale = a.common.data.scale, .height = train->height,
+        .width = train->width, .channels = train->channels};
     if ((status = clae_model_set_train_source(model, &source)) ||
         (status = report_begin(&r, trained)))
         goto fail;
