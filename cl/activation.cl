@@ -3,15 +3,17 @@
  * Shapes: z, a, dz are (rows, cols) row-major; bias is (cols) at bias_off in
  * the flat parameter buffer. act is one of the ACT_ values of common.cl. */
 
-/* z += bias (in place, kept for the backward pass) and a = act(z).
+/* z += bias (in place, kept for the backward pass) and a = act(z); the
+ * bias repeats every period columns (load_bias).
  * Global size (ceil(cols / CHUNK), rows). */
 __kernel void bias_act_forward(__global float *z, __global float *a,
                                __global const float *params, uint bias_off,
-                               uint cols, uint act, float param)
+                               uint period, uint cols, uint act, float param)
 {
     const uint c0 = get_global_id(0) * CHUNK, n = chunk_width(c0, cols);
     const size_t at = get_global_id(1) * cols + c0;
-    const float8 v = load_chunk(z + at, n) + load_chunk(params + bias_off + c0, n);
+    const float8 v =
+        load_chunk(z + at, n) + load_bias(params + bias_off, c0, n, period);
     store_chunk(z + at, v, n);
     store_chunk(a + at, act_forward(act, v, param), n);
 }

@@ -33,6 +33,19 @@ void store_chunk(__global float *p, float8 v, uint n)
     for (uint i = 0; i < n; i++) p[i] = t[i];
 }
 
+/* The chunk at column c0 of a bias that repeats every period columns: a
+ * dense layer's bias has one entry per column (period = cols); a
+ * convolution's rows hold pixels of channels-last images, whose bias has
+ * one entry per channel (period = channels). */
+float8 load_bias(__global const float *bias, uint c0, uint n, uint period)
+{
+    const uint at = c0 % period;
+    if (n == CHUNK && at + CHUNK <= period) return vload8(0, bias + at);
+    float v[CHUNK] = {0.0f};
+    for (uint i = 0; i < n; i++) v[i] = bias[(c0 + i) % period];
+    return vload8(0, v);
+}
+
 /* The sum of the first n lanes, in a fixed order. (Written this way
  * because Oclgrind 21.10 crashes on a select over a lane mask, and on a
  * vstore8 to a private array, here.) */

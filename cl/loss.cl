@@ -58,8 +58,8 @@ float8 loss8(uint kind, float8 v, float8 t, float8 *dv)
     return d * d;
 }
 
-/* Evaluation: for each row of out (rows, cols), plus the bias (cols at
- * bias_off of params) when add_bias, sample_loss[loss_off + row] = the
+/* Evaluation: for each row of out (rows, cols), plus the bias (at bias_off
+ * of params, repeating every period columns: load_bias) when add_bias, sample_loss[loss_off + row] = the
  * row's summed loss against target (at target_off).
  * Global size (group, rows), local size (group, 1): the group's items share
  * a row, item i taking chunks i, i + group, ...; item 0 then adds their
@@ -68,8 +68,9 @@ float8 loss8(uint kind, float8 v, float8 t, float8 *dv)
  * floats. */
 __kernel void loss_rows(__global const float *out,
                         __global const float *params, uint bias_off,
-                        uint add_bias, __global const float *target,
-                        uint target_off, __global float *sample_loss,
+                        uint period, uint add_bias,
+                        __global const float *target, uint target_off,
+                        __global float *sample_loss,
                         uint loss_off, uint cols, uint kind,
                         __local float *sums)
 {
@@ -80,7 +81,7 @@ __kernel void loss_rows(__global const float *out,
     for (uint c0 = item * CHUNK; c0 < cols; c0 += group * CHUNK) {
         const uint n = chunk_width(c0, cols);
         float8 v = load_chunk(out + base + c0, n), dv;
-        if (add_bias) v += load_chunk(params + bias_off + c0, n);
+        if (add_bias) v += load_bias(params + bias_off, c0, n, period);
         const float8 loss =
             loss8(kind, v, load_chunk(target + target_off + base + c0, n), &dv);
         if (n == CHUNK) whole += loss;
@@ -101,12 +102,15 @@ __kernel void loss_rows(__global const float *out,
  *     taken from out (out is the activation's output a; act is linear when
  *     the loss reads z, which is out plus the bias when add_bias);
  *   grads[bias_grad_off + c] = the sum of column c of dz (the bias's
- *     gradient; grad_scale is 1 / (rows * cols), the mean over elements);
+ *     gradient when it has an entry per column, which a convolution's
+ *     channel_sums folds into one per channel; grad_scale is
+ *     1 / (rows * cols), the mean over elements);
  *   chunk_loss[loss_off + chunk] = the chunk's loss summed over the rows.
  * Global size (ceil(cols / CHUNK)). */
 __kernel void loss_backward(__global const float *out,
                             __global const float *params, uint bias_off,
-                            uint add_bias, uint act, float act_param,
+                            uint period, uint add_bias, uint act,
+                            float act_param,
                             __global const float *target, uint target_off,
                             __global float *chunk_loss, uint loss_off,
                             __global float *grad, __global float *grads,
@@ -116,7 +120,7 @@ __kernel void loss_backward(__global const float *out,
     const uint chunk = get_global_id(0), c0 = chunk * CHUNK;
     const uint n = chunk_width(c0, cols);
     const float8 bias =
-        add_bias ? load_chunk(params + bias_off + c0, n) : (float8)0.0f;
+        add_bias ? load_bias(params + bias_off, c0, n, period) : (float8)0.0f;
     float8 loss = 0.0f, bias_grad = 0.0f;
     for (uint r = 0; r < rows; r++) {
         const size_t at = (size_t)r * cols + c0;

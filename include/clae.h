@@ -140,10 +140,11 @@ typedef enum {
     CLAE_PROFILE_HOST,            /* the rest of the wall time: the device
                                      waiting for the host */
     CLAE_PROFILE_NOISE,           /* random draws, corruption, dropout */
+    CLAE_PROFILE_WINDOW,          /* im2col, col2im, pooling, upsampling */
     CLAE_PROFILE_PARTS
 } clae_profile_part;
 
-/* "gemm", "bias_act", "loss", "bias_act_backward", ... "host", "noise". */
+/* "gemm", "bias_act", "loss", "bias_act_backward", ... "noise", "window". */
 const char *clae_profile_part_name(clae_profile_part part);
 
 typedef struct {

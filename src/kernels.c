@@ -8,7 +8,7 @@
 
 static const char *const program_names[CLAE_PROGRAM_COUNT] = {
     "activation.cl", "loss.cl", "gather.cl", "optim.cl", "batchnorm.cl",
-    "noise.cl",
+    "noise.cl", "conv.cl",
 };
 
 /* Which program holds each kernel, and where its handle lives. */
@@ -39,6 +39,11 @@ static const struct {
     {3, "penalty_sums", offsetof(clae_kernels, penalty_sums)},
     {3, "clip_scale", offsetof(clae_kernels, clip_scale)},
     {3, "scale_by", offsetof(clae_kernels, scale_by)},
+    {6, "im2col_rows", offsetof(clae_kernels, im2col_rows)},
+    {6, "col2im_rows", offsetof(clae_kernels, col2im_rows)},
+    {6, "pool_forward", offsetof(clae_kernels, pool_forward)},
+    {6, "pool_backward", offsetof(clae_kernels, pool_backward)},
+    {6, "channel_sums", offsetof(clae_kernels, channel_sums)},
 };
 
 #define KERNEL_COUNT (sizeof kernel_table / sizeof *kernel_table)
@@ -143,18 +148,19 @@ static const size_t *column_local(const clae_context *ctx)
 size_t clae__chunks(size_t cols) { return (cols + CLAE_CHUNK - 1) / CLAE_CHUNK; }
 
 clae_status clae__bias_act_forward(clae_context *ctx, cl_mem z, cl_mem a,
-                                   cl_mem params, size_t bias_off, size_t rows,
-                                   size_t cols, clae_act act)
+                                   cl_mem params, size_t bias_off,
+                                   size_t period, size_t rows, size_t cols,
+                                   clae_act act)
 {
     CHECK_FITS(ctx, bias_off);
     CHECK_FITS(ctx, cols);
-    cl_uint off = (cl_uint)bias_off, c = (cl_uint)cols,
+    cl_uint off = (cl_uint)bias_off, p = (cl_uint)period, c = (cl_uint)cols,
             kind = (cl_uint)act.kind;
-    struct arg args[] = {ARG(z), ARG(a),    ARG(params),   ARG(off),
+    struct arg args[] = {ARG(z), ARG(a),    ARG(params),   ARG(off), ARG(p),
                          ARG(c), ARG(kind), ARG(act.param)};
     size_t global[2] = {clae__chunks(cols), rows};
     return launch(ctx, ctx->kernels.bias_act_forward, "bias_act_forward",
-                  CLAE_PROFILE_BIAS_ACT, args, 7, 2, global, NULL);
+                  CLAE_PROFILE_BIAS_ACT, args, 8, 2, global, NULL);
 }
 
 clae_status clae__bias_act_backward(clae_context *ctx, cl_mem dz, cl_mem a,
@@ -202,17 +208,18 @@ clae_status clae__loss_rows(clae_context *ctx, const clae_loss_launch *l)
     CHECK_FITS(ctx, l->loss_off);
     CHECK_FITS(ctx, l->cols);
     cl_uint bias_off = (cl_uint)l->bias_off, add_bias = l->bias ? 1u : 0u,
-            t_off = (cl_uint)l->target_off, loss_off = (cl_uint)l->loss_off,
-            cols = (cl_uint)l->cols, kind = (cl_uint)l->kind;
+            period = (cl_uint)l->bias_period, t_off = (cl_uint)l->target_off,
+            loss_off = (cl_uint)l->loss_off, cols = (cl_uint)l->cols,
+            kind = (cl_uint)l->kind;
     size_t group = ctx->kernels.loss_group;
     struct arg args[] = {
-        ARG(l->out),  ARG(l->bias), ARG(bias_off), ARG(add_bias),
-        ARG(l->target), ARG(t_off), ARG(l->loss),  ARG(loss_off),
-        ARG(cols),    ARG(kind),    {group * sizeof(float), NULL},
+        ARG(l->out),    ARG(l->bias), ARG(bias_off), ARG(period),
+        ARG(add_bias),  ARG(l->target), ARG(t_off),  ARG(l->loss),
+        ARG(loss_off),  ARG(cols),    ARG(kind),     {group * sizeof(float), NULL},
     };
     size_t global[2] = {group, l->rows}, local[2] = {group, 1};
     return launch(ctx, ctx->kernels.loss_rows, "loss_rows", CLAE_PROFILE_LOSS,
-                  args, 11, 2, global, local);
+                  args, 12, 2, global, local);
 }
 
 clae_status clae__loss_backward(clae_context *ctx, const clae_loss_launch *l)
@@ -224,22 +231,23 @@ clae_status clae__loss_backward(clae_context *ctx, const clae_loss_launch *l)
     CHECK_FITS(ctx, l->rows);
     CHECK_FITS(ctx, l->cols);
     cl_uint bias_off = (cl_uint)l->bias_off, add_bias = l->bias ? 1u : 0u,
-            act = (cl_uint)l->act.kind, t_off = (cl_uint)l->target_off,
+            period = (cl_uint)l->bias_period, act = (cl_uint)l->act.kind,
+            t_off = (cl_uint)l->target_off,
             loss_off = (cl_uint)l->loss_off,
             bias_grad_off = (cl_uint)l->bias_grad_off,
             rows = (cl_uint)l->rows, cols = (cl_uint)l->cols,
             kind = (cl_uint)l->kind;
     struct arg args[] = {
         ARG(l->out),      ARG(l->bias),      ARG(bias_off),
-        ARG(add_bias),    ARG(act),          ARG(l->act.param),
-        ARG(l->target),   ARG(t_off),        ARG(l->loss),
-        ARG(loss_off),    ARG(l->grad),      ARG(l->bias_grad),
-        ARG(bias_grad_off), ARG(rows),       ARG(cols),
-        ARG(kind),        ARG(l->grad_scale),
+        ARG(period),      ARG(add_bias),     ARG(act),
+        ARG(l->act.param), ARG(l->target),   ARG(t_off),
+        ARG(l->loss),     ARG(loss_off),     ARG(l->grad),
+        ARG(l->bias_grad), ARG(bias_grad_off), ARG(rows),
+        ARG(cols),        ARG(kind),         ARG(l->grad_scale),
     };
     size_t chunks = clae__chunks(l->cols);
     return launch(ctx, ctx->kernels.loss_backward, "loss_backward",
-                  CLAE_PROFILE_LOSS, args, 17, 1, &chunks,
+                  CLAE_PROFILE_LOSS, args, 18, 1, &chunks,
                   column_local(ctx));
 }
 
@@ -545,5 +553,100 @@ clae_status clae__activity_penalty(clae_context *ctx, cl_mem a, cl_mem g,
     size_t chunks = clae__chunks(cols);
     return launch(ctx, ctx->kernels.activity_penalty, "activity_penalty",
                   CLAE_PROFILE_BIAS_ACT_BACKWARD, args, 9, 1, &chunks,
+                  column_local(ctx));
+}
+
+/* cl/conv.cl's uint16 geometry. */
+static clae_status geometry_arg(clae_context *ctx, const clae_geometry *g,
+                                cl_uint16 *out)
+{
+    const size_t v[11] = {g->in.height,        g->in.width,
+                          g->in.channels,      g->out.height,
+                          g->out.width,        g->out.channels,
+                          g->window.kernel_h,  g->window.kernel_w,
+                          g->window.stride,    g->window.pad_h,
+                          g->window.pad_w};
+    memset(out, 0, sizeof *out);
+    for (int i = 0; i < 11; i++) {
+        CHECK_FITS(ctx, v[i]);
+        out->s[i] = (cl_uint)v[i];
+    }
+    return CLAE_SUCCESS;
+}
+
+static size_t pixels(const clae_shape *s) { return s->height * s->width; }
+
+clae_status clae__im2col_rows(clae_context *ctx, const clae_geometry *g,
+                              cl_mem x, size_t x_off, size_t rows, cl_mem col)
+{
+    CHECK_FITS(ctx, x_off);
+    cl_uint16 geometry;
+    clae_status status = geometry_arg(ctx, g, &geometry);
+    if (status != CLAE_SUCCESS) return status;
+    cl_uint off = (cl_uint)x_off;
+    struct arg args[] = {ARG(x), ARG(off), ARG(col), ARG(geometry)};
+    size_t global[2] = {
+        g->in.channels * g->window.kernel_h * g->window.kernel_w,
+        rows * pixels(&g->out)};
+    return launch(ctx, ctx->kernels.im2col_rows, "im2col_rows",
+                  CLAE_PROFILE_WINDOW, args, 4, 2, global, NULL);
+}
+
+clae_status clae__col2im_rows(clae_context *ctx, const clae_geometry *g,
+                              cl_mem col, size_t rows, cl_mem x)
+{
+    cl_uint16 geometry;
+    clae_status status = geometry_arg(ctx, g, &geometry);
+    if (status != CLAE_SUCCESS) return status;
+    struct arg args[] = {ARG(col), ARG(x), ARG(geometry)};
+    size_t global = rows * pixels(&g->in) * g->in.channels;
+    return launch(ctx, ctx->kernels.col2im_rows, "col2im_rows",
+                  CLAE_PROFILE_WINDOW, args, 3, 1, &global, NULL);
+}
+
+clae_status clae__pool_forward(clae_context *ctx, const clae_geometry *g,
+                               clae_pool kind, cl_mem x, size_t x_off,
+                               size_t rows, cl_mem y, cl_mem argmax)
+{
+    CHECK_FITS(ctx, x_off);
+    cl_uint16 geometry;
+    clae_status status = geometry_arg(ctx, g, &geometry);
+    if (status != CLAE_SUCCESS) return status;
+    cl_uint off = (cl_uint)x_off, k = (cl_uint)kind;
+    struct arg args[] = {ARG(x), ARG(off),    ARG(y),
+                         ARG(argmax), ARG(k), ARG(geometry)};
+    size_t global = rows * pixels(&g->out) * g->in.channels;
+    return launch(ctx, ctx->kernels.pool_forward, "pool_forward",
+                  CLAE_PROFILE_WINDOW, args, 6, 1, &global, NULL);
+}
+
+clae_status clae__pool_backward(clae_context *ctx, const clae_geometry *g,
+                                clae_pool kind, cl_mem dy, size_t dy_off,
+                                cl_mem argmax, size_t rows, cl_mem dx)
+{
+    CHECK_FITS(ctx, dy_off);
+    cl_uint16 geometry;
+    clae_status status = geometry_arg(ctx, g, &geometry);
+    if (status != CLAE_SUCCESS) return status;
+    cl_uint off = (cl_uint)dy_off, k = (cl_uint)kind;
+    struct arg args[] = {ARG(dy), ARG(off), ARG(argmax),
+                         ARG(dx), ARG(k),   ARG(geometry)};
+    size_t global = rows * pixels(&g->in) * g->in.channels;
+    return launch(ctx, ctx->kernels.pool_backward, "pool_backward",
+                  CLAE_PROFILE_WINDOW, args, 6, 1, &global, NULL);
+}
+
+clae_status clae__channel_sums(clae_context *ctx, cl_mem sums, size_t sums_off,
+                               cl_mem grad, size_t grad_off,
+                               size_t pixel_count, size_t channels)
+{
+    CHECK_FITS(ctx, sums_off + pixel_count * channels);
+    CHECK_FITS(ctx, grad_off);
+    cl_uint s_off = (cl_uint)sums_off, off = (cl_uint)grad_off,
+            p = (cl_uint)pixel_count, c = (cl_uint)channels;
+    struct arg args[] = {ARG(sums), ARG(s_off), ARG(grad),
+                         ARG(off),  ARG(p),     ARG(c)};
+    return launch(ctx, ctx->kernels.channel_sums, "channel_sums",
+                  CLAE_PROFILE_BIAS_ACT_BACKWARD, args, 6, 1, &channels,
                   column_local(ctx));
 }

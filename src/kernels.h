@@ -8,7 +8,7 @@
 
 #include "clae.h"
 
-enum { CLAE_PROGRAM_COUNT = 6 };
+enum { CLAE_PROGRAM_COUNT = 7 };
 
 typedef struct {
     cl_program programs[CLAE_PROGRAM_COUNT];
@@ -16,6 +16,8 @@ typedef struct {
         softmax_backward_rows, activity_penalty, loss_rows, loss_backward, gather_rows,
         adam_update, sgd_update, batchnorm_forward, batchnorm_backward,
         random_bits, random_fill, corrupt, dropout_forward, dropout_backward;
+    cl_kernel im2col_rows, col2im_rows, pool_forward, pool_backward,
+        channel_sums;
     cl_kernel sgd_momentum_update, rmsprop_update, penalty_sums, clip_scale,
         scale_by;
     size_t loss_group; /* work items per row of loss_rows */
@@ -55,11 +57,14 @@ typedef struct {
     float param;
 } clae_act;
 
-/* z (rows, cols) += bias (cols at bias_off of params); a = act(z), where
- * softmax counts as linear (clae__softmax_rows follows). */
+/* z (rows, cols) += bias (at bias_off of params, repeating every period
+ * columns: cols for a dense layer, the channels of a convolution's
+ * channels-last pixels); a = act(z), where softmax counts as linear
+ * (clae__softmax_rows follows). */
 clae_status clae__bias_act_forward(clae_context *ctx, cl_mem z, cl_mem a,
-                                   cl_mem params, size_t bias_off, size_t rows,
-                                   size_t cols, clae_act act);
+                                   cl_mem params, size_t bias_off,
+                                   size_t period, size_t rows, size_t cols,
+                                   clae_act act);
 
 /* dz (rows, cols) *= act'(.), taken from the activation output a (not read
  * for linear and softmax, whose backward is clae__softmax_backward_rows);
@@ -76,12 +81,12 @@ clae_status clae__softmax_rows(clae_context *ctx, cl_mem a, size_t rows,
 clae_status clae__softmax_backward_rows(clae_context *ctx, cl_mem g, cl_mem y,
                                         size_t rows, size_t cols);
 
-/* A launch of a loss kernel over out (rows, cols), plus bias (cols at
- * bias_off) when bias is not NULL, against target (rows, cols at
- * target_off). */
+/* A launch of a loss kernel over out (rows, cols), plus bias (at bias_off,
+ * repeating every bias_period columns) when bias is not NULL, against
+ * target (rows, cols at target_off). */
 typedef struct {
     cl_mem out, bias, target;
-    size_t bias_off, target_off;
+    size_t bias_off, bias_period, target_off;
     size_t rows, cols;
     clae_loss_kernel kind;
     /* loss_rows: one sum per row; loss_backward: one per chunk of columns
@@ -132,6 +137,61 @@ clae_status clae__batchnorm_forward(clae_context *ctx,
                                     const clae_batchnorm_launch *b);
 clae_status clae__batchnorm_backward(clae_context *ctx,
                                      const clae_batchnorm_launch *b);
+
+/* Rows of channels-last images and windows sliding over them
+ * (cl/conv.cl). */
+typedef struct {
+    size_t height, width, channels;
+} clae_shape;
+
+/* A window of kernel_h x kernel_w pixels moved by stride over an image
+ * padded with pad_h rows above and pad_w columns left (and as many below
+ * and right as the output needs): zeros for a convolution, left out of a
+ * pool. */
+typedef struct {
+    size_t kernel_h, kernel_w, stride, pad_h, pad_w;
+} clae_window;
+
+/* A window's pass from an input image to an output image of in.channels
+ * channels (a convolution's col rows, a pool's output). */
+typedef struct {
+    clae_shape in, out;
+    clae_window window;
+} clae_geometry;
+
+/* col (rows * out pixels, in.channels * kernel_h * kernel_w) = the patch
+ * under each output pixel of each image of x (rows, in at x_off), element
+ * (c, i, j) its channel c pixel at window row i, column j; 0 in padding. */
+clae_status clae__im2col_rows(clae_context *ctx, const clae_geometry *g,
+                              cl_mem x, size_t x_off, size_t rows, cl_mem col);
+/* x (rows, in) = the adjoint of clae__im2col_rows: each pixel the sum of
+ * col's copies of it. */
+clae_status clae__col2im_rows(clae_context *ctx, const clae_geometry *g,
+                              cl_mem col, size_t rows, cl_mem x);
+
+typedef enum {
+    CLAE_POOL_MAX = 0, /* argmax keeps each output's winning pixel */
+    CLAE_POOL_AVG = 1, /* the mean over the window's pixels in the image */
+    CLAE_POOL_SUM = 2,
+} clae_pool;
+
+/* y (rows, out pixels x in.channels) = each window of x (rows, in at x_off)
+ * pooled per channel; argmax (as many uints as y) for max, else NULL. */
+clae_status clae__pool_forward(clae_context *ctx, const clae_geometry *g,
+                               clae_pool kind, cl_mem x, size_t x_off,
+                               size_t rows, cl_mem y, cl_mem argmax);
+/* dx (rows, in) = the pool's backward pass from dy (at dy_off); for
+ * CLAE_POOL_SUM over windows that tile the image, this is nearest-
+ * neighbour upsampling of dy. */
+clae_status clae__pool_backward(clae_context *ctx, const clae_geometry *g,
+                                clae_pool kind, cl_mem dy, size_t dy_off,
+                                cl_mem argmax, size_t rows, cl_mem dx);
+
+/* grad[grad_off + k] = the sum over pixels p of sums[sums_off + p *
+ * channels + k]. */
+clae_status clae__channel_sums(clae_context *ctx, cl_mem sums, size_t sums_off,
+                               cl_mem grad, size_t grad_off, size_t pixels,
+                               size_t channels);
 
 /* dst (rows, cols) row r = src row index[index_off + r]. */
 clae_status clae__gather_rows(clae_context *ctx, cl_mem dst, cl_mem src,

@@ -2,28 +2,39 @@
  * momentum 0.1, eps 1e-5), with an activation after it: a = act(gamma *
  * (x - mean) / sqrt(var + eps) + beta). Training normalises by the batch's
  * statistics and moves the running ones; evaluation uses the running ones.
- * Parameters: gamma (O) then beta (O); state: running mean then running
- * variance (O each); ws->z holds the normalised x and ws->aux the batch's
- * inverse deviations for the backward pass. */
+ * Per feature, or per channel of the images of a convolutional layer
+ * (BatchNorm2d): channels-last rows of pixels make that the same kernels
+ * over B * pixels rows of C channels. Parameters: gamma (C) then beta (C);
+ * state: running mean then running variance (C each); ws->z holds the
+ * normalised x and ws->aux the batch's inverse deviations for the
+ * backward pass. */
 #include "model.h"
 
 #define MOMENTUM 0.1f
 #define EPS 1e-5f
 
-static size_t batchnorm_param_count(const clae_layer *l) { return 2 * l->out; }
-static size_t batchnorm_state_count(const clae_layer *l) { return 2 * l->out; }
-static size_t batchnorm_aux_count(const clae_layer *l) { return l->out; }
+static size_t batchnorm_param_count(const clae_layer *l)
+{
+    return 2 * l->channels;
+}
+
+static size_t batchnorm_aux_count(const clae_layer *l, size_t batch)
+{
+    (void)batch;
+    return l->channels;
+}
 
 /* gamma 1, beta 0; running mean 0, running variance 1. */
 static void batchnorm_init(const clae_layer *l, float *params, float *state,
                            uint64_t seed)
 {
     (void)seed;
-    for (size_t i = 0; i < l->out; i++) {
+    const size_t c = l->channels;
+    for (size_t i = 0; i < c; i++) {
         params[l->param_off + i] = 1.0f;
-        params[l->param_off + l->out + i] = 0.0f;
+        params[l->param_off + c + i] = 0.0f;
         state[l->state_off + i] = 0.0f;
-        state[l->state_off + l->out + i] = 1.0f;
+        state[l->state_off + c + i] = 1.0f;
     }
 }
 
@@ -37,9 +48,10 @@ static clae_batchnorm_launch batchnorm_launch(const clae_model *m,
         .xhat = ws->z[i], .a = ws->a[i], .params = m->params,
         .state = m->state, .invstd = ws->aux[i], .g = ws->g[i],
         .grads = ws->grads, .gamma_off = l->param_off,
-        .state_off = l->state_off, .grad_off = l->param_off, .rows = rows,
-        .cols = l->out, .training = ws->training, .momentum = MOMENTUM,
-        .eps = EPS, .act = l->act,
+        .state_off = l->state_off, .grad_off = l->param_off,
+        .rows = rows * (l->out / l->channels), .cols = l->channels,
+        .training = ws->training, .momentum = MOMENTUM, .eps = EPS,
+        .act = l->act,
     };
 }
 
@@ -68,16 +80,17 @@ static size_t batchnorm_tensors(const clae_model *m, const clae_layer *l,
                                 clae_tensor out[CLAE_MAX_LAYER_TENSORS])
 {
     (void)m;
-    out[0] = (clae_tensor){"weight", {l->out}, 1, 0, l->param_off};
-    out[1] = (clae_tensor){"bias", {l->out}, 1, 0, l->param_off + l->out};
-    out[2] = (clae_tensor){"running_mean", {l->out}, 1, 1, l->state_off};
-    out[3] = (clae_tensor){"running_var", {l->out}, 1, 1, l->state_off + l->out};
+    const size_t c = l->channels;
+    out[0] = (clae_tensor){"weight", {c}, 1, 0, l->param_off};
+    out[1] = (clae_tensor){"bias", {c}, 1, 0, l->param_off + c};
+    out[2] = (clae_tensor){"running_mean", {c}, 1, 1, l->state_off};
+    out[3] = (clae_tensor){"running_var", {c}, 1, 1, l->state_off + c};
     return 4;
 }
 
 const clae_layer_ops clae__batchnorm_ops = {
     .param_count = batchnorm_param_count,
-    .state_count = batchnorm_state_count,
+    .state_count = batchnorm_param_count,
     .aux_count = batchnorm_aux_count,
     .init = batchnorm_init,
     .forward = batchnorm_forward,

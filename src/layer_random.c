@@ -7,12 +7,6 @@
 #include "model.h"
 #include "philox.h"
 
-static size_t no_params(const clae_layer *l)
-{
-    (void)l;
-    return 0;
-}
-
 /* Each layer draws with a key of its own: the seed moved by the layer's
  * index times the 64-bit golden ratio (SplitMix64's increment). */
 static uint64_t layer_key(const clae_workspace *ws, const clae_layer *l)
@@ -55,20 +49,11 @@ static clae_status dropout_backward(clae_model *m, const clae_layer *l,
                                   rows, l->out);
 }
 
-static size_t no_tensors(const clae_model *m, const clae_layer *l,
-                         clae_tensor out[CLAE_MAX_LAYER_TENSORS])
-{
-    (void)m;
-    (void)l;
-    (void)out;
-    return 0;
-}
-
 const clae_layer_ops clae__dropout_ops = {
-    .param_count = no_params,
+    .param_count = clae__no_params,
     .forward = dropout_forward,
     .backward = dropout_backward,
-    .tensors = no_tensors,
+    .tensors = clae__no_tensors,
     .gradient_in_place = 1,
 };
 
@@ -101,8 +86,8 @@ static clae_status noise_backward(clae_model *m, const clae_layer *l,
 }
 
 const clae_layer_ops clae__noise_ops = {
-    .param_count = no_params,
+    .param_count = clae__no_params,
     .forward = noise_forward,
     .backward = noise_backward,
-    .tensors = no_tensors,
+    .tensors = clae__no_tensors,
 };

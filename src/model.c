@@ -12,7 +12,27 @@ static const clae_layer_ops *const layer_ops[] = {
     [CLAE_LAYER_DROPOUT] = &clae__dropout_ops,
     [CLAE_LAYER_NOISE] = &clae__noise_ops,
     [CLAE_LAYER_BATCHNORM] = &clae__batchnorm_ops,
+    [CLAE_LAYER_CONV] = &clae__conv_ops,
+    [CLAE_LAYER_DECONV] = &clae__conv_ops,
+    [CLAE_LAYER_MAXPOOL] = &clae__pool_ops,
+    [CLAE_LAYER_AVGPOOL] = &clae__pool_ops,
+    [CLAE_LAYER_UPSAMPLE] = &clae__upsample_ops,
 };
+
+size_t clae__no_params(const clae_layer *l)
+{
+    (void)l;
+    return 0;
+}
+
+size_t clae__no_tensors(const clae_model *m, const clae_layer *l,
+                        clae_tensor out[CLAE_MAX_LAYER_TENSORS])
+{
+    (void)m;
+    (void)l;
+    (void)out;
+    return 0;
+}
 
 /* BCE on a sigmoid output is computed from the logits: stable, and its
  * gradient is that of the pre-activation, skipping the sigmoid's backward. */
@@ -46,7 +66,10 @@ static void lay_out(clae_model *m)
         clae_layer *l = &m->layers[i];
         const clae_layer_spec *s = &m->spec.layers[i];
         *l = (clae_layer){.ops = layer_ops[s->kind], .spec = s, .index = i,
-                          .in = in, .out = s->units, .act = s->act,
+                          .in = in, .out = s->units,
+                          .channels = s->out.spatial ? s->out.shape.channels
+                                                     : s->units,
+                          .geometry = clae__layer_geometry(s), .act = s->act,
                           .param_off = off, .state_off = state};
         off += l->ops->param_count(l);
         state += optional_count(l->ops->state_count, l);
@@ -173,8 +196,9 @@ clae_model_history clae_model_get_history(const clae_model *m)
                                         : NULL};
 }
 
-static const char *const kind_names[] = {"dense", "dropout", "noise",
-                                         "batchnorm"};
+static const char *const kind_names[] = {
+    "dense", "dropout", "noise", "batchnorm", "conv",
+    "deconv", "maxpool", "avgpool", "upsample"};
 
 size_t clae_model_layer_count(const clae_model *m) { return m->count; }
 size_t clae_model_param_count(const clae_model *m) { return m->param_count; }
@@ -182,8 +206,10 @@ size_t clae_model_param_count(const clae_model *m) { return m->param_count; }
 clae_layer_info clae_model_layer_info(const clae_model *m, size_t i)
 {
     const clae_layer *l = &m->layers[i];
-    const int activated = l->spec->kind == CLAE_LAYER_DENSE ||
-                          l->spec->kind == CLAE_LAYER_BATCHNORM;
+    const clae_layer_kind kind = l->spec->kind;
+    const int activated = kind == CLAE_LAYER_DENSE || kind == CLAE_LAYER_CONV ||
+                          kind == CLAE_LAYER_DECONV ||
+                          kind == CLAE_LAYER_BATCHNORM;
     return (clae_layer_info){
         .kind = kind_names[l->spec->kind], .in = l->in, .out = l->out,
         .activation = activated ? clae_activation_name(l->act.kind) : "",
@@ -285,7 +311,7 @@ clae_status clae__workspace_create(clae_model *m, size_t batch,
     for (size_t i = 0; i < m->count; i++) {
         const clae_layer *l = &m->layers[i];
         size_t bytes = batch * l->out * sizeof(float),
-               aux = optional_count(l->ops->aux_count, l);
+               aux = l->ops->aux_count ? l->ops->aux_count(l, batch) : 0;
         CLAE_TRY(clae__buffer(ctx, bytes, "pre-activations", &ws->z[i]));
         CLAE_TRY(clae__buffer(ctx, bytes, "activations", &ws->a[i]));
         if (i && l->ops->gradient_in_place) {
@@ -375,19 +401,21 @@ static clae_loss_launch output_launch(const clae_model *m,
 {
     size_t last = m->count - 1;
     const clae_layer *l = &m->layers[last];
-    size_t bias_off = l->param_off + l->ops->param_count(l) - l->out;
     const clae_act linear = {CLAE_ACT_LINEAR, 0.0f};
     clae_loss_launch launch = {
         .out = ws->a[last], .target = target, .target_off = target_off,
         .rows = rows, .cols = l->out, .kind = m->loss_kernel,
         /* a softmax's backward needs whole rows: the layer does it */
         .act = l->act.kind == CLAE_ACT_SOFTMAX ? linear : l->act,
-        .bias_grad_off = bias_off,
+        .bias_grad = ws->grads, .bias_grad_off = clae__bias_off(l),
     };
+    if (l->ops->bias_sums)
+        l->ops->bias_sums(l, ws, &launch.bias_grad, &launch.bias_grad_off);
     if (l->loss_through_activation) {
         launch.out = ws->z[last];
         launch.bias = m->params;
-        launch.bias_off = bias_off;
+        launch.bias_off = clae__bias_off(l);
+        launch.bias_period = l->channels;
         launch.act = linear;
     }
     return launch;
@@ -417,7 +445,6 @@ clae_status clae__model_loss_backward(clae_model *m, clae_workspace *ws,
     launch.loss = chunk_loss;
     launch.loss_off = loss_off;
     launch.grad = ws->g[m->count - 1];
-    launch.bias_grad = ws->grads;
     launch.grad_scale = 1.0f / (float)clae__loss_divisor(m, rows);
     return clae__loss_backward(m->ctx, &launch);
 }

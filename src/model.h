@@ -16,13 +16,17 @@
 typedef struct clae_layer clae_layer;
 typedef struct clae_workspace clae_workspace;
 
-enum { CLAE_MAX_LAYER_GEMMS = 3, CLAE_MAX_LAYER_TENSORS = 4 };
+enum {
+    CLAE_MAX_LAYER_GEMMS = 3,
+    CLAE_MAX_LAYER_TENSORS = 4,
+    CLAE_MAX_TENSOR_DIMS = 4
+};
 
 /* A named tensor of a layer in a model file, and where it lives: in the
  * parameters (trained) or in the state (running statistics). */
 typedef struct {
     const char *name; /* "weight", "bias", "running_mean", ... */
-    size_t shape[2];
+    size_t shape[CLAE_MAX_TENSOR_DIMS];
     int dims;
     int in_state;
     size_t off; /* floats into its buffer */
@@ -33,8 +37,9 @@ typedef struct {
 typedef struct {
     size_t (*param_count)(const clae_layer *layer);
     size_t (*state_count)(const clae_layer *layer); /* optional */
-    /* Floats of per-batch scratch the layer keeps in ws->aux. Optional. */
-    size_t (*aux_count)(const clae_layer *layer);
+    /* Floats of scratch the layer keeps in ws->aux for batches of up to
+     * `batch` rows. Optional. */
+    size_t (*aux_count)(const clae_layer *layer, size_t batch);
     /* Fills the layer's slices of the host parameter and state arrays
      * (whole arrays; the layer knows its offsets). Optional. */
     void (*init)(const clae_layer *layer, float *params, float *state,
@@ -61,6 +66,11 @@ typedef struct {
     /* The tensors a model file holds for the layer. */
     size_t (*tensors)(const clae_model *model, const clae_layer *layer,
                       clae_tensor out[CLAE_MAX_LAYER_TENSORS]);
+    /* Where the output layer's loss kernel writes the column sums of dz:
+     * *buf at *off. Optional: by default into ws->grads at the bias, which
+     * has an entry per column. */
+    void (*bias_sums)(const clae_layer *layer, const clae_workspace *ws,
+                      cl_mem *buf, size_t *off);
     /* Nonzero: backward turns ws->g[index] into dLoss/d(input) in place,
      * and the workspace makes it the layer below's gradient buffer. */
     int gradient_in_place;
@@ -71,6 +81,10 @@ struct clae_layer {
     const clae_layer_spec *spec;
     size_t index;
     size_t in, out;
+    /* Its output's channels (out for a plain width): a bias has an entry
+     * per channel, and rows of out values hold out / channels pixels. */
+    size_t channels;
+    clae_geometry geometry; /* spatial layers' window pass */
     clae_act act;
     size_t param_off; /* its own parameters */
     size_t state_off;
@@ -146,7 +160,43 @@ size_t clae__layer_gemms(const clae_model *model, const clae_layer *layer,
                          size_t rows, clae_gemm out[CLAE_MAX_LAYER_GEMMS]);
 
 extern const clae_layer_ops clae__dense_ops, clae__batchnorm_ops,
-    clae__dropout_ops, clae__noise_ops;
+    clae__dropout_ops, clae__noise_ops, clae__conv_ops, clae__pool_ops,
+    clae__upsample_ops;
+
+/* The param_count and tensors of layers without parameters. */
+size_t clae__no_params(const clae_layer *layer);
+size_t clae__no_tensors(const clae_model *model, const clae_layer *layer,
+                        clae_tensor out[CLAE_MAX_LAYER_TENSORS]);
+
+/* The matrix multiply of dense and convolutional layers: z (rows, out) =
+ * input (rows, in at in_off) W^T with W (out, in) at w_off of the
+ * parameters, or input W with a transposed W (in, out) (a tied dense
+ * layer's, a deconv's). Backward: W's gradient from dz, written (or added
+ * to, when accumulate) at w_off of ws->grads; and dinput = dz W (or dz
+ * W^T), unless dinput is NULL. */
+typedef struct {
+    cl_mem input;
+    size_t in_off, rows, in, out;
+    size_t w_off;
+    int transposed, accumulate;
+    cl_mem z, dz, dinput;
+} clae_matmul;
+
+/* Its GEMMs: forward, weight gradient, input gradient (whose c is dinput:
+ * the caller runs it or not). ws may be NULL when only shapes matter. */
+enum { CLAE_GEMM_FORWARD, CLAE_GEMM_WEIGHT_GRAD, CLAE_GEMM_INPUT_GRAD };
+void clae__matmul_gemms(const clae_model *model, const clae_workspace *ws,
+                          const clae_matmul *mm,
+                          clae_gemm out[CLAE_MAX_LAYER_GEMMS]);
+
+/* Fills the layer's n weights at w from its spec's initialiser, with the
+ * fans a Keras or PyTorch layer of its kind has. */
+void clae__init_weights(const clae_layer *layer, float *w, size_t n,
+                        size_t fan_in, size_t fan_out, uint64_t seed);
+
+/* The offset of the layer's bias: its parameters end with one entry per
+ * output channel. */
+size_t clae__bias_off(const clae_layer *layer);
 
 clae_status clae__workspace_create(clae_model *model, size_t batch,
                                    clae_workspace **ws);

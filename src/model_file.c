@@ -27,14 +27,16 @@
  * begins in the data section, in floats. */
 typedef struct {
     char name[64];
-    size_t shape[2];
+    size_t shape[CLAE_MAX_TENSOR_DIMS];
     int dims;
     size_t begin;
 } file_tensor;
 
 static size_t count_of(const file_tensor *t)
 {
-    return t->dims == 2 ? t->shape[0] * t->shape[1] : t->shape[0];
+    size_t count = 1;
+    for (int i = 0; i < t->dims; i++) count *= t->shape[i];
+    return count;
 }
 
 /* A stretch of the data section: a device buffer or a host array. */
@@ -81,8 +83,7 @@ static file_tensor *file_tensors(const clae_model *m, int with_optimizer,
         size_t k = m->layers[i].ops->tensors(m, &m->layers[i], t);
         for (size_t j = 0; j < k; j++, n++) {
             snprintf(out[n].name, sizeof out[n].name, "layers.%zu.%s", i, t[j].name);
-            out[n].shape[0] = t[j].shape[0];
-            out[n].shape[1] = t[j].shape[1];
+            memcpy(out[n].shape, t[j].shape, sizeof out[n].shape);
             out[n].dims = t[j].dims;
             out[n].begin = t[j].in_state ? m->param_count + t[j].off : t[j].off;
         }

@@ -6,7 +6,7 @@
 
 static const char *const part_names[CLAE_PROFILE_PARTS] = {
     "gemm",   "bias_act",  "loss",     "bias_act_backward",
-    "gather", "optimizer", "transfer", "host", "noise",
+    "gather", "optimizer", "transfer", "host", "noise", "window",
 };
 
 const char *clae_profile_part_name(clae_profile_part part)

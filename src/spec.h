@@ -10,7 +10,13 @@ typedef enum {
     CLAE_LAYER_DENSE = 0,
     CLAE_LAYER_DROPOUT,   /* training only: zeroes a fraction, rescales */
     CLAE_LAYER_NOISE,     /* training only: corrupts its input */
-    CLAE_LAYER_BATCHNORM, /* per feature; its own activation */
+    CLAE_LAYER_BATCHNORM, /* per feature, or per channel of an image from a
+                             convolutional layer; its own activation */
+    CLAE_LAYER_CONV,      /* convolution, bias per channel, activation */
+    CLAE_LAYER_DECONV,    /* transposed convolution, as conv */
+    CLAE_LAYER_MAXPOOL,
+    CLAE_LAYER_AVGPOOL,
+    CLAE_LAYER_UPSAMPLE,  /* nearest neighbour by an integer factor */
 } clae_layer_kind;
 
 /* Weight initialisers; biases start at zero. */
@@ -23,11 +29,26 @@ typedef enum {
     CLAE_INIT_UNIFORM,            /* limit init_scale */
 } clae_init;
 
+/* What flows between layers: a width of units, or an image (shape H x W x
+ * C, channels last; a plain width is 1 x 1 x units). spatial: the image
+ * comes from a convolutional layer (conv, deconv, pool, upsample) or a
+ * reshape, so batch norm takes it per channel. */
+typedef struct {
+    clae_shape shape;
+    int image, spatial;
+} clae_flow;
+
 typedef struct {
     clae_layer_kind kind;
     size_t units;     /* output width: the input width for all but dense */
-    clae_act act;     /* dense and batchnorm */
-    clae_init init;   /* dense */
+    clae_flow in, out; /* its input, after any flatten or reshape line */
+    /* conv and deconv: kernel_h x kernel_w, stride, padding; pools: the
+     * window; upsample: factor x factor windows. deconv's and upsample's
+     * window slides over their output (they reverse a conv or a pool). */
+    clae_window window;
+    int same;         /* conv, deconv, pools: "same" padding, not "valid" */
+    clae_act act;     /* dense, conv, deconv and batchnorm */
+    clae_init init;   /* dense, conv and deconv */
     float init_scale; /* the std of normal, the limit of uniform */
     int tied;         /* dense: W is the transpose of its mirror layer's */
     size_t mirror;    /* tied: the dense layer whose weights it uses */
@@ -63,6 +84,13 @@ clae_status clae__noise_parse(const char *name, clae_noise_kernel *out);
 /* The default parameter of an activation (leaky_relu's slope 0.01 as
  * PyTorch's, elu's alpha 1); 0 for the others. */
 float clae__act_default_param(clae_activation act);
+
+/* Nonzero for conv, deconv, the pools and upsample. */
+int clae__layer_is_spatial(clae_layer_kind kind);
+
+/* The window pass of a spatial layer (see clae_layer_spec.window): from
+ * its input to its output, or the reverse for deconv and upsample. */
+clae_geometry clae__layer_geometry(const clae_layer_spec *layer);
 
 /* Nonzero when the code layer's activations are penalised. */
 int clae__spec_has_activity_penalty(const clae_spec *spec);

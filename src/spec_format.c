@@ -43,23 +43,75 @@ static void append_act(builder *b, clae_act act)
            act.param);
 }
 
+static void append_init(builder *b, const clae_layer_spec *l)
+{
+    if (l->init == CLAE_INIT_NORMAL || l->init == CLAE_INIT_UNIFORM)
+        append(b, " init=%s(%g)", clae__init_name(l->init), l->init_scale);
+    else if (l->init != CLAE_INIT_GLOROT_UNIFORM)
+        append(b, " init=%s", clae__init_name(l->init));
+}
+
 static void append_dense(builder *b, const clae_layer_spec *l)
 {
     append(b, "dense %zu", l->units);
     append_act(b, l->act);
-    if (l->tied) {
-        append(b, " tied");
-    } else if (l->init == CLAE_INIT_NORMAL || l->init == CLAE_INIT_UNIFORM) {
-        append(b, " init=%s(%g)", clae__init_name(l->init), l->init_scale);
-    } else if (l->init != CLAE_INIT_GLOROT_UNIFORM) {
-        append(b, " init=%s", clae__init_name(l->init));
-    }
+    if (l->tied) append(b, " tied");
+    else append_init(b, l);
+}
+
+/* A window's stride unless it is the default (1 for convolutions, the
+ * size for pools), and same padding (valid is the default). */
+static void append_window(builder *b, const clae_layer_spec *l,
+                          size_t default_stride)
+{
+    if (l->window.stride != default_stride)
+        append(b, " stride=%zu", l->window.stride);
+    if (l->same) append(b, " same");
+}
+
+static void append_conv(builder *b, const clae_layer_spec *l)
+{
+    append(b, "%s %zu %zux%zu", l->kind == CLAE_LAYER_CONV ? "conv" : "deconv",
+           l->out.shape.channels, l->window.kernel_h, l->window.kernel_w);
+    append_act(b, l->act);
+    append_window(b, l, 1);
+    append_init(b, l);
+}
+
+static int same_flow(const clae_flow *a, const clae_flow *b)
+{
+    return a->shape.height == b->shape.height &&
+           a->shape.width == b->shape.width &&
+           a->shape.channels == b->shape.channels && a->image == b->image &&
+           a->spatial == b->spatial;
+}
+
+/* The flatten or reshape line that makes what flows into a layer, when it
+ * is not what the layer before gives. */
+static void append_reshape(builder *b, const clae_flow *given,
+                           const clae_flow *taken)
+{
+    if (same_flow(given, taken)) return;
+    if (!taken->image)
+        append(b, "flatten\n");
+    else
+        append(b, "reshape %zux%zux%zu\n", taken->shape.height,
+               taken->shape.width, taken->shape.channels);
 }
 
 static void append_layer(builder *b, const clae_layer_spec *l)
 {
     switch (l->kind) {
     case CLAE_LAYER_DENSE: append_dense(b, l); break;
+    case CLAE_LAYER_CONV:
+    case CLAE_LAYER_DECONV: append_conv(b, l); break;
+    case CLAE_LAYER_MAXPOOL:
+    case CLAE_LAYER_AVGPOOL:
+        append(b, "%s %zu", l->kind == CLAE_LAYER_MAXPOOL ? "maxpool" : "avgpool",
+               l->window.kernel_h);
+        append_window(b, l, l->window.kernel_h);
+        break;
+    case CLAE_LAYER_UPSAMPLE: append(b, "upsample %zu", l->window.stride); break;
     case CLAE_LAYER_BATCHNORM:
         append(b, "batchnorm");
         if (l->act.kind != CLAE_ACT_LINEAR) append_act(b, l->act);
@@ -90,12 +142,18 @@ static void append_code(builder *b, const clae_spec *spec)
 char *clae__spec_format(const clae_spec *spec)
 {
     builder b = {0};
-    if (spec->height)
+    clae_flow given = {.shape = {1, 1, spec->input}};
+    if (spec->height) {
         append(&b, "input %ux%ux%u\n", spec->height, spec->width, spec->channels);
-    else
+        given = (clae_flow){.shape = {spec->height, spec->width, spec->channels},
+                            .image = 1};
+    } else {
         append(&b, "input %zu\n", spec->input);
+    }
     for (size_t i = 0; i < spec->count; i++) {
+        append_reshape(&b, &given, &spec->layers[i].in);
         append_layer(&b, &spec->layers[i]);
+        given = spec->layers[i].out;
         if (i == spec->code_layer) append_code(&b, spec);
     }
     append(&b, "loss %s\n", clae_loss_name(spec->loss));
@@ -119,9 +177,13 @@ clae_status clae_spec_dense(clae_context *ctx, const clae_dense_spec *d,
     for (size_t i = 0; i < spec.count; i++) {
         clae_activation act =
             i < d->hidden_count ? d->activation : d->output_activation;
+        size_t in = i ? spec.layers[i - 1].units : d->input,
+               units = i < d->hidden_count ? d->hidden[i] : d->input;
         spec.layers[i] = (clae_layer_spec){
             .kind = CLAE_LAYER_DENSE,
-            .units = i < d->hidden_count ? d->hidden[i] : d->input,
+            .units = units,
+            .in = {.shape = {1, 1, in}},
+            .out = {.shape = {1, 1, units}},
             .act = {act, clae__act_default_param(act)},
         };
         if (d->init && !clae__spec_parse_init(d->init, &spec.layers[i])) {

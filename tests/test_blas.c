@@ -93,81 +93,6 @@ static void test_builtin_tuning_applied(void **state)
     assert_true(strncmp(ctx->gemm_tuning, "pocl-cpu", 8) == 0);
 }
 
-/* Convolution geometries: odd sizes, 1x1, padding, strides, a kernel
- * larger than its stride, several channels. */
-static const clae_conv_shape conv_cases[] = {
-    {1, 5, 7, 3, 3, 1, 1, 1, 1},  {3, 8, 6, 3, 3, 1, 1, 2, 2},
-    {2, 9, 9, 1, 1, 0, 0, 1, 1},  {4, 7, 5, 5, 3, 2, 1, 2, 1},
-    {2, 6, 6, 2, 2, 0, 0, 2, 2},  {3, 11, 4, 4, 4, 1, 0, 3, 1},
-};
-
-/* convgemm, im2col and col2im against direct loops (tests/ref). */
-static void test_convolutions(void **state)
-{
-    clae_context *ctx = test_context(state);
-    enum { BATCH = 3, KERNELS = 5 };
-    for (size_t t = 0; t < sizeof conv_cases / sizeof *conv_cases; t++) {
-        const clae_conv_shape *s = &conv_cases[t];
-        const size_t oh = clae__conv_out_h(s), ow = clae__conv_out_w(s),
-                     image = s->channels * s->height * s->width,
-                     patch = s->channels * s->kernel_h * s->kernel_w,
-                     out_n = BATCH * KERNELS * oh * ow, col_n = patch * oh * ow;
-        float *x = malloc(BATCH * image * sizeof *x),
-              *w = malloc(KERNELS * patch * sizeof *w),
-              *got = malloc((out_n > col_n ? out_n : col_n) * sizeof *got),
-              *want = malloc((out_n > col_n ? out_n : col_n) * sizeof *want);
-        test_fill(x, BATCH * image, 11 + (uint32_t)t, -1.0f, 1.0f);
-        test_fill(w, KERNELS * patch, 29 + (uint32_t)t, -1.0f, 1.0f);
-        cl_mem dx = test_upload(ctx, x, BATCH * image * sizeof *x),
-               dw = test_upload(ctx, w, KERNELS * patch * sizeof *w),
-               dout = test_upload(ctx, NULL, out_n * sizeof *got),
-               dcol = test_upload(ctx, NULL, col_n * sizeof *got);
-        char what[64];
-        snprintf(what, sizeof what, "conv case %zu", t);
-        assert_int_equal(clae__convgemm(ctx, s, KERNELS, BATCH, dx, 0, dw, 0,
-                                        dout, 0),
-                         CLAE_SUCCESS);
-        test_download(ctx, dout, got, out_n * sizeof *got);
-        ref_conv2d(s, KERNELS, BATCH, x, w, want);
-        test_assert_close(what, got, want, out_n, 1e-5f, 1e-4f);
-
-        /* The second image's patches. */
-        assert_int_equal(clae__im2col(ctx, s, dx, image, dcol, 0), CLAE_SUCCESS);
-        test_download(ctx, dcol, got, col_n * sizeof *got);
-        ref_im2col(s, x + image, want);
-        snprintf(what, sizeof what, "im2col case %zu", t);
-        test_assert_close(what, got, want, col_n, 0.0f, 0.0f);
-
-        /* col2im is im2col's adjoint: <im2col(x), y> = <x, col2im(y)>,
-         * and it adds onto what the image held. */
-        float *y = malloc(col_n * sizeof *y), *back = malloc(image * sizeof *back);
-        test_fill(y, col_n, 41 + (uint32_t)t, -1.0f, 1.0f);
-        cl_mem dy = test_upload(ctx, y, col_n * sizeof *y),
-               dim = test_upload(ctx, x, image * sizeof *x);
-        assert_int_equal(clae__col2im(ctx, s, dy, 0, dim, 0), CLAE_SUCCESS);
-        test_download(ctx, dim, back, image * sizeof *back);
-        double lhs = 0.0, rhs = 0.0;
-        ref_im2col(s, x, want);
-        for (size_t i = 0; i < col_n; i++) lhs += (double)want[i] * y[i];
-        for (size_t i = 0; i < image; i++) rhs += (double)x[i] * (back[i] - x[i]);
-        if (fabs(lhs - rhs) > 1e-4 * (fabs(lhs) + 1.0))
-            fail_msg("col2im case %zu: <im2col(x), y> = %g, <x, col2im(y)> = %g",
-                     t, lhs, rhs);
-        free(y);
-        free(back);
-        clReleaseMemObject(dy);
-        clReleaseMemObject(dim);
-        clReleaseMemObject(dx);
-        clReleaseMemObject(dw);
-        clReleaseMemObject(dout);
-        clReleaseMemObject(dcol);
-        free(x);
-        free(w);
-        free(got);
-        free(want);
-    }
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -175,7 +100,6 @@ int main(void)
         cmocka_unit_test(test_gemm_transposes),
         cmocka_unit_test(test_gemm_training_shapes),
         cmocka_unit_test(test_gemm_error_is_named),
-        cmocka_unit_test(test_convolutions),
     };
     return cmocka_run_group_tests_name("blas", tests, test_open_context,
                                        test_close_context);

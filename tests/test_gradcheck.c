@@ -69,12 +69,14 @@ static void check_model_penalized(clae_context *ctx, const char *spec_text,
     double ref_loss = ref_total_loss(&m->spec, params, x, l1, l2);
     assert_float_equal(device_loss, ref_loss, 1e-5 * fabs(ref_loss) + 1e-7);
 
+    /* Central differences in double over a step small enough that ReLU's
+     * kink or a max pool's change of winner rarely falls inside it. */
     for (size_t i = 0; i < np; i++) {
         float saved = params[i];
-        params[i] = saved + 1e-3f;
+        params[i] = saved + 1e-4f;
         double up = ref_total_loss(&m->spec, params, x, l1, l2);
         double h = (double)params[i];
-        params[i] = saved - 1e-3f;
+        params[i] = saved - 1e-4f;
         double down = ref_total_loss(&m->spec, params, x, l1, l2);
         h -= (double)params[i];
         params[i] = saved;
@@ -189,6 +191,64 @@ static void test_weight_penalties(void **state)
         check_model_penalized(ctx, spec, penalties[i][0], penalties[i][1]);
 }
 
+/* Convolutions: odd image sizes, same and valid padding, strides, 1x1
+ * and rectangular kernels, kernels larger than their stride, several
+ * channels in and out; a conv output layer (BCE on logits, and MSE
+ * through its activation). */
+static void test_conv(void **state)
+{
+    clae_context *ctx = test_context(state);
+    check_model(ctx, "input 5x7x1\nconv 3 3x3 tanh same\nconv 1 3x3 sigmoid "
+                     "same\nloss bce\n");
+    check_model(ctx, "input 6x5x2\nconv 4 3x2 relu stride=2\nflatten\n"
+                     "dense 60 linear\nloss mse\n");
+    check_model(ctx, "input 7x7x3\nconv 2 1x1 elu\nconv 3 5x5 tanh stride=2 "
+                     "same\nflatten\ndense 147 sigmoid\n");
+    check_model(ctx, "input 4x4x2\nconv 2 3x3 tanh same\n"
+                     "conv 2 3x3 linear same\nloss mse\n");
+}
+
+/* Transposed convolutions: same (doubling) and valid, a stride of 1 and
+ * 3 with a kernel smaller than it, as a decoder and as the output. */
+static void test_deconv(void **state)
+{
+    clae_context *ctx = test_context(state);
+    check_model(ctx, "input 6x6x1\nconv 3 3x3 relu stride=2 same\n"
+                     "deconv 1 3x3 sigmoid stride=2 same\nloss bce\n");
+    check_model(ctx, "input 5x5x2\nconv 2 3x3 tanh\ndeconv 2 3x3 linear\n"
+                     "loss mse\n");
+    check_model(ctx, "input 6x3x1\nconv 2 2x1 tanh stride=3\n"
+                     "deconv 3 2x1 elu stride=3\nflatten\ndense 18 sigmoid\n");
+}
+
+/* Pooling and upsampling between convolutions: max (same, with a partial
+ * window at the edge; overlapping windows), average (valid and same), and
+ * nearest-neighbour upsampling back to the input size. */
+static void test_pool_upsample(void **state)
+{
+    clae_context *ctx = test_context(state);
+    check_model(ctx, "input 7x7x1\nconv 2 3x3 tanh same\nmaxpool 2 same\n"
+                     "conv 2 3x3 tanh same\nupsample 2\nconv 1 2x2 sigmoid\n"
+                     "loss bce\n");
+    check_model(ctx, "input 7x6x2\nconv 3 3x3 tanh same\nmaxpool 3 stride=2\n"
+                     "flatten\ndense 84 linear\nloss mse\n");
+    check_model(ctx, "input 6x6x2\nconv 2 3x3 elu same\navgpool 2\n"
+                     "avgpool 2 same\nupsample 3\nconv 2 3x3 linear same\n"
+                     "loss mse\n");
+}
+
+/* Batch norm per channel after a convolution, and dense layers reshaped
+ * into an image for a convolutional decoder. */
+static void test_conv_batchnorm_reshape(void **state)
+{
+    clae_context *ctx = test_context(state);
+    check_model(ctx, "input 5x5x2\nconv 3 3x3 linear same\nbatchnorm relu\n"
+                     "conv 2 3x3 sigmoid same\nloss bce\n");
+    check_model(ctx, "input 6x6x1\nconv 2 3x3 tanh stride=2 same\nflatten\n"
+                     "dense 5 tanh\ndense 18 relu\nreshape 3x3x2\n"
+                     "deconv 1 3x3 sigmoid stride=2 same\nloss bce\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -200,6 +260,10 @@ int main(void)
         cmocka_unit_test(test_activity_penalties),
         cmocka_unit_test(test_single_layer),
         cmocka_unit_test(test_weight_penalties),
+        cmocka_unit_test(test_conv),
+        cmocka_unit_test(test_deconv),
+        cmocka_unit_test(test_pool_upsample),
+        cmocka_unit_test(test_conv_batchnorm_reshape),
     };
     return cmocka_run_group_tests_name("gradcheck", tests, test_open_context,
                                        test_close_context);

@@ -19,7 +19,9 @@ static const clae_act all_activations[] = {
     {CLAE_ACT_LEAKY_RELU, 0.2f}, {CLAE_ACT_ELU, 0.7f}};
 #define ACTIVATIONS (sizeof all_activations / sizeof *all_activations)
 
-/* bias_act_forward adds the bias in place and applies each activation. */
+/* bias_act_forward adds the bias in place and applies each activation;
+ * the bias has an entry per column (dense) or repeats every 3 columns (a
+ * convolution's channels). */
 static void test_bias_act_forward(void **state)
 {
     clae_context *ctx = test_context(state);
@@ -28,15 +30,17 @@ static void test_bias_act_forward(void **state)
     float *zr = malloc(n * 4), *ar = malloc(n * 4), *got = malloc(n * 4);
     test_fill(z, n, 11, -4.0f, 4.0f);
     test_fill(params, bias_off + cols_, 12, -1.0f, 1.0f);
-    for (size_t k = 0; k < ACTIVATIONS; k++) {
-        clae_act act = all_activations[k];
+    for (size_t k = 0; k < 2 * ACTIVATIONS; k++) {
+        clae_act act = all_activations[k % ACTIVATIONS];
+        size_t period = k < ACTIVATIONS ? cols_ : 3;
         cl_mem dz = test_upload(ctx, z, n * 4), da = test_upload(ctx, NULL, n * 4);
         cl_mem dp = test_upload(ctx, params, (bias_off + cols_) * 4);
-        assert_int_equal(clae__bias_act_forward(ctx, dz, da, dp, bias_off, rows_,
-                                                cols_, act),
+        assert_int_equal(clae__bias_act_forward(ctx, dz, da, dp, bias_off,
+                                                period, rows_, cols_, act),
                          CLAE_SUCCESS);
         memcpy(zr, z, n * 4);
-        ref_bias_act_forward(zr, ar, params + bias_off, rows_, cols_, act);
+        ref_bias_act_forward(zr, ar, params + bias_off, period, rows_, cols_,
+                             act);
         test_download(ctx, dz, got, n * 4);
         test_assert_close("z", got, zr, n, ATOL, RTOL);
         test_download(ctx, da, got, n * 4);
@@ -90,8 +94,10 @@ static const struct {
     clae_loss_kernel kind;
     float lo, hi;
     clae_act act; /* of the output the backward pass goes through */
+    size_t bias_period; /* of a bias (logits only), 0 for one per column */
 } loss_cases[] = {
     {CLAE_LOSS_KERNEL_BCE_LOGITS, -30.0f, 30.0f, {CLAE_ACT_LINEAR, 0.0f}}, /* large |z| */
+    {CLAE_LOSS_KERNEL_BCE_LOGITS, -3.0f, 3.0f, {CLAE_ACT_LINEAR, 0.0f}, 3},
     {CLAE_LOSS_KERNEL_BCE, 0.0f, 1.0f, {CLAE_ACT_SIGMOID, 0.0f}},
     {CLAE_LOSS_KERNEL_MSE, -1.0f, 1.0f, {CLAE_ACT_TANH, 0.0f}},
     {CLAE_LOSS_KERNEL_MSE, -2.0f, 2.0f, {CLAE_ACT_LINEAR, 0.0f}},
@@ -126,8 +132,10 @@ static loss_case loss_case_make(clae_context *ctx, size_t k)
     c.d_params = test_upload(ctx, c.params, (c.bias_off + cols_) * 4);
     c.d_target = test_upload(ctx, c.target, (c.target_off + n) * 4);
     int biased = loss_cases[k].kind == CLAE_LOSS_KERNEL_BCE_LOGITS;
+    size_t period = loss_cases[k].bias_period;
     c.in = (ref_loss_input){.out = c.out,
                             .bias = biased ? c.params + c.bias_off : NULL,
+                            .bias_period = period ? period : cols_,
                             .target = c.target + c.target_off,
                             .rows = rows_, .cols = cols_,
                             .kind = loss_cases[k].kind};
@@ -138,7 +146,8 @@ static clae_loss_launch loss_case_launch(const loss_case *c)
 {
     return (clae_loss_launch){
         .out = c->d_out, .bias = c->in.bias ? c->d_params : NULL,
-        .bias_off = c->bias_off, .target = c->d_target,
+        .bias_off = c->bias_off, .bias_period = c->in.bias_period,
+        .target = c->d_target,
         .target_off = c->target_off, .rows = rows_, .cols = cols_,
         .kind = c->in.kind};
 }

@@ -67,13 +67,13 @@ void ref_softmax_backward_rows(float *g, const float *y, size_t rows,
     }
 }
 
-void ref_bias_act_forward(float *z, float *a, const float *bias, size_t rows,
-                          size_t cols, clae_act act)
+void ref_bias_act_forward(float *z, float *a, const float *bias, size_t period,
+                          size_t rows, size_t cols, clae_act act)
 {
     for (size_t r = 0; r < rows; r++)
         for (size_t c = 0; c < cols; c++) {
             size_t i = r * cols + c;
-            z[i] += bias[c];
+            z[i] += bias[c % period];
             a[i] = (float)ref_activate(act, z[i]);
         }
 }
@@ -124,7 +124,7 @@ double ref_element_loss(clae_loss_kernel kind, double y, double t, double *dy)
 static float loss_input(const ref_loss_input *in, size_t r, size_t c)
 {
     float v = in->out[r * in->cols + c];
-    return in->bias ? v + in->bias[c] : v;
+    return in->bias ? v + in->bias[c % in->bias_period] : v;
 }
 
 void ref_loss_rows(const ref_loss_input *in, float *sample_loss)

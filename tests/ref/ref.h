@@ -26,9 +26,9 @@ void ref_softmax_rows(double *a, size_t rows, size_t cols);
 void ref_softmax_backward_rows(float *g, const float *y, size_t rows,
                                size_t cols);
 
-/* z (rows, cols) += bias; a = act(z). */
-void ref_bias_act_forward(float *z, float *a, const float *bias, size_t rows,
-                          size_t cols, clae_act act);
+/* z (rows, cols) += bias (entry c % period for column c); a = act(z). */
+void ref_bias_act_forward(float *z, float *a, const float *bias, size_t period,
+                          size_t rows, size_t cols, clae_act act);
 
 /* dz (rows, cols) *= act'(from a); grad (cols) = the column sums of dz. */
 void ref_bias_act_backward(float *dz, const float *a, size_t rows, size_t cols,
@@ -37,11 +37,11 @@ void ref_bias_act_backward(float *dz, const float *a, size_t rows, size_t cols,
 /* One element's loss and, in *dy, its derivative by y. */
 double ref_element_loss(clae_loss_kernel kind, double y, double t, double *dy);
 
-/* The loss kernels' input: out (rows, cols) plus bias (cols, or NULL),
- * against target (rows, cols). */
+/* The loss kernels' input: out (rows, cols) plus bias (entry c %
+ * bias_period for column c, or NULL), against target (rows, cols). */
 typedef struct {
     const float *out, *bias, *target;
-    size_t rows, cols;
+    size_t bias_period, rows, cols;
     clae_loss_kernel kind;
 } ref_loss_input;
 
@@ -108,17 +108,36 @@ void ref_batchnorm(double *x, size_t rows, size_t cols, const float *gamma,
 double ref_model_loss(const clae_spec *spec, const float *params,
                       const float *x, size_t rows);
 
-/* out (batch, kernels, out_h, out_w) = cross-correlation of the NCHW
- * batch x with kernels w (kernels, channels, kernel_h, kernel_w), zero
- * padded: what clae__convgemm computes. */
-void ref_conv2d(const clae_conv_shape *shape, size_t kernels, size_t batch,
-                const float *x, const float *w, float *out);
-/* col = the patches of one image in clae__im2col's layout. */
-void ref_im2col(const clae_conv_shape *shape, const float *im, float *col);
+/* Channels-last images, a row each (tests/ref/ref_conv.c). */
+
+/* col = the patches of x in clae__im2col_rows's layout. */
+void ref_im2col_rows(const clae_geometry *g, const float *x, size_t rows,
+                     float *col);
+/* x = col's values added back onto the pixels they came from. */
+void ref_col2im_rows(const clae_geometry *g, const float *col, size_t rows,
+                     double *x);
+/* out (rows, out pixels x kernels) = the convolution of x with kernels w
+ * (kernels, in.channels, kernel_h, kernel_w) plus bias (kernels). */
+void ref_conv(const clae_geometry *g, size_t kernels, const float *w,
+              const float *bias, const double *x, size_t rows, double *out);
+/* The transposed convolution: out (rows, g->in image) from x (rows,
+ * g->out pixels x channels_in) with w (channels_in, g->in.channels,
+ * kernel_h, kernel_w) and bias (g->in.channels): g runs from the output
+ * back to the input, as a deconv layer's geometry does. */
+void ref_deconv(const clae_geometry *g, size_t channels_in, const float *w,
+                const float *bias, const double *x, size_t rows, double *out);
+/* y = each window of x pooled per channel (max, mean inside the image,
+ * or sum). */
+void ref_pool(const clae_geometry *g, clae_pool kind, const double *x,
+              size_t rows, double *y);
+/* dx = the pool's backward pass from dy: max to the window's first
+ * largest pixel of x, avg shared, sum copied. */
+void ref_pool_backward(const clae_geometry *g, clae_pool kind, const float *x,
+                       const float *dy, size_t rows, double *dx);
 
 /* out (rows, output width of layer end - 1) = layers first .. end - 1 in
- * evaluation mode (dropout and noise as the identity; dense layers only
- * otherwise) over x (rows, input width of layer first), every output
+ * evaluation mode (dropout and noise as the identity, batch norm left out)
+ * over x (rows, input width of layer first), every output
  * activated: what inference computes. */
 void ref_model_forward(const clae_spec *spec, const float *params,
                        const float *x, size_t rows, size_t first, size_t end,

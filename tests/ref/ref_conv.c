@@ -1,57 +1,186 @@
-/* Direct convolution loops, the reference of the CLBlast convolution
- * calls (src/blas.c): NCHW images, kernels (K, C, kh, kw), zero padding. */
+/* Direct loops of the convolutional layers on rows of channels-last images
+ * (H, W, C): the reference of cl/conv.cl, src/layer_conv.c and
+ * src/layer_pool.c. Where the kernels gather (each output from what
+ * reaches it), these scatter (each input to where it goes), so the two
+ * are written independently. */
+#include <math.h>
+
 #include "ref.h"
 
-/* Output pixels along a side of n with kernel k, padding p, stride t. */
-static size_t out_side(size_t n, size_t k, size_t p, size_t t)
+static size_t pixels(const clae_shape *s) { return s->height * s->width; }
+static size_t image_size(const clae_shape *s) { return pixels(s) * s->channels; }
+
+/* The input pixel (y, x) under window row i, column j of output pixel
+ * (oy, ox); 0 when it lies in the padding. */
+static int input_pixel(const clae_geometry *g, size_t oy, size_t ox, size_t i,
+                       size_t j, size_t *y, size_t *x)
 {
-    return (n + 2 * p - k) / t + 1;
+    long yy = (long)(oy * g->window.stride + i) - (long)g->window.pad_h,
+         xx = (long)(ox * g->window.stride + j) - (long)g->window.pad_w;
+    if (yy < 0 || xx < 0 || yy >= (long)g->in.height || xx >= (long)g->in.width)
+        return 0;
+    *y = (size_t)yy;
+    *x = (size_t)xx;
+    return 1;
 }
 
-/* Pixel (c, y, x) of an image, zero outside it. */
-static double pixel(const clae_conv_shape *s, const float *im, size_t c,
-                    long y, long x)
+void ref_im2col_rows(const clae_geometry *g, const float *x, size_t rows,
+                     float *col)
 {
-    if (y < 0 || x < 0 || y >= (long)s->height || x >= (long)s->width)
-        return 0.0;
-    return im[(c * s->height + (size_t)y) * s->width + (size_t)x];
+    const size_t kh = g->window.kernel_h, kw = g->window.kernel_w,
+                 c_in = g->in.channels, width = c_in * kh * kw;
+    for (size_t b = 0; b < rows; b++)
+        for (size_t oy = 0; oy < g->out.height; oy++)
+            for (size_t ox = 0; ox < g->out.width; ox++) {
+                float *row = col + ((b * g->out.height + oy) * g->out.width + ox) * width;
+                for (size_t c = 0; c < c_in; c++)
+                    for (size_t i = 0; i < kh; i++)
+                        for (size_t j = 0; j < kw; j++) {
+                            size_t y, xx;
+                            row[(c * kh + i) * kw + j] =
+                                input_pixel(g, oy, ox, i, j, &y, &xx)
+                                    ? x[b * image_size(&g->in) + (y * g->in.width + xx) * c_in + c]
+                                    : 0.0f;
+                        }
+            }
 }
 
-void ref_conv2d(const clae_conv_shape *s, size_t kernels, size_t batch,
-                const float *x, const float *w, float *out)
+void ref_col2im_rows(const clae_geometry *g, const float *col, size_t rows,
+                     double *x)
 {
-    const size_t oh = out_side(s->height, s->kernel_h, s->pad_h, s->stride_h),
-                 ow = out_side(s->width, s->kernel_w, s->pad_w, s->stride_w),
-                 image = s->channels * s->height * s->width,
-                 kernel = s->channels * s->kernel_h * s->kernel_w;
-    for (size_t b = 0; b < batch; b++)
-        for (size_t k = 0; k < kernels; k++)
-            for (size_t oy = 0; oy < oh; oy++)
-                for (size_t ox = 0; ox < ow; ox++) {
-                    double sum = 0.0;
-                    for (size_t c = 0; c < s->channels; c++)
-                        for (size_t i = 0; i < s->kernel_h; i++)
-                            for (size_t j = 0; j < s->kernel_w; j++)
-                                sum += w[k * kernel + (c * s->kernel_h + i) * s->kernel_w + j] *
-                                       pixel(s, x + b * image, c,
-                                             (long)(oy * s->stride_h + i) - (long)s->pad_h,
-                                             (long)(ox * s->stride_w + j) - (long)s->pad_w);
-                    out[((b * kernels + k) * oh + oy) * ow + ox] = (float)sum;
+    const size_t kh = g->window.kernel_h, kw = g->window.kernel_w,
+                 c_in = g->in.channels, width = c_in * kh * kw;
+    for (size_t i = 0; i < rows * image_size(&g->in); i++) x[i] = 0.0;
+    for (size_t b = 0; b < rows; b++)
+        for (size_t oy = 0; oy < g->out.height; oy++)
+            for (size_t ox = 0; ox < g->out.width; ox++) {
+                const float *row = col + ((b * g->out.height + oy) * g->out.width + ox) * width;
+                for (size_t c = 0; c < c_in; c++)
+                    for (size_t i = 0; i < kh; i++)
+                        for (size_t j = 0; j < kw; j++) {
+                            size_t y, xx;
+                            if (input_pixel(g, oy, ox, i, j, &y, &xx))
+                                x[b * image_size(&g->in) + (y * g->in.width + xx) * c_in + c] +=
+                                    row[(c * kh + i) * kw + j];
+                        }
+            }
+}
+
+void ref_conv(const clae_geometry *g, size_t kernels, const float *w,
+              const float *bias, const double *x, size_t rows, double *out)
+{
+    const size_t kh = g->window.kernel_h, kw = g->window.kernel_w,
+                 c_in = g->in.channels;
+    for (size_t b = 0; b < rows; b++)
+        for (size_t oy = 0; oy < g->out.height; oy++)
+            for (size_t ox = 0; ox < g->out.width; ox++)
+                for (size_t k = 0; k < kernels; k++) {
+                    double sum = bias[k];
+                    for (size_t c = 0; c < c_in; c++)
+                        for (size_t i = 0; i < kh; i++)
+                            for (size_t j = 0; j < kw; j++) {
+                                size_t y, xx;
+                                if (input_pixel(g, oy, ox, i, j, &y, &xx))
+                                    sum += w[((k * c_in + c) * kh + i) * kw + j] *
+                                           x[b * image_size(&g->in) +
+                                             (y * g->in.width + xx) * c_in + c];
+                            }
+                    out[((b * g->out.height + oy) * g->out.width + ox) * kernels + k] = sum;
                 }
 }
 
-void ref_im2col(const clae_conv_shape *s, const float *im, float *col)
+void ref_deconv(const clae_geometry *g, size_t channels_in, const float *w,
+                const float *bias, const double *x, size_t rows, double *out)
 {
-    const size_t oh = out_side(s->height, s->kernel_h, s->pad_h, s->stride_h),
-                 ow = out_side(s->width, s->kernel_w, s->pad_w, s->stride_w);
-    for (size_t c = 0; c < s->channels; c++)
-        for (size_t i = 0; i < s->kernel_h; i++)
-            for (size_t j = 0; j < s->kernel_w; j++)
-                for (size_t oy = 0; oy < oh; oy++)
-                    for (size_t ox = 0; ox < ow; ox++)
-                        col[((c * s->kernel_h + i) * s->kernel_w + j) * oh * ow +
-                            oy * ow + ox] =
-                            (float)pixel(s, im, c,
-                                         (long)(oy * s->stride_h + i) - (long)s->pad_h,
-                                         (long)(ox * s->stride_w + j) - (long)s->pad_w);
+    const size_t kh = g->window.kernel_h, kw = g->window.kernel_w,
+                 k_out = g->in.channels;
+    for (size_t b = 0; b < rows; b++)
+        for (size_t p = 0; p < pixels(&g->in); p++)
+            for (size_t k = 0; k < k_out; k++)
+                out[(b * pixels(&g->in) + p) * k_out + k] = bias[k];
+    /* Each input pixel (iy, ix) adds its kernel-weighted values onto the
+     * output pixels its window covers. */
+    for (size_t b = 0; b < rows; b++)
+        for (size_t iy = 0; iy < g->out.height; iy++)
+            for (size_t ix = 0; ix < g->out.width; ix++)
+                for (size_t c = 0; c < channels_in; c++) {
+                    double v = x[((b * g->out.height + iy) * g->out.width + ix) * channels_in + c];
+                    for (size_t i = 0; i < kh; i++)
+                        for (size_t j = 0; j < kw; j++) {
+                            size_t y, xx;
+                            if (!input_pixel(g, iy, ix, i, j, &y, &xx)) continue;
+                            for (size_t k = 0; k < k_out; k++)
+                                out[(b * pixels(&g->in) + y * g->in.width + xx) * k_out + k] +=
+                                    v * w[((c * k_out + k) * kh + i) * kw + j];
+                        }
+                }
+}
+
+/* The window of output pixel (oy, ox), clipped to the image: rows y0 ..
+ * y1 - 1, columns x0 .. x1 - 1. */
+static void window_of(const clae_geometry *g, size_t oy, size_t ox,
+                      size_t *y0, size_t *y1, size_t *x0, size_t *x1)
+{
+    long top = (long)(oy * g->window.stride) - (long)g->window.pad_h,
+         left = (long)(ox * g->window.stride) - (long)g->window.pad_w;
+    long bottom = top + (long)g->window.kernel_h,
+         right = left + (long)g->window.kernel_w;
+    *y0 = top < 0 ? 0 : (size_t)top;
+    *x0 = left < 0 ? 0 : (size_t)left;
+    *y1 = bottom > (long)g->in.height ? g->in.height : (size_t)bottom;
+    *x1 = right > (long)g->in.width ? g->in.width : (size_t)right;
+}
+
+void ref_pool(const clae_geometry *g, clae_pool kind, const double *x,
+              size_t rows, double *y)
+{
+    const size_t c_in = g->in.channels;
+    for (size_t b = 0; b < rows; b++)
+        for (size_t oy = 0; oy < g->out.height; oy++)
+            for (size_t ox = 0; ox < g->out.width; ox++)
+                for (size_t c = 0; c < c_in; c++) {
+                    size_t y0, y1, x0, x1;
+                    window_of(g, oy, ox, &y0, &y1, &x0, &x1);
+                    double best = -INFINITY, sum = 0.0;
+                    for (size_t i = y0; i < y1; i++)
+                        for (size_t j = x0; j < x1; j++) {
+                            double v = x[b * image_size(&g->in) + (i * g->in.width + j) * c_in + c];
+                            sum += v;
+                            best = v > best ? v : best;
+                        }
+                    y[((b * g->out.height + oy) * g->out.width + ox) * c_in + c] =
+                        kind == CLAE_POOL_MAX ? best
+                        : kind == CLAE_POOL_AVG ? sum / (double)((y1 - y0) * (x1 - x0))
+                                                : sum;
+                }
+}
+
+void ref_pool_backward(const clae_geometry *g, clae_pool kind, const float *x,
+                       const float *dy, size_t rows, double *dx)
+{
+    const size_t c_in = g->in.channels;
+    for (size_t i = 0; i < rows * image_size(&g->in); i++) dx[i] = 0.0;
+    for (size_t b = 0; b < rows; b++)
+        for (size_t oy = 0; oy < g->out.height; oy++)
+            for (size_t ox = 0; ox < g->out.width; ox++)
+                for (size_t c = 0; c < c_in; c++) {
+                    size_t y0, y1, x0, x1, best_at = 0;
+                    window_of(g, oy, ox, &y0, &y1, &x0, &x1);
+                    const double d = dy[((b * g->out.height + oy) * g->out.width + ox) * c_in + c],
+                                 count = (double)((y1 - y0) * (x1 - x0));
+                    float best = -INFINITY;
+                    for (size_t i = y0; i < y1; i++)
+                        for (size_t j = x0; j < x1; j++) {
+                            size_t at = b * image_size(&g->in) + (i * g->in.width + j) * c_in + c;
+                            if (kind == CLAE_POOL_MAX) {
+                                if (x[at] > best) {
+                                    best = x[at];
+                                    best_at = at;
+                                }
+                            } else {
+                                dx[at] += kind == CLAE_POOL_AVG ? d / count : d;
+                            }
+                        }
+                    if (kind == CLAE_POOL_MAX) dx[best_at] += d;
+                }
 }

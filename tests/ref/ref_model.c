@@ -21,8 +21,23 @@ void ref_batchnorm(double *x, size_t rows, size_t cols, const float *gamma,
     }
 }
 
+/* Batch norm's channels: an image's from a convolutional layer, else
+ * every feature. */
+static size_t norm_channels(const clae_layer_spec *l)
+{
+    return l->out.spatial ? l->out.shape.channels : l->units;
+}
+
+/* conv's and deconv's weight count: kernel area times channels in and out. */
+static size_t kernel_weights(const clae_layer_spec *l)
+{
+    return l->window.kernel_h * l->window.kernel_w * l->in.shape.channels *
+           l->out.shape.channels;
+}
+
 /* The parameter offset of each layer: dense W (O, I) then b (O), a tied
- * dense b only, batchnorm gamma then beta. */
+ * dense b only, conv and deconv their kernels then b (channels out),
+ * batchnorm gamma then beta. */
 static void param_offsets(const clae_spec *spec, size_t *offs)
 {
     size_t off = 0;
@@ -32,8 +47,10 @@ static void param_offsets(const clae_spec *spec, size_t *offs)
         offs[i] = off;
         if (l->kind == CLAE_LAYER_DENSE)
             off += (l->tied ? 0 : l->units * in) + l->units;
+        else if (l->kind == CLAE_LAYER_CONV || l->kind == CLAE_LAYER_DECONV)
+            off += kernel_weights(l) + l->out.shape.channels;
         else if (l->kind == CLAE_LAYER_BATCHNORM)
-            off += 2 * l->units;
+            off += 2 * norm_channels(l);
     }
 }
 
@@ -67,6 +84,66 @@ static void dense_layer(const clae_spec *spec, const float *params,
     for (size_t k = 0; k < rows * l->units; k++)
         next[k] = ref_activate(l->act, next[k]);
     if (l->act.kind == CLAE_ACT_SOFTMAX) ref_softmax_rows(next, rows, l->units);
+}
+
+/* out = nearest-neighbour upsampling of x by the layer's factor. */
+static void upsample(const clae_layer_spec *l, const double *x, size_t rows,
+                     double *out)
+{
+    const clae_shape *o = &l->out.shape;
+    const size_t f = l->window.stride, c_n = o->channels;
+    for (size_t b = 0; b < rows; b++)
+        for (size_t y = 0; y < o->height; y++)
+            for (size_t xx = 0; xx < o->width; xx++)
+                for (size_t c = 0; c < c_n; c++)
+                    out[((b * o->height + y) * o->width + xx) * c_n + c] =
+                        x[((b * (o->height / f) + y / f) * (o->width / f) + xx / f) *
+                              c_n + c];
+}
+
+/* Layer i over cur (rows of its input) into next, activated unless
+ * as_logits; batch norm (on the batch's statistics, when training) works
+ * in place in cur, and dropout and noise are the identity. Returns 1 when
+ * next holds the output, 0 when cur does. */
+static int layer_step(const clae_spec *spec, const float *params,
+                      const size_t *offs, size_t i, double *cur, size_t rows,
+                      int as_logits, int training, double *next)
+{
+    const clae_layer_spec *l = &spec->layers[i];
+    const float *p = params + offs[i];
+    const clae_geometry g = clae__layer_geometry(l);
+    size_t in = clae__spec_layer_input(spec, i), c = norm_channels(l);
+    switch (l->kind) {
+    case CLAE_LAYER_DENSE:
+        dense_layer(spec, params, offs, i, cur, rows, in, as_logits, next);
+        return 1;
+    case CLAE_LAYER_CONV:
+        ref_conv(&g, l->out.shape.channels, p, p + kernel_weights(l), cur, rows,
+                 next);
+        break;
+    case CLAE_LAYER_DECONV:
+        ref_deconv(&g, l->in.shape.channels, p, p + kernel_weights(l), cur,
+                   rows, next);
+        break;
+    case CLAE_LAYER_MAXPOOL:
+    case CLAE_LAYER_AVGPOOL:
+        ref_pool(&g, l->kind == CLAE_LAYER_MAXPOOL ? CLAE_POOL_MAX : CLAE_POOL_AVG,
+                 cur, rows, next);
+        return 1;
+    case CLAE_LAYER_UPSAMPLE:
+        upsample(l, cur, rows, next);
+        return 1;
+    case CLAE_LAYER_BATCHNORM:
+        if (training)
+            ref_batchnorm(cur, rows * (l->units / c), c, p, p + c, l->act);
+        return 0;
+    default:
+        return 0;
+    }
+    if (!as_logits)
+        for (size_t k = 0; k < rows * l->units; k++)
+            next[k] = ref_activate(l->act, next[k]);
+    return 1;
 }
 
 /* Room for any layer's activations: the widest layer, input included. */
@@ -121,24 +198,16 @@ double ref_model_loss(const clae_spec *spec, const float *params,
     int logits = 0;
     for (size_t i = 0; i < spec->count; i++) {
         const clae_layer_spec *l = &spec->layers[i];
-        size_t in = clae__spec_layer_input(spec, i), out = l->units;
-        const float *p = params + offs[i];
-        if (l->kind == CLAE_LAYER_BATCHNORM)
-            ref_batchnorm(cur, rows, out, p, p + out, l->act);
-        if (l->kind != CLAE_LAYER_DENSE) { /* dropout and noise: identity */
-            if (i == spec->code_layer)
-                penalty = activity_penalty(spec, cur, rows, out);
-            continue;
-        }
         /* A sigmoid output feeding BCE stays as logits, as on the device. */
         logits = i + 1 == spec->count && spec->loss == CLAE_LOSS_BCE &&
                  l->act.kind == CLAE_ACT_SIGMOID;
-        dense_layer(spec, params, offs, i, cur, rows, in, logits, next);
-        double *t = cur;
-        cur = next;
-        next = t;
+        if (layer_step(spec, params, offs, i, cur, rows, logits, 1, next)) {
+            double *t = cur;
+            cur = next;
+            next = t;
+        }
         if (i == spec->code_layer && i + 1 < spec->count)
-            penalty = activity_penalty(spec, cur, rows, out);
+            penalty = activity_penalty(spec, cur, rows, l->units);
     }
     clae_loss_kernel kind = kernel_of(spec, logits);
     double sum = 0.0, dy;
@@ -162,13 +231,12 @@ void ref_model_forward(const clae_spec *spec, const float *params,
     double *next = malloc(rows * widest * sizeof *next);
     for (size_t i = 0; i < rows * width; i++) cur[i] = x[i];
     for (size_t i = first; i < end; i++) {
-        const clae_layer_spec *l = &spec->layers[i];
-        if (l->kind != CLAE_LAYER_DENSE) continue; /* dropout, noise */
-        dense_layer(spec, params, offs, i, cur, rows, width, 0, next);
-        width = l->units;
-        double *t = cur;
-        cur = next;
-        next = t;
+        width = spec->layers[i].units;
+        if (layer_step(spec, params, offs, i, cur, rows, 0, 0, next)) {
+            double *t = cur;
+            cur = next;
+            next = t;
+        }
     }
     for (size_t i = 0; i < rows * width; i++) out[i] = (float)cur[i];
     free(cur);
@@ -183,8 +251,11 @@ double ref_weight_penalty(const clae_spec *spec, const float *params, float l1,
     param_offsets(spec, offs);
     for (size_t l = 0; l < spec->count; l++) {
         const clae_layer_spec *layer = &spec->layers[l];
-        if (layer->kind != CLAE_LAYER_DENSE || layer->tied) continue;
         size_t n = layer->units * clae__spec_layer_input(spec, l);
+        if (layer->kind == CLAE_LAYER_CONV || layer->kind == CLAE_LAYER_DECONV)
+            n = kernel_weights(layer);
+        else if (layer->kind != CLAE_LAYER_DENSE || layer->tied)
+            continue;
         for (size_t i = 0; i < n; i++) {
             double w = params[offs[l] + i];
             sum += l1 * fabs(w) + l2 * w * w;
