@@ -110,7 +110,7 @@ __kernel void pool_forward(__global const float *x, uint x_off,
                x1 = window_end(ox, KERNEL_W, STRIDE, PAD_W, IN_W);
     __global const float *image = x + x_off + b * IN_H * IN_W * IN_C + c;
     float best = -INFINITY, sum = 0.0f;
-    uint best_at = y0 * IN_W + x0;
+    uint best_at = 0;
     for (uint i = y0; i < y1; i++)
         for (uint j = x0; j < x1; j++) {
             const float v = image[(i * IN_W + j) * IN_C];

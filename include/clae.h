@@ -342,12 +342,21 @@ clae_status clae_spec_dense(clae_context *context, const clae_dense_spec *dense,
 clae_status clae_spec_load(clae_context *context, const char *path,
                            char **spec_text);
 
+/* An image's shape, channels last. */
+typedef struct {
+    unsigned height, width, channels;
+} clae_image_shape;
+
 /* Preset names, NULL-terminated; clae_arch_spec writes one preset's text,
- * with the input width given (784 for Fashion-MNIST), to a malloc'ed string. */
+ * with the input width given (784 for Fashion-MNIST), to a malloc'ed
+ * string. The convolutional presets take 28 x 28 images of any channel
+ * count: image is the data's shape, or NULL when the data are not images
+ * (CLAE_ERR_USAGE for those presets). */
 const char *const *clae_arch_names(void);
 const char *clae_arch_description(const char *name); /* NULL if unknown */
 clae_status clae_arch_spec(clae_context *context, const char *name,
-                           size_t input, char **spec_text);
+                           size_t input, const clae_image_shape *image,
+                           char **spec_text);
 
 /* ===== Model ============================================================ */
 
@@ -510,10 +519,6 @@ clae_status clae_score(clae_model *model, const clae_data *data,
                        size_t batch_size, float **scores);
 
 /* ===== Pictures ========================================================= */
-
-typedef struct {
-    unsigned height, width, channels;
-} clae_image_shape;
 
 /* The model's inputs as images: the spec's `input HxWxC`, else the shape
  * of the data it was trained on (clae_train_source), else data's image

@@ -1,6 +1,7 @@
 /* Presets: named autoencoders whose spec text `clae arch NAME` prints.
- * Each is spec text with D standing for the input width, parsed and
- * formatted like any user's spec, so a preset is what a user could write. */
+ * Each is spec text with the word D standing for the input width (IMAGE
+ * for the input image HxWxC, C for its channels), parsed and formatted
+ * like any user's spec, so a preset is what a user could write. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,7 +28,25 @@ static const struct {
      "input D\nnoise gaussian 0.3\ndense 128 relu\ndense D sigmoid\nloss bce\n"},
     {"tied", "D -> 128 relu -> D sigmoid, the decoder's weights tied",
      "input D\ndense 128 relu\ndense D sigmoid tied\nloss bce\n"},
+    /* The Keras blog's convolutional autoencoder (its decoder's valid
+     * convolution makes 16 pixels 14, so 28 x 28 images only). */
+    {"conv", "28x28 images: conv 16-8-8 relu + max pools to a 4x4x8 code, "
+             "conv + upsampling back",
+     "input IMAGE\nconv 16 3x3 relu same\nmaxpool 2 same\n"
+     "conv 8 3x3 relu same\nmaxpool 2 same\nconv 8 3x3 relu same\n"
+     "maxpool 2 same\nconv 8 3x3 relu same\nupsample 2\n"
+     "conv 8 3x3 relu same\nupsample 2\nconv 16 3x3 relu\nupsample 2\n"
+     "conv C 3x3 sigmoid same\nloss bce\n"},
+    {"conv-deconv", "28x28 images: stride-2 convs to a dense 32 code, "
+                    "transposed convs back",
+     "input IMAGE\nconv 16 3x3 relu stride=2 same\n"
+     "conv 32 3x3 relu stride=2 same\nflatten\ndense 32 relu\n"
+     "dense 1568 relu\nreshape 7x7x32\ndeconv 16 3x3 relu stride=2 same\n"
+     "deconv C 3x3 sigmoid stride=2 same\nloss bce\n"},
 };
+
+/* Presets with IMAGE in their text take 28 x 28 images. */
+static int takes_images(const char *text) { return strstr(text, "IMAGE") != NULL; }
 
 #define PRESET_COUNT (sizeof presets / sizeof *presets)
 
@@ -45,21 +64,35 @@ const char *clae_arch_description(const char *name)
     return NULL;
 }
 
-/* The template with every word "D" replaced by the input width. */
-static char *instantiate(const char *text, size_t input)
+/* The word at p, if it is token. */
+static int is_word(const char *text, const char *p, const char *token)
 {
-    char width[24];
-    int w = snprintf(width, sizeof width, "%zu", input);
-    char *out = malloc(strlen(text) * (size_t)w + 1), *o = out;
+    size_t n = strlen(token);
+    return strncmp(p, token, n) == 0 &&
+           (p == text || p[-1] == ' ' || p[-1] == '\n') &&
+           (p[n] == ' ' || p[n] == '\n' || !p[n]);
+}
+
+/* The template with its words D, IMAGE and C replaced. */
+static char *instantiate(const char *text, size_t input,
+                         const clae_image_shape *image)
+{
+    char values[3][48];
+    const char *tokens[3] = {"D", "IMAGE", "C"};
+    snprintf(values[0], sizeof values[0], "%zu", input);
+    snprintf(values[1], sizeof values[1], "%ux%ux%u", image->height,
+             image->width, image->channels);
+    snprintf(values[2], sizeof values[2], "%u", image->channels);
+    char *out = malloc(strlen(text) * sizeof values[0] + 1), *o = out;
     if (!out) return NULL;
-    for (const char *p = text; *p; p++) {
-        int word = *p == 'D' && (p == text || p[-1] == ' ' || p[-1] == '\n') &&
-                   (p[1] == ' ' || p[1] == '\n' || !p[1]);
-        if (word) {
-            memcpy(o, width, (size_t)w);
-            o += w;
+    for (const char *p = text; *p;) {
+        int t = 0;
+        while (t < 3 && !is_word(text, p, tokens[t])) t++;
+        if (t < 3) {
+            o += sprintf(o, "%s", values[t]);
+            p += strlen(tokens[t]);
         } else {
-            *o++ = *p;
+            *o++ = *p++;
         }
     }
     *o = '\0';
@@ -67,12 +100,19 @@ static char *instantiate(const char *text, size_t input)
 }
 
 clae_status clae_arch_spec(clae_context *ctx, const char *name, size_t input,
-                           char **spec_text)
+                           const clae_image_shape *image, char **spec_text)
 {
     *spec_text = NULL;
+    const clae_image_shape none = {0, 0, 0};
     for (size_t i = 0; i < PRESET_COUNT; i++) {
         if (strcmp(presets[i].name, name) != 0) continue;
-        char *text = instantiate(presets[i].text, input);
+        if (takes_images(presets[i].text) &&
+            (!image || image->height != 28 || image->width != 28))
+            return CLAE_FAIL(ctx, CLAE_ERR_USAGE,
+                             "preset '%s' takes 28x28 images, not %s", name,
+                             image ? "images of another size"
+                                   : "data without an image shape");
+        char *text = instantiate(presets[i].text, input, image ? image : &none);
         if (!text) return CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
         /* Through the parser: the canonical text, with "code" where the
          * narrowest layer is. */

@@ -303,8 +303,10 @@ static int parse_window_option(parser *p, const char *word,
     return 1;
 }
 
-/* The output image of a conv, deconv or pool layer over what flows in. */
-static clae_status shape_window(parser *p, clae_layer_spec *l, size_t channels)
+/* The output image of a conv, deconv or pool layer (its spec word name)
+ * over what flows in. */
+static clae_status shape_window(parser *p, const char *name,
+                                clae_layer_spec *l, size_t channels)
 {
     clae_context *ctx = p->ctx;
     clae_status status = CLAE_SUCCESS;
@@ -312,9 +314,8 @@ static clae_status shape_window(parser *p, clae_layer_spec *l, size_t channels)
     const clae_shape in = p->flow.shape;
     const int pool = l->kind == CLAE_LAYER_MAXPOOL || l->kind == CLAE_LAYER_AVGPOOL;
     if (!p->flow.image)
-        SPEC_ERROR("spec line %d: a %s layer takes an image: give the input "
-                   "as 'input HxWxC' or 'reshape HxWxC' before it", p->lineno,
-                   pool ? "pooling" : "convolutional");
+        SPEC_ERROR("spec line %d: '%s' takes an image: give the input as "
+                   "'input HxWxC' or 'reshape HxWxC' before it", p->lineno, name);
     if (!pool && l->same && (w->kernel_h % 2 == 0 || w->kernel_w % 2 == 0))
         SPEC_ERROR("spec line %d: same padding takes an odd kernel", p->lineno);
     l->out = (clae_flow){.shape = {0, 0, channels}, .image = 1, .spatial = 1};
@@ -367,7 +368,7 @@ static clae_status parse_conv(parser *p, char **w, int n, clae_spec *spec,
                        p->lineno, name, w[i]);
         CLAE_TRY(status);
     }
-    CLAE_TRY(shape_window(p, &layer, channels));
+    CLAE_TRY(shape_window(p, name, &layer, channels));
     status = add_layer(p, spec, layer);
 fail:
     return status;
@@ -391,7 +392,7 @@ static clae_status parse_pool(parser *p, char **w, int n, clae_spec *spec,
                        "valid)", p->lineno, name, w[i]);
         CLAE_TRY(status);
     }
-    CLAE_TRY(shape_window(p, &layer, p->flow.shape.channels));
+    CLAE_TRY(shape_window(p, name, &layer, p->flow.shape.channels));
     status = add_layer(p, spec, layer);
 fail:
     return status;
@@ -405,7 +406,7 @@ static clae_status parse_upsample(parser *p, char **w, int n, clae_spec *spec)
     if (n != 2 || !parse_size(w[1], &f) || f > 1024)
         SPEC_ERROR("spec line %d: expected 'upsample FACTOR'", p->lineno);
     if (!p->flow.image)
-        SPEC_ERROR("spec line %d: upsample takes an image: give the input as "
+        SPEC_ERROR("spec line %d: 'upsample' takes an image: give the input as "
                    "'input HxWxC' or 'reshape HxWxC' before it", p->lineno);
     clae_shape in = p->flow.shape;
     clae_layer_spec layer = {

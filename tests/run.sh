@@ -7,9 +7,16 @@ for t in "$@"; do
     echo "== $t"
     "$t" || failed=$((failed + 1))
 done
-oclgrind_suites="test_kernels test_layer_kernels test_random"
+# test_conv runs without the uninitialised-value check: Oclgrind 21.10's
+# plugin stops on the LLVM 'freeze' that its compiler makes of conv.cl's
+# divide-and-remainder pairs, and with optimisation off it flags the max
+# pool's winners as unset although the suite checks every one of them
+# against the reference (storing a constant there silences it).
+oclgrind_suites="test_kernels test_layer_kernels test_random test_conv"
 runs=$#
 for s in $oclgrind_suites; do
+    checks="--check-api --data-races --uninitialized"
+    [ "$s" = test_conv ] && checks="--check-api --data-races"
     runs=$((runs + 1))
     if ! command -v oclgrind >/dev/null 2>&1; then
         echo "oclgrind not installed (make deps installs it)"
@@ -19,8 +26,8 @@ for s in $oclgrind_suites; do
     echo "== oclgrind build/tests/$s"
     log=build/oclgrind-$s.log
     rm -f "$log"
-    if ! CLAE_TEST_SMALL=1 oclgrind --check-api --data-races --uninitialized \
-            --log "$log" "build/tests/$s"; then
+    # shellcheck disable=SC2086 # the checks are separate words
+    if ! CLAE_TEST_SMALL=1 oclgrind $checks --log "$log" "build/tests/$s"; then
         failed=$((failed + 1))
     elif [ -s "$log" ]; then
         echo "oclgrind reported errors:"; head -50 "$log"

@@ -687,10 +687,10 @@ static void test_spec_dense_text(void **state)
     assert_int_equal(clae_init_check("uniform(0.1)"), CLAE_SUCCESS);
     assert_int_equal(clae_init_check("lecun"), CLAE_ERR_USAGE);
 
-    assert_int_equal(clae_arch_spec(*state, "deep", 784, &text), CLAE_SUCCESS);
+    assert_int_equal(clae_arch_spec(*state, "deep", 784, NULL, &text), CLAE_SUCCESS);
     assert_string_equal(text, deep);
     free(text);
-    assert_int_equal(clae_arch_spec(*state, "reference", 784, &text),
+    assert_int_equal(clae_arch_spec(*state, "reference", 784, NULL, &text),
                      CLAE_SUCCESS);
     assert_string_equal(text, reference_spec);
     free(text);
@@ -701,7 +701,7 @@ static void test_spec_unknown_arch(void **state)
 {
     clae_context *ctx = test_context(state);
     char *text = NULL;
-    assert_int_equal(clae_arch_spec(ctx, "resnet", 784, &text), CLAE_ERR_USAGE);
+    assert_int_equal(clae_arch_spec(ctx, "resnet", 784, NULL, &text), CLAE_ERR_USAGE);
     assert_error_names(ctx, "'resnet'");
 }
 
@@ -1005,7 +1005,7 @@ static void edit_bad_spec(cJSON *root, size_t data_size)
     (void)data_size;
     cJSON *meta = cJSON_GetObjectItemCaseSensitive(root, "__metadata__");
     cJSON_ReplaceItemInObjectCaseSensitive(
-        meta, "spec", cJSON_CreateString("input 4\nconv 2\ndense 4\n"));
+        meta, "spec", cJSON_CreateString("input 4\nconvolve 2\ndense 4\n"));
 }
 
 static void assert_model_rejected(clae_context *ctx, const char *path,
@@ -1125,7 +1125,7 @@ static void test_model_bad_spec(void **state)
     test_tmp_path(path, sizeof path, "bad-spec.safetensors");
     write_edited(path, &fx, edit_bad_spec);
     assert_model_rejected(ctx, path, "unparsable spec");
-    assert_error_names(ctx, "'conv'");
+    assert_error_names(ctx, "'convolve'");
     cJSON_Delete(fx.root);
     free(fx.file);
 }

@@ -96,13 +96,13 @@ static const struct {
     clae_act act; /* of the output the backward pass goes through */
     size_t bias_period; /* of a bias (logits only), 0 for one per column */
 } loss_cases[] = {
-    {CLAE_LOSS_KERNEL_BCE_LOGITS, -30.0f, 30.0f, {CLAE_ACT_LINEAR, 0.0f}}, /* large |z| */
+    {CLAE_LOSS_KERNEL_BCE_LOGITS, -30.0f, 30.0f, {CLAE_ACT_LINEAR, 0.0f}, 0}, /* large |z| */
     {CLAE_LOSS_KERNEL_BCE_LOGITS, -3.0f, 3.0f, {CLAE_ACT_LINEAR, 0.0f}, 3},
-    {CLAE_LOSS_KERNEL_BCE, 0.0f, 1.0f, {CLAE_ACT_SIGMOID, 0.0f}},
-    {CLAE_LOSS_KERNEL_MSE, -1.0f, 1.0f, {CLAE_ACT_TANH, 0.0f}},
-    {CLAE_LOSS_KERNEL_MSE, -2.0f, 2.0f, {CLAE_ACT_LINEAR, 0.0f}},
-    {CLAE_LOSS_KERNEL_MAE, -0.6f, 2.0f, {CLAE_ACT_ELU, 0.7f}},
-    {CLAE_LOSS_KERNEL_CCE, 0.0f, 1.0f, {CLAE_ACT_LINEAR, 0.0f}},
+    {CLAE_LOSS_KERNEL_BCE, 0.0f, 1.0f, {CLAE_ACT_SIGMOID, 0.0f}, 0},
+    {CLAE_LOSS_KERNEL_MSE, -1.0f, 1.0f, {CLAE_ACT_TANH, 0.0f}, 0},
+    {CLAE_LOSS_KERNEL_MSE, -2.0f, 2.0f, {CLAE_ACT_LINEAR, 0.0f}, 0},
+    {CLAE_LOSS_KERNEL_MAE, -0.6f, 2.0f, {CLAE_ACT_ELU, 0.7f}, 0},
+    {CLAE_LOSS_KERNEL_CCE, 0.0f, 1.0f, {CLAE_ACT_LINEAR, 0.0f}, 0},
 };
 #define LOSS_CASES (sizeof loss_cases / sizeof *loss_cases)
 

@@ -97,27 +97,105 @@ static void test_spec_option_errors(void **state)
     assert_rejected(ctx, "input 6\ndense 3 tied\ndense 6 tied\n", "tied");
 }
 
-/* Every preset parses, builds at another input width and formats to the
- * text clae arch prints. */
+/* Every preset parses, builds at another input width (the dense ones) or
+ * for colour images (the convolutional ones, which want 28x28 images and
+ * refuse other data) and formats to the text clae arch prints. */
 static void test_presets(void **state)
 {
     clae_context *ctx = test_context(state);
+    const clae_image_shape colour = {28, 28, 3}, small = {14, 14, 1};
     for (const char *const *name = clae_arch_names(); *name; name++) {
         char *text = NULL;
-        assert_int_equal(clae_arch_spec(ctx, *name, 64, &text), CLAE_SUCCESS);
+        int conv = strncmp(*name, "conv", 4) == 0;
+        size_t width = conv ? 28 * 28 * 3 : 64;
+        assert_int_equal(clae_arch_spec(ctx, *name, width, conv ? &colour : NULL,
+                                        &text),
+                         CLAE_SUCCESS);
         assert_non_null(clae_arch_description(*name));
         assert_canonical(ctx, text, text);
-        assert_non_null(strstr(text, "input 64\n"));
+        assert_non_null(strstr(text, conv ? "input 28x28x3\n" : "input 64\n"));
         clae_model *m = NULL;
         if (clae_model_create(ctx, text, 1, &m) != CLAE_SUCCESS)
             fail_msg("preset %s: %s", *name, clae_last_error(ctx));
-        assert_int_equal(clae_model_input_width(m), 64);
+        assert_int_equal(clae_model_input_width(m), width);
         clae_model_destroy(m);
         free(text);
+        if (!conv) continue;
+        assert_int_equal(clae_arch_spec(ctx, *name, 784, NULL, &text),
+                         CLAE_ERR_USAGE);
+        assert_int_equal(clae_arch_spec(ctx, *name, 196, &small, &text),
+                         CLAE_ERR_USAGE);
     }
-    const char *const wanted[] = {"reference", "deep", "bottleneck10",
-                                  "sparse", "denoising", "tied"};
-    for (size_t i = 0; i < 6; i++) assert_non_null(clae_arch_description(wanted[i]));
+    const char *const wanted[] = {"reference", "deep", "bottleneck10", "sparse",
+                                  "denoising", "tied", "conv", "conv-deconv"};
+    for (size_t i = 0; i < 8; i++) assert_non_null(clae_arch_description(wanted[i]));
+}
+
+/* Image sizes through convolutions, pools and upsampling, the Keras
+ * blog's model's among them (28 -> 14 -> 7 -> 4 -> 8 -> 16 -> 14 -> 28);
+ * its default code is the 4x4x8 pooled image; flatten and reshape
+ * survive formatting only where they change what flows. */
+static void test_conv_shapes(void **state)
+{
+    clae_context *ctx = test_context(state);
+    char *text = NULL;
+    const clae_image_shape fashion = {28, 28, 1};
+    assert_int_equal(clae_arch_spec(ctx, "conv", 784, &fashion, &text),
+                     CLAE_SUCCESS);
+    clae_spec spec;
+    assert_int_equal(clae__spec_parse(ctx, text, &spec), CLAE_SUCCESS);
+    const size_t sides[] = {28, 14, 14, 7, 7, 4, 4, 8, 8, 16, 14, 28, 28};
+    const size_t channels[] = {16, 16, 8, 8, 8, 8, 8, 8, 8, 8, 16, 16, 1};
+    assert_int_equal(spec.count, 13);
+    for (size_t i = 0; i < spec.count; i++) {
+        assert_int_equal(spec.layers[i].out.shape.height, sides[i]);
+        assert_int_equal(spec.layers[i].out.shape.width, sides[i]);
+        assert_int_equal(spec.layers[i].out.shape.channels, channels[i]);
+    }
+    assert_int_equal(spec.code_layer, 5);
+    clae__spec_free(&spec);
+    free(text);
+    /* Odd sizes: stride 2 same keeps ceil(n / 2); valid pools floor; a
+     * 3x3 transposed convolution with stride 2 doubles. */
+    assert_int_equal(clae__spec_parse(ctx, "input 7x5x2\nconv 3 3x3 stride=2 same\n"
+                                           "maxpool 2\ndeconv 4 3x3 stride=2 same\n"
+                                           "flatten\ndense 70\n", &spec),
+                     CLAE_SUCCESS);
+    assert_int_equal(spec.layers[0].out.shape.height, 4);
+    assert_int_equal(spec.layers[0].out.shape.width, 3);
+    assert_int_equal(spec.layers[1].out.shape.height, 2);
+    assert_int_equal(spec.layers[1].out.shape.width, 1);
+    assert_int_equal(spec.layers[2].out.shape.height, 4);
+    assert_int_equal(spec.layers[2].out.shape.width, 2);
+    assert_int_equal(spec.layers[2].units, 32);
+    clae__spec_free(&spec);
+    assert_canonical(ctx, "input 4x4x1\nconv 2 3x3 relu same\ndense 8 relu\n"
+                          "reshape 2x2x2\nupsample 2\nconv 1 1x1 sigmoid\n",
+                     "input 4x4x1\nconv 2 3x3 relu same\ndense 8 relu\n"
+                     "code\nreshape 2x2x2\nupsample 2\nconv 1 1x1 sigmoid\n"
+                     "loss bce\n");
+    assert_canonical(ctx, "input 4x4x1\nconv 2 3x3 relu same\nflatten\n"
+                          "batchnorm\ndense 16\n", NULL);
+}
+
+/* Convolution option and shape errors name the problem. */
+static void test_conv_errors(void **state)
+{
+    clae_context *ctx = test_context(state);
+    assert_rejected(ctx, "input 16\nconv 2 3x3\ndense 16\n", "'input HxWxC'");
+    assert_rejected(ctx, "input 4x4x1\nconv 2 2x2 same\ndense 16\n", "odd kernel");
+    assert_rejected(ctx, "input 4x4x1\nconv 2 5x5\ndense 16\n", "does not fit");
+    assert_rejected(ctx, "input 4x4x1\nconv 2 3x3 softmax\ndense 16\n",
+                    "element-wise");
+    assert_rejected(ctx, "input 4x4x1\nconv 2 3x3 stride=0\ndense 16\n", "stride");
+    assert_rejected(ctx, "input 4x4x1\nconv 2 3x3 tight\ndense 16\n", "'tight'");
+    assert_rejected(ctx, "input 4x4x1\nconv 2\ndense 16\n", "KHxKW");
+    assert_rejected(ctx, "input 4x4x1\nmaxpool 0\ndense 16\n", "maxpool SIZE");
+    assert_rejected(ctx, "input 4x4x1\nupsample\ndense 16\n", "upsample FACTOR");
+    assert_rejected(ctx, "input 16\nreshape 3x3x2\ndense 16\n", "18 values");
+    assert_rejected(ctx, "input 16\ndense 16\nreshape 4x4x1\n", "after the last");
+    assert_rejected(ctx, "input 4x4x1\nconv 1 3x3 same\nupsample 1\n",
+                    "must be dense, conv or deconv");
 }
 
 /* The first layer's weights of a model with the given init, as host floats. */
@@ -232,6 +310,8 @@ int main(void)
         cmocka_unit_test(test_spec_every_option),
         cmocka_unit_test(test_spec_option_errors),
         cmocka_unit_test(test_presets),
+        cmocka_unit_test(test_conv_shapes),
+        cmocka_unit_test(test_conv_errors),
         cmocka_unit_test(test_init_statistics),
         cmocka_unit_test(test_save_load_batchnorm_tied),
     };

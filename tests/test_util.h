@@ -216,7 +216,7 @@ static inline clae_model *test_reference_model(clae_context *ctx, size_t d,
 {
     char *spec = NULL;
     clae_model *model = NULL;
-    assert_int_equal(clae_arch_spec(ctx, "reference", d, &spec), CLAE_SUCCESS);
+    assert_int_equal(clae_arch_spec(ctx, "reference", d, NULL, &spec), CLAE_SUCCESS);
     assert_int_equal(clae_model_create(ctx, spec, seed, &model), CLAE_SUCCESS);
     free(spec);
     return model;

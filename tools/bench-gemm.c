@@ -64,6 +64,7 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    const clae_image_shape fashion = {28, 28, 1};
     clae_context *ctx = NULL;
     clae_model *model = NULL;
     clae_workspace *ws = NULL;
@@ -71,7 +72,7 @@ int main(int argc, char **argv)
     char *spec = NULL;
     clae_status status;
     if ((status = clae_context_create(&options, &ctx)) ||
-        (status = clae_arch_spec(ctx, arch, 784, &spec)) ||
+        (status = clae_arch_spec(ctx, arch, 784, &fashion, &spec)) ||
         (status = clae_model_create(ctx, spec, 0, &model)) ||
         (status = clae__workspace_create(model, batch, &ws)) ||
         (status = clae__buffer(ctx, batch * model->spec.input * sizeof(float),

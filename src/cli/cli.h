@@ -135,6 +135,9 @@ int cli_check_output(const char *command, const char *flag, const char *path);
 int cli_parse_size(const char *text, size_t *out);
 int cli_parse_float(const char *text, float *out);
 int cli_parse_u64(const char *text, uint64_t *out);
+/* --input of arch and tune: a width D, or an image HxWxC (*image then
+ * set, else zeros), at most 2^24 values. */
+int cli_parse_input(const char *text, size_t *width, clae_image_shape *image);
 /* A byte count with an optional K, M or G (powers of 1024) suffix. */
 int cli_parse_bytes(const char *text, uint64_t *out);
 /* A class number of labels: 0 to 2^30. */

@@ -109,6 +109,20 @@ int cli_parse_size(const char *text, size_t *out)
     return 1;
 }
 
+int cli_parse_input(const char *text, size_t *width, clae_image_shape *image)
+{
+    unsigned h, w, c;
+    char tail;
+    if (sscanf(text, "%ux%ux%u%c", &h, &w, &c, &tail) == 3 && h && w && c &&
+        (unsigned long long)h * w * c <= 1u << 24) {
+        *image = (clae_image_shape){h, w, c};
+        *width = (size_t)h * w * c;
+        return 1;
+    }
+    *image = (clae_image_shape){0, 0, 0};
+    return cli_parse_size(text, width) && *width && *width <= 1u << 24;
+}
+
 int cli_parse_class(const char *text, long *out)
 {
     char *end;

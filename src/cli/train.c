@@ -401,13 +401,16 @@ static int parse_args(int argc, char **argv, train_args *a)
     return rc ? rc : cli_check_output("train", "--metrics", a->metrics);
 }
 
-/* The spec text for the data's width, from whichever flags were given. */
-static clae_status make_spec(clae_context *ctx, train_args *a, size_t input,
-                             char **spec)
+/* The spec text for the data, from whichever flags were given. */
+static clae_status make_spec(clae_context *ctx, train_args *a,
+                             const clae_data *data, char **spec)
 {
+    const clae_image_shape image = {data->height, data->width, data->channels};
     if (a->model) return clae_spec_load(ctx, a->model, spec);
-    if (a->arch) return clae_arch_spec(ctx, a->arch, input, spec);
-    a->dense.input = input;
+    if (a->arch)
+        return clae_arch_spec(ctx, a->arch, data->d,
+                              data->height ? &image : NULL, spec);
+    a->dense.input = data->d;
     a->dense.hidden = a->hidden;
     a->dense.hidden_count = a->hidden_count;
     return clae_spec_dense(ctx, &a->dense, spec);
@@ -492,7 +495,7 @@ int cmd_train(int argc, char **argv)
                                       "validation samples");
         goto done;
     }
-    if (!a.resume && ((status = make_spec(ctx, &a, train->d, &spec)) ||
+    if (!a.resume && ((status = make_spec(ctx, &a, train, &spec)) ||
                       (status = clae_model_create(ctx, spec, a.train.seed, &model))))
         goto fail;
     if (a.standardize && (status = clae_model_standardize(model, train)))

@@ -16,7 +16,8 @@ static const char help[] =
     "then on. On PoCL each candidate compiles on first use, seconds each.\n\n"
     "  --arch NAME           a preset (default reference)\n"
     "  --model F             a spec file instead\n"
-    "  --input D             features per sample for --arch (default 784)\n"
+    "  --input D|HxWxC       features per sample for --arch, or an image\n"
+    "                        shape (default 28x28x1)\n"
     "  --batch-size B        the training batch size (default 256)\n"
     "  --max-seconds S       time budget of the search (default 600)\n"
     COMMON_HELP;
@@ -50,6 +51,7 @@ int cmd_tune(int argc, char **argv)
     cli_common common = {0};
     const char *arch = NULL, *model_path = NULL;
     size_t input = 784, batch = 256;
+    clae_image_shape image = {28, 28, 1};
     float max_seconds = 600.0f;
     int opt, rc;
     optind = 1;
@@ -60,9 +62,9 @@ int cmd_tune(int argc, char **argv)
         case OPT_ARCH: arch = optarg; break;
         case OPT_MODEL: model_path = optarg; break;
         case OPT_INPUT:
-            if (!cli_parse_size(optarg, &input) || input == 0 || input > (1u << 24))
-                return cli_usage_error("tune", "--input: '%s' is not a positive "
-                                               "integer", optarg);
+            if (!cli_parse_input(optarg, &input, &image))
+                return cli_usage_error("tune", "--input: '%s' is neither a "
+                                               "width nor HxWxC", optarg);
             break;
         case OPT_BATCH:
             if (!cli_parse_size(optarg, &batch) || batch == 0 || batch > (1u << 24))
@@ -99,7 +101,9 @@ int cmd_tune(int argc, char **argv)
            clae_context_device(ctx)->name, batch);
     if ((status = model_path ? clae_spec_load(ctx, model_path, &spec)
                              : clae_arch_spec(ctx, arch ? arch : "reference",
-                                              input, &spec)) ||
+                                              input,
+                                              image.height ? &image : NULL,
+                                              &spec)) ||
         (status = clae_model_create(ctx, spec, 0, &model)) ||
         (status = clae_tune_gemm(model, batch, &tune, &result))) {
         rc = cli_fail("tune", ctx, status);
