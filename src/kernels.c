@@ -585,11 +585,9 @@ clae_status clae__im2col_rows(clae_context *ctx, const clae_geometry *g,
     if (status != CLAE_SUCCESS) return status;
     cl_uint off = (cl_uint)x_off;
     struct arg args[] = {ARG(x), ARG(off), ARG(col), ARG(geometry)};
-    size_t global[2] = {
-        g->in.channels * g->window.kernel_h * g->window.kernel_w,
-        rows * pixels(&g->out)};
+    size_t global = rows * pixels(&g->out);
     return launch(ctx, ctx->kernels.im2col_rows, "im2col_rows",
-                  CLAE_PROFILE_WINDOW, args, 4, 2, global, NULL);
+                  CLAE_PROFILE_WINDOW, args, 4, 1, &global, NULL);
 }
 
 clae_status clae__col2im_rows(clae_context *ctx, const clae_geometry *g,
@@ -599,7 +597,7 @@ clae_status clae__col2im_rows(clae_context *ctx, const clae_geometry *g,
     clae_status status = geometry_arg(ctx, g, &geometry);
     if (status != CLAE_SUCCESS) return status;
     struct arg args[] = {ARG(col), ARG(x), ARG(geometry)};
-    size_t global = rows * pixels(&g->in) * g->in.channels;
+    size_t global = rows * pixels(&g->in);
     return launch(ctx, ctx->kernels.col2im_rows, "col2im_rows",
                   CLAE_PROFILE_WINDOW, args, 3, 1, &global, NULL);
 }
@@ -615,7 +613,7 @@ clae_status clae__pool_forward(clae_context *ctx, const clae_geometry *g,
     cl_uint off = (cl_uint)x_off, k = (cl_uint)kind;
     struct arg args[] = {ARG(x), ARG(off),    ARG(y),
                          ARG(argmax), ARG(k), ARG(geometry)};
-    size_t global = rows * pixels(&g->out) * g->in.channels;
+    size_t global = rows * pixels(&g->out);
     return launch(ctx, ctx->kernels.pool_forward, "pool_forward",
                   CLAE_PROFILE_WINDOW, args, 6, 1, &global, NULL);
 }
@@ -631,7 +629,7 @@ clae_status clae__pool_backward(clae_context *ctx, const clae_geometry *g,
     cl_uint off = (cl_uint)dy_off, k = (cl_uint)kind;
     struct arg args[] = {ARG(dy), ARG(off), ARG(argmax),
                          ARG(dx), ARG(k),   ARG(geometry)};
-    size_t global = rows * pixels(&g->in) * g->in.channels;
+    size_t global = rows * pixels(&g->in);
     return launch(ctx, ctx->kernels.pool_backward, "pool_backward",
                   CLAE_PROFILE_WINDOW, args, 6, 1, &global, NULL);
 }
