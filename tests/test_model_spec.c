@@ -304,6 +304,57 @@ static void test_save_load_batchnorm_tied(void **state)
     clae_data_free(data);
 }
 
+/* A convolutional model learns (its loss falls in an epoch on real
+ * images), saves its kernels in PyTorch's layouts (Conv2d (out, in, kh,
+ * kw), ConvTranspose2d (in, out, kh, kw)) and its per-channel batch norm,
+ * and loads to the same evaluation loss. */
+static void test_save_load_conv(void **state)
+{
+    clae_context *ctx = test_context(state);
+    static const char spec[] = "input 28x28x1\nconv 4 3x3 stride=2 same\n"
+                               "batchnorm relu\nmaxpool 2 same\nupsample 2\n"
+                               "deconv 1 3x3 sigmoid stride=2 same\nloss bce\n";
+    clae_data *data = test_load_prefix(ctx, TEST_FASHION "t10k-images-idx3-ubyte.gz",
+                                       512);
+    clae_model *m = NULL, *loaded = NULL;
+    assert_int_equal(clae_model_create(ctx, spec, 5, &m), CLAE_SUCCESS);
+    double untrained, before, after;
+    assert_int_equal(clae_evaluate(m, data, 100, &untrained), CLAE_SUCCESS);
+    clae_train_options o;
+    clae_train_options_default(&o);
+    o.epochs = 4;
+    o.batch_size = 16;
+    assert_int_equal(clae_train(m, data, NULL, &o), CLAE_SUCCESS);
+    assert_int_equal(clae_evaluate(m, data, 100, &before), CLAE_SUCCESS);
+    if (!(before < 0.85 * untrained))
+        fail_msg("loss %g after training, %g before", before, untrained);
+    char path[] = "/tmp/clae-test-conv-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(clae_model_save(m, path), CLAE_SUCCESS);
+    assert_int_equal(clae_model_load(ctx, path, &loaded), CLAE_SUCCESS);
+    assert_int_equal(clae_evaluate(loaded, data, 100, &after), CLAE_SUCCESS);
+    assert_true(before == after);
+    size_t size;
+    char *file = clae__read_file(path, &size);
+    assert_non_null(file);
+    const char *wanted[] = {
+        "\"layers.0.weight\":{\"shape\":[4,1,3,3]",
+        "\"layers.0.bias\":{\"shape\":[4]",
+        "\"layers.1.running_var\":{\"shape\":[4]",
+        "\"layers.4.weight\":{\"shape\":[4,1,3,3]",
+        "\"layers.4.bias\":{\"shape\":[1]"};
+    for (size_t i = 0; i < 5; i++)
+        if (!strstr(file + 8, wanted[i]))
+            fail_msg("%s not in the header %.600s", wanted[i], file + 8);
+    free(file);
+    unlink(path);
+    clae_model_destroy(m);
+    clae_model_destroy(loaded);
+    clae_data_free(data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +365,7 @@ int main(void)
         cmocka_unit_test(test_conv_errors),
         cmocka_unit_test(test_init_statistics),
         cmocka_unit_test(test_save_load_batchnorm_tied),
+        cmocka_unit_test(test_save_load_conv),
     };
     return cmocka_run_group_tests_name("model spec", tests, test_open_context,
                                        test_close_context);
