@@ -292,11 +292,12 @@ static int parse_window_option(parser *p, const char *word,
     if (strcmp(word, "same") == 0 || strcmp(word, "valid") == 0) {
         layer->same = word[0] == 's';
     } else if ((v = option_value(word, "stride"))) {
-        if (!parse_size(v, &stride) || stride > 1024)
+        if (parse_size(v, &stride) && stride <= 1024)
+            layer->window.stride = stride;
+        else
             *status = CLAE_FAIL(p->ctx, CLAE_ERR_SPEC, "spec line %d: stride "
                                 "must be a whole number from 1 to 1024",
                                 p->lineno);
-        layer->window.stride = stride;
     } else {
         return 0;
     }
