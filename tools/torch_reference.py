@@ -6,9 +6,14 @@ directly:
 
   * data:   IDX image files (gzip or plain), uint8 scaled to [0,1], N x D
   * model:  D -> hidden... (ReLU) -> D (sigmoid), default hidden = 128;
-            or, with --arch NAME, the dense preset that `clae arch NAME`
-            prints (with --model F, the spec file F): its `dense UNITS ACT`
-            lines, ACT one of relu, sigmoid, tanh, linear, and its loss
+            or, with --arch NAME, the preset that `clae arch NAME` prints
+            (with --model F, the spec file F): its `dense UNITS ACT` lines,
+            its convolutional lines (`conv`, `deconv`, `maxpool`,
+            `upsample`, `flatten`, `reshape`, with clae's padding rules),
+            ACT one of relu, sigmoid, tanh, linear, and its loss. Images run
+            NCHW here (channels last in clae): the loss is over all elements
+            either way, and Glorot's initialisation does not see the order
+            in which a dense layer reads an image
   * loss:   binary cross-entropy on the pre-sigmoid output (BCEWithLogitsLoss),
             mean over all elements (a spec's `loss mse`/`mae` is the mean
             over all elements of the activated output; bce on an output
@@ -64,29 +69,63 @@ def load_idx_images(path):
     return (data.reshape(n, -1).astype(np.float32) / 255.0)
 
 
-def parse_spec(text, width, source):
-    """The dense layers and loss of a clae model spec.
+def parse_window(words, where, default_stride):
+    """A convolution's or pool's options: (activation, stride, same)."""
+    act, stride, same = "linear", default_stride, False
+    for w in words:
+        if w in ACTIVATIONS:
+            act = w
+        elif w.startswith("stride="):
+            stride = int(w[7:])
+        elif w in ("same", "valid"):
+            same = w == "same"
+        else:
+            raise SystemExit(f"{where}: option '{w}' is not supported here")
+    return act, stride, same
 
-    Returns ([(units, activation), ...], loss). Understands `input`, `dense
-    UNITS [ACT]` (ACT relu, sigmoid, tanh or linear; clae's default is
-    linear), a bare `code` marker, `loss` and `#` comments; refuses
-    everything this reference does not train like clae (noise, dropout,
-    batchnorm, tied weights, initialisers, code penalties)."""
-    layers, loss, spec_input = [], "bce", None
+
+def parse_spec(text, width, source):
+    """The layers, loss and input image of a clae model spec.
+
+    Returns (layers, loss, image): layers a list of tuples, ("dense",
+    units, activation) or the convolutional ones below; image (H, W, C) or
+    None. Understands `input`, `dense UNITS [ACT]` (ACT relu, sigmoid, tanh
+    or linear; clae's default is linear), `conv`/`deconv K KHxKW [ACT]
+    [stride=S] [same|valid]`, `maxpool N [stride=S] [same|valid]`,
+    `upsample F`, `flatten`, `reshape HxWxC`, a bare `code` marker, `loss`
+    and `#` comments; refuses everything this reference does not train
+    like clae (noise, dropout, batchnorm, avgpool, tied weights,
+    initialisers, code penalties)."""
+    layers, loss, spec_input, image = [], "bce", None, None
     for lineno, line in enumerate(text.splitlines(), 1):
         words = line.split("#", 1)[0].split()
         if not words:
             continue
         where = f"{source} line {lineno}"
         if words[0] == "input" and len(words) == 2:
-            dims = words[1].lower().split("x")
-            spec_input = int(np.prod([int(d) for d in dims]))
+            dims = [int(d) for d in words[1].lower().split("x")]
+            spec_input = int(np.prod(dims))
+            image = tuple(dims) if len(dims) == 3 else None
         elif words[0] == "dense" and len(words) in (2, 3):
             act = words[2] if len(words) == 3 else "linear"
             if act not in ACTIVATIONS:
                 raise SystemExit(f"{where}: activation '{act}' is not supported "
                                  f"here ({', '.join(ACTIVATIONS)})")
-            layers.append((int(words[1]), act))
+            layers.append(("dense", int(words[1]), act))
+        elif words[0] in ("conv", "deconv") and len(words) >= 3:
+            kh, _, kw = words[2].partition("x")
+            act, stride, same = parse_window(words[3:], where, 1)
+            layers.append((words[0], int(words[1]), int(kh), int(kw or kh),
+                           stride, same, act))
+        elif words[0] == "maxpool" and len(words) >= 2:
+            _, stride, same = parse_window(words[2:], where, int(words[1]))
+            layers.append(("maxpool", int(words[1]), stride, same))
+        elif words[0] == "upsample" and len(words) == 2:
+            layers.append(("upsample", int(words[1])))
+        elif words == ["flatten"]:
+            layers.append(("flatten",))
+        elif words[0] == "reshape" and len(words) == 2:
+            layers.append(("reshape", *[int(d) for d in words[1].split("x")]))
         elif words == ["code"]:
             pass  # which layer is the code does not change training
         elif words[0] == "loss" and len(words) == 2:
@@ -96,23 +135,21 @@ def parse_spec(text, width, source):
                                  f"here ({', '.join(LOSSES)})")
         else:
             raise SystemExit(f"{where}: '{line.strip()}' is not supported here "
-                             "(only dense layers with relu, sigmoid, tanh or "
-                             "linear, a bare code marker and the loss)")
+                             "(only dense, conv, deconv, maxpool, upsample, "
+                             "flatten and reshape layers with relu, sigmoid, "
+                             "tanh or linear, a bare code marker and the loss)")
     if not layers:
-        raise SystemExit(f"{source}: no dense layers")
+        raise SystemExit(f"{source}: no layers")
     if spec_input is not None and spec_input != width:
         raise SystemExit(f"{source}: the spec's input is {spec_input} wide, "
                          f"the data {width}")
-    if layers[-1][0] != width:
-        raise SystemExit(f"{source}: the output layer has {layers[-1][0]} "
-                         f"units, the data {width}")
-    return layers, loss
+    return layers, loss, image
 
 
-def clae_arch(name, width, clae=CLAE):
-    """The spec text `clae arch NAME --input WIDTH` prints."""
+def clae_arch(name, shape, clae=CLAE):
+    """The spec text `clae arch NAME --input SHAPE` prints."""
     try:
-        out = subprocess.run([clae, "arch", name, "--input", str(width)],
+        out = subprocess.run([clae, "arch", name, "--input", shape],
                              capture_output=True, text=True)
     except OSError as e:
         raise SystemExit(f"{clae}: {e} (build it with make all)")
@@ -121,40 +158,110 @@ def clae_arch(name, width, clae=CLAE):
     return out.stdout
 
 
-def build_spec_model(width, layers, loss="bce"):
-    """Stack of Linear layers width -> layers[0] -> ... -> layers[-1], each
-    followed by its activation, except a sigmoid output under bce: that one
-    is folded into BCEWithLogitsLoss (apply torch.sigmoid to get the
-    reconstruction), as clae computes the loss from the logits there."""
-    sizes = [width] + [units for units, _ in layers]
-    modules = []
-    for i, (units, act) in enumerate(layers):
-        lin = nn.Linear(sizes[i], units)
-        # Keras glorot_uniform: U(-l, l), l = sqrt(6 / (fan_in + fan_out)).
-        nn.init.xavier_uniform_(lin.weight, gain=1.0)
-        nn.init.zeros_(lin.bias)
-        modules.append(lin)
+class SamePool(nn.Module):
+    """Max pooling with clae's (Keras's) same padding: the windows that
+    reach past the image's end are cut there."""
+
+    def __init__(self, size, stride, height, width):
+        super().__init__()
+        self.pool = nn.MaxPool2d(size, stride)
+        pads = []
+        for n in (width, height):
+            out = -(-n // stride)
+            total = max((out - 1) * stride + size - n, 0)
+            pads += [total // 2, total - total // 2]
+        self.pads = pads
+
+    def forward(self, x):
+        return self.pool(nn.functional.pad(x, self.pads, value=-float("inf")))
+
+
+def side(n, kernel, stride, same, transposed):
+    """An image side through a conv, deconv or pool, as clae's spec sets it."""
+    if transposed:
+        return n * stride if same else (n - 1) * stride + kernel
+    if same:
+        return -(-n // stride)
+    return (n - kernel) // stride + 1
+
+
+def glorot(module):
+    """Keras glorot_uniform weights, zero biases (xavier_uniform_ takes the
+    fans of Linear, Conv2d and ConvTranspose2d as Keras does)."""
+    nn.init.xavier_uniform_(module.weight, gain=1.0)
+    nn.init.zeros_(module.bias)
+    return module
+
+
+def build_spec_model(width, layers, loss="bce", image=None):
+    """The spec's layers, each followed by its activation, except a sigmoid
+    output under bce: that one is folded into BCEWithLogitsLoss (apply
+    torch.sigmoid to get the reconstruction), as clae computes the loss
+    from the logits there. Takes and returns rows of width values (images
+    flattened NCHW)."""
+    modules, flat = [], width
+    shape = None  # (C, H, W) while an image flows
+    if image:
+        shape = (image[2], image[0], image[1])
+        modules.append(nn.Unflatten(1, shape))
+    for i, layer in enumerate(layers):
+        kind, act = layer[0], "linear"
+        if kind == "dense":
+            if shape:
+                modules.append(nn.Flatten())
+                shape = None
+            modules.append(glorot(nn.Linear(flat, layer[1])))
+            flat, act = layer[1], layer[2]
+        elif kind in ("conv", "deconv"):
+            _, k, kh, kw, stride, same, act = layer
+            c, h, w = shape
+            transposed = kind == "deconv"
+            pad = ((kh - 1) // 2, (kw - 1) // 2) if same else (0, 0)
+            if transposed:
+                extra = stride - 1 if same else 0
+                modules.append(glorot(nn.ConvTranspose2d(
+                    c, k, (kh, kw), stride, pad, output_padding=extra)))
+            else:
+                modules.append(glorot(nn.Conv2d(c, k, (kh, kw), stride, pad)))
+            shape = (k, side(h, kh, stride, same, transposed),
+                     side(w, kw, stride, same, transposed))
+        elif kind == "maxpool":
+            _, size, stride, same = layer
+            c, h, w = shape
+            modules.append(SamePool(size, stride, h, w) if same
+                           else nn.MaxPool2d(size, stride))
+            shape = (c, side(h, size, stride, same, False),
+                     side(w, size, stride, same, False))
+        elif kind == "upsample":
+            c, h, w = shape
+            modules.append(nn.Upsample(scale_factor=layer[1], mode="nearest"))
+            shape = (c, h * layer[1], w * layer[1])
+        elif kind == "flatten":
+            if shape:
+                modules.append(nn.Flatten())
+                shape = None
+        elif kind == "reshape":
+            if shape:
+                modules.append(nn.Flatten())
+            shape = (layer[3], layer[1], layer[2])
+            modules.append(nn.Unflatten(1, shape))
+        if shape:
+            flat = shape[0] * shape[1] * shape[2]
         last = i == len(layers) - 1
         if last and act == "sigmoid" and loss == "bce":
             continue
         if ACTIVATIONS[act] is not None:
             modules.append(ACTIVATIONS[act]())
+    if shape:
+        modules.append(nn.Flatten())
+    if flat != width:
+        raise SystemExit(f"the output layer has {flat} values, the data {width}")
     return nn.Sequential(*modules)
-
-
-def build_model(width, hidden):
-    """Stack of Linear layers: width -> hidden[0] -> ... -> hidden[-1] -> width.
-
-    ReLU after every hidden layer; the last layer has no activation because the
-    sigmoid is folded into BCEWithLogitsLoss (apply torch.sigmoid to get the
-    reconstruction)."""
-    return build_spec_model(width, [(h, "relu") for h in hidden] +
-                            [(width, "sigmoid")])
 
 
 def make_loss(layers, loss, reduction="mean"):
     """The loss on the model's output, over all elements."""
-    if loss == "bce" and layers[-1][1] == "sigmoid":
+    if loss == "bce" and layers[-1][-1] == "sigmoid":
         return nn.BCEWithLogitsLoss(reduction=reduction)
     if loss == "bce":
         # clae's bce on probabilities: clipped, no gradient outside the clip.
@@ -166,7 +273,7 @@ def make_loss(layers, loss, reduction="mean"):
 
 
 def describe(width, layers, loss):
-    return (f"{width} -> " + " -> ".join(f"{u} {a}" for u, a in layers) +
+    return (f"{width} -> " + " -> ".join(" ".join(map(str, l)) for l in layers) +
             f", {loss}")
 
 
@@ -202,6 +309,9 @@ def main():
                        help="a dense clae preset, e.g. deep or bottleneck10 "
                        "(the spec `clae arch NAME` prints)")
     which.add_argument("--model", metavar="F", help="a clae model spec file")
+    p.add_argument("--image", metavar="HxWxC",
+                   help="the images' shape, for the convolutional --arch "
+                   "presets (default: the data's width, for dense ones)")
     p.add_argument("--clae", default=CLAE,
                    help="the clae binary that prints --arch (default build/clae)")
     p.add_argument("--seed", type=int, default=0)
@@ -217,18 +327,25 @@ def main():
         raise SystemExit("training and validation images differ in size")
     n, width = x_train.shape
 
+    image = None
     if args.arch:
-        layers, loss = parse_spec(clae_arch(args.arch, width, args.clae), width,
-                                  f"clae arch {args.arch}")
+        layers, loss, image = parse_spec(clae_arch(args.arch, args.image or str(width),
+                                                   args.clae),
+                                         width, f"clae arch {args.arch}")
     elif args.model:
         with open(args.model) as f:
-            layers, loss = parse_spec(f.read(), width, args.model)
+            layers, loss, image = parse_spec(f.read(), width, args.model)
     else:
         hidden = [int(h) for h in (args.hidden or "128").split(",") if h.strip()]
-        layers, loss = [(h, "relu") for h in hidden] + [(width, "sigmoid")], "bce"
+        layers = [("dense", h, "relu") for h in hidden] + [("dense", width, "sigmoid")]
+        loss = "bce"
+    if image:  # NCHW rows, which the loss over all elements does not mind
+        h, w, c = image
+        x_train = x_train.view(-1, h, w, c).permute(0, 3, 1, 2).reshape(n, width)
+        x_val = x_val.view(-1, h, w, c).permute(0, 3, 1, 2).reshape(-1, width)
     # torch.manual_seed above fixes the weights: the same seed gives the same
     # model as before --arch existed.
-    model = build_spec_model(width, layers, loss)
+    model = build_spec_model(width, layers, loss, image)
     print(f"model {describe(width, layers, loss)}", file=sys.stderr, flush=True)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr,
                            betas=(0.9, 0.999), eps=1e-7)
