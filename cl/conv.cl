@@ -90,6 +90,64 @@ __kernel void col2im_rows(__global const float *col, __global float *x,
     }
 }
 
+/* A one-kernel convolution the other way round, for when the input has
+ * fewer pixels than the output has patch values (a conv to one channel):
+ * y (rows * IN_H * IN_W, KERNEL_H * KERNEL_W) holds at each input pixel
+ * its channels times the kernel's weight for every window position (one
+ * GEMM, y = x W), and each output pixel sums the values its window's
+ * positions give it:
+ * z (rows * OUT_H * OUT_W) = the sum over (i, j) of y at the input pixel
+ * (oy * STRIDE + i - PAD_H, ox * STRIDE + j - PAD_W), column (i, j); 0
+ * from padding. Global size (rows * OUT_H * OUT_W). */
+__kernel void patch_sums(__global const float *y, __global float *z, uint16 g)
+{
+    const size_t row = get_global_id(0);
+    const uint pixels = OUT_H * OUT_W, p = (uint)(row % pixels);
+    const size_t b = row / pixels;
+    const int y0 = (int)(p / OUT_W * STRIDE) - (int)PAD_H,
+              x0 = (int)(p % OUT_W * STRIDE) - (int)PAD_W;
+    const uint area = KERNEL_H * KERNEL_W;
+    float sum = 0.0f;
+    for (uint i = 0; i < KERNEL_H; i++) {
+        const int yy = y0 + (int)i;
+        if (yy < 0 || yy >= (int)IN_H) continue;
+        for (uint j = 0; j < KERNEL_W; j++) {
+            const int xx = x0 + (int)j;
+            if (xx < 0 || xx >= (int)IN_W) continue;
+            const size_t at = (b * IN_H + (uint)yy) * IN_W + (uint)xx;
+            sum += y[at * area + i * KERNEL_W + j];
+        }
+    }
+    z[row] = sum;
+}
+
+/* The adjoint of patch_sums: dy (rows * IN_H * IN_W, KERNEL_H * KERNEL_W)
+ * at input pixel (y, x), column (i, j) = dz of the output pixel whose
+ * window puts (i, j) on (y, x), 0 where none does. Global size (rows *
+ * IN_H * IN_W). */
+__kernel void patch_spread(__global const float *dz, __global float *dy,
+                           uint16 g)
+{
+    const size_t at = get_global_id(0);
+    const uint x = (uint)(at % IN_W), y = (uint)(at / IN_W % IN_H);
+    const size_t b = at / ((size_t)IN_W * IN_H);
+    __global float *out = dy + at * (KERNEL_H * KERNEL_W);
+    for (uint i = 0; i < KERNEL_H; i++) {
+        const int from_y = (int)(y + PAD_H) - (int)i;
+        const int oy = from_y / (int)STRIDE;
+        const int on_y = from_y >= 0 && from_y % (int)STRIDE == 0 &&
+                         oy < (int)OUT_H;
+        for (uint j = 0; j < KERNEL_W; j++) {
+            const int from_x = (int)(x + PAD_W) - (int)j;
+            const int ox = from_x / (int)STRIDE;
+            *out++ = on_y && from_x >= 0 && from_x % (int)STRIDE == 0 &&
+                             ox < (int)OUT_W
+                         ? dz[(b * OUT_H + (uint)oy) * OUT_W + (uint)ox]
+                         : 0.0f;
+        }
+    }
+}
+
 #define POOL_MAX 0
 #define POOL_AVG 1 /* the mean of the window's pixels inside the image */
 #define POOL_SUM 2

@@ -41,6 +41,8 @@ static const struct {
     {3, "scale_by", offsetof(clae_kernels, scale_by)},
     {6, "im2col_rows", offsetof(clae_kernels, im2col_rows)},
     {6, "col2im_rows", offsetof(clae_kernels, col2im_rows)},
+    {6, "patch_sums", offsetof(clae_kernels, patch_sums)},
+    {6, "patch_spread", offsetof(clae_kernels, patch_spread)},
     {6, "pool_forward", offsetof(clae_kernels, pool_forward)},
     {6, "pool_backward", offsetof(clae_kernels, pool_backward)},
     {6, "channel_sums", offsetof(clae_kernels, channel_sums)},
@@ -590,16 +592,40 @@ clae_status clae__im2col_rows(clae_context *ctx, const clae_geometry *g,
                   CLAE_PROFILE_WINDOW, args, 4, 1, &global, NULL);
 }
 
-clae_status clae__col2im_rows(clae_context *ctx, const clae_geometry *g,
-                              cl_mem col, size_t rows, cl_mem x)
+
+/* The launches of cl/conv.cl that take two buffers and the geometry, one
+ * item per pixel of g's out (over) or in image. */
+static clae_status window_launch(clae_context *ctx, cl_kernel kernel,
+                                 const char *name, const clae_geometry *g,
+                                 cl_mem from, cl_mem to, size_t items)
 {
     cl_uint16 geometry;
     clae_status status = geometry_arg(ctx, g, &geometry);
     if (status != CLAE_SUCCESS) return status;
-    struct arg args[] = {ARG(col), ARG(x), ARG(geometry)};
-    size_t global = rows * pixels(&g->in);
-    return launch(ctx, ctx->kernels.col2im_rows, "col2im_rows",
-                  CLAE_PROFILE_WINDOW, args, 3, 1, &global, NULL);
+    struct arg args[] = {ARG(from), ARG(to), ARG(geometry)};
+    return launch(ctx, kernel, name, CLAE_PROFILE_WINDOW, args, 3, 1, &items,
+                  NULL);
+}
+
+clae_status clae__col2im_rows(clae_context *ctx, const clae_geometry *g,
+                              cl_mem col, size_t rows, cl_mem x)
+{
+    return window_launch(ctx, ctx->kernels.col2im_rows, "col2im_rows", g, col,
+                         x, rows * pixels(&g->in));
+}
+
+clae_status clae__patch_sums(clae_context *ctx, const clae_geometry *g,
+                             cl_mem y, size_t rows, cl_mem z)
+{
+    return window_launch(ctx, ctx->kernels.patch_sums, "patch_sums", g, y, z,
+                         rows * pixels(&g->out));
+}
+
+clae_status clae__patch_spread(clae_context *ctx, const clae_geometry *g,
+                               cl_mem dz, size_t rows, cl_mem dy)
+{
+    return window_launch(ctx, ctx->kernels.patch_spread, "patch_spread", g, dz,
+                         dy, rows * pixels(&g->in));
 }
 
 clae_status clae__pool_forward(clae_context *ctx, const clae_geometry *g,

@@ -16,8 +16,8 @@ typedef struct {
         softmax_backward_rows, activity_penalty, loss_rows, loss_backward, gather_rows,
         adam_update, sgd_update, batchnorm_forward, batchnorm_backward,
         random_bits, random_fill, corrupt, dropout_forward, dropout_backward;
-    cl_kernel im2col_rows, col2im_rows, pool_forward, pool_backward,
-        channel_sums;
+    cl_kernel im2col_rows, col2im_rows, patch_sums, patch_spread,
+        pool_forward, pool_backward, channel_sums;
     cl_kernel sgd_momentum_update, rmsprop_update, penalty_sums, clip_scale,
         scale_by;
     size_t loss_group; /* work items per row of loss_rows */
@@ -168,6 +168,17 @@ clae_status clae__im2col_rows(clae_context *ctx, const clae_geometry *g,
  * col's copies of it. */
 clae_status clae__col2im_rows(clae_context *ctx, const clae_geometry *g,
                               cl_mem col, size_t rows, cl_mem x);
+
+/* The one-channel convolution computed from the input's pixels
+ * (cl/conv.cl): z (rows * out pixels) = for each output pixel the sum over
+ * its window positions (i, j) of y (rows * in pixels, kernel_h *
+ * kernel_w) at the pixel under (i, j), column (i, j). */
+clae_status clae__patch_sums(clae_context *ctx, const clae_geometry *g,
+                             cl_mem y, size_t rows, cl_mem z);
+/* Its adjoint: dy at each input pixel, column (i, j) = dz of the output
+ * pixel whose window puts (i, j) there, else 0. */
+clae_status clae__patch_spread(clae_context *ctx, const clae_geometry *g,
+                               cl_mem dz, size_t rows, cl_mem dy);
 
 typedef enum {
     CLAE_POOL_MAX = 0, /* argmax keeps each output's winning pixel */

@@ -13,6 +13,13 @@
  * a conv from the output back to the input describes. Backward: dcol =
  * im2col(dz); dW = input^T dcol; d input = dcol W^T.
  *
+ * A conv to one channel whose input has fewer pixels than its col would
+ * have values per channel (the last layer of an image autoencoder) runs
+ * the same way round: its weight (1, C, kh, kw) is (C, kh kw), col (B
+ * P_in, kh kw) = input W, and z sums over each output pixel's window
+ * (patch_sums); backward dcol = patch_spread(dz). The col is C times
+ * smaller than im2col's.
+ *
  * ws->aux holds col, then the column sums of dz (out floats). */
 #include "model.h"
 
@@ -20,6 +27,8 @@ static int is_deconv(const clae_layer *l)
 {
     return l->spec->kind == CLAE_LAYER_DECONV;
 }
+
+static size_t pixels(const clae_shape *s) { return s->height * s->width; }
 
 static size_t kernel_area(const clae_layer *l)
 {
@@ -41,16 +50,25 @@ static size_t conv_param_count(const clae_layer *l)
     return weight_count(l) + l->channels;
 }
 
-/* col's values per row, and its rows per sample. */
+/* The GEMM comes first (from the input's pixels), then the window pass:
+ * deconv, and a conv to one channel where that makes the smaller col. */
+static int gemm_first(const clae_layer *l)
+{
+    return is_deconv(l) ||
+           (l->channels == 1 && pixels(&l->spec->in.shape) <
+                                    pixels(&l->spec->out.shape) * in_channels(l));
+}
+
+/* col's values per row, and its rows per sample: a row per input pixel
+ * when the GEMM comes first, else per output pixel. */
 static size_t col_width(const clae_layer *l)
 {
-    return (is_deconv(l) ? l->channels : in_channels(l)) * kernel_area(l);
+    return (gemm_first(l) ? l->channels : in_channels(l)) * kernel_area(l);
 }
 
 static size_t col_rows(const clae_layer *l)
 {
-    const clae_shape *s = &l->geometry.out;
-    return s->height * s->width;
+    return pixels(gemm_first(l) ? &l->spec->in.shape : &l->spec->out.shape);
 }
 
 static size_t conv_aux_count(const clae_layer *l, size_t batch)
@@ -84,7 +102,7 @@ static clae_matmul conv_matmul(const clae_layer *l, const clae_workspace *ws,
 {
     cl_mem col = ws ? ws->aux[l->index] : NULL;
     const size_t i = l->index;
-    if (is_deconv(l))
+    if (gemm_first(l))
         return (clae_matmul){
             .input = input, .in_off = in_off, .rows = rows * col_rows(l),
             .in = in_channels(l), .out = col_width(l), .w_off = l->param_off,
@@ -114,10 +132,12 @@ static clae_status conv_forward(clae_model *m, const clae_layer *l,
     clae_gemm g[CLAE_MAX_LAYER_GEMMS];
     const size_t i = l->index;
     conv_gemms(m, l, ws, input, in_off, rows, g);
-    if (is_deconv(l)) {
+    if (gemm_first(l)) {
         CLAE_TRY(clae__gemm(m->ctx, &g[CLAE_GEMM_FORWARD], ws->temp));
-        CLAE_TRY(clae__col2im_rows(m->ctx, &l->geometry, ws->aux[i], rows,
-                                   ws->z[i]));
+        CLAE_TRY(is_deconv(l) ? clae__col2im_rows(m->ctx, &l->geometry,
+                                                  ws->aux[i], rows, ws->z[i])
+                              : clae__patch_sums(m->ctx, &l->geometry,
+                                                 ws->aux[i], rows, ws->z[i]));
     } else {
         CLAE_TRY(clae__im2col_rows(m->ctx, &l->geometry, input, in_off, rows,
                                    ws->aux[i]));
@@ -152,10 +172,13 @@ static clae_status conv_backward(clae_model *m, const clae_layer *l,
     if (is_deconv(l))
         CLAE_TRY(clae__im2col_rows(m->ctx, &l->geometry, ws->g[i], 0, rows,
                                    ws->aux[i]));
+    else if (gemm_first(l))
+        CLAE_TRY(clae__patch_spread(m->ctx, &l->geometry, ws->g[i], rows,
+                                    ws->aux[i]));
     CLAE_TRY(clae__gemm(m->ctx, &g[CLAE_GEMM_WEIGHT_GRAD], ws->temp));
     if (count <= CLAE_GEMM_INPUT_GRAD) return CLAE_SUCCESS;
     CLAE_TRY(clae__gemm(m->ctx, &g[CLAE_GEMM_INPUT_GRAD], ws->temp));
-    if (!is_deconv(l))
+    if (!gemm_first(l))
         CLAE_TRY(clae__col2im_rows(m->ctx, &l->geometry, ws->aux[i], rows,
                                    ws->g[i - 1]));
 fail:

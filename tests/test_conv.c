@@ -1,5 +1,5 @@
-/* The window kernels of cl/conv.cl (im2col, col2im, pooling both ways,
- * per-channel sums) against the direct loops of tests/ref/ref_conv.c, over
+/* The window kernels of cl/conv.cl (im2col, col2im, patch sums and their
+ * spread, pooling both ways, per-channel sums) against the direct loops of tests/ref/ref_conv.c, over
  * odd sizes, 1x1 and rectangular kernels, padding, strides larger and
  * smaller than the kernel, and windows cut off at the image's edge.
  * CLAE_TEST_SMALL=1 shrinks the batch for the Oclgrind run. */
@@ -89,6 +89,40 @@ static void test_col2im_rows(void **state)
     }
 }
 
+/* patch_sums sums each window's diagonal of y; patch_spread is its
+ * adjoint. */
+static void test_patch_sums_spread(void **state)
+{
+    clae_context *ctx = test_context(state);
+    for (size_t t = 0; t < CASES; t++) {
+        const clae_geometry *g = &cases[t];
+        size_t area = g->window.kernel_h * g->window.kernel_w,
+               ny = rows_ * g->in.height * g->in.width * area,
+               nz = rows_ * g->out.height * g->out.width;
+        float *y = malloc(ny * 4), *dz = malloc(nz * 4), *want = malloc(ny * 4),
+              *got = malloc(ny * 4);
+        double *sums = malloc(nz * sizeof *sums);
+        test_fill(y, ny, 61 + (uint32_t)t, -1.0f, 1.0f);
+        test_fill(dz, nz, 71 + (uint32_t)t, -1.0f, 1.0f);
+        cl_mem d_y = test_upload(ctx, y, ny * 4), d_z = test_upload(ctx, NULL, nz * 4),
+               d_dz = test_upload(ctx, dz, nz * 4),
+               d_dy = test_upload(ctx, NULL, ny * 4);
+        assert_int_equal(clae__patch_sums(ctx, g, d_y, rows_, d_z), CLAE_SUCCESS);
+        ref_patch_sums(g, y, rows_, sums);
+        to_float(sums, want, nz);
+        test_download(ctx, d_z, got, nz * 4);
+        test_assert_close("patch sums", got, want, nz, 1e-6f, 1e-5f);
+        assert_int_equal(clae__patch_spread(ctx, g, d_dz, rows_, d_dy),
+                         CLAE_SUCCESS);
+        ref_patch_spread(g, dz, rows_, want);
+        test_download(ctx, d_dy, got, ny * 4);
+        test_assert_close("patch spread", got, want, ny, 0.0f, 0.0f);
+        clReleaseMemObject(d_y); clReleaseMemObject(d_z);
+        clReleaseMemObject(d_dz); clReleaseMemObject(d_dy);
+        free(y); free(dz); free(want); free(got); free(sums);
+    }
+}
+
 /* Each pool kind forward (x at an offset; max's winners used by its
  * backward pass) and backward (dy at an offset). */
 static void test_pools(void **state)
@@ -168,6 +202,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_im2col_rows),
         cmocka_unit_test(test_col2im_rows),
+        cmocka_unit_test(test_patch_sums_spread),
         cmocka_unit_test(test_pools),
         cmocka_unit_test(test_channel_sums),
     };

@@ -194,7 +194,8 @@ static void test_weight_penalties(void **state)
 /* Convolutions: odd image sizes, same and valid padding, strides, 1x1
  * and rectangular kernels, kernels larger than their stride, several
  * channels in and out; a conv output layer (BCE on logits, and MSE
- * through its activation). */
+ * through its activation); both ways of computing a conv to one
+ * channel. */
 static void test_conv(void **state)
 {
     clae_context *ctx = test_context(state);
@@ -206,6 +207,12 @@ static void test_conv(void **state)
                      "same\nflatten\ndense 147 sigmoid\n");
     check_model(ctx, "input 4x4x2\nconv 2 3x3 tanh same\n"
                      "conv 2 3x3 linear same\nloss mse\n");
+    /* Convolutions to one channel from the input's pixels (patch sums):
+     * strided with padding, and valid. */
+    check_model(ctx, "input 5x5x8\nconv 1 3x3 tanh stride=2 same\nflatten\n"
+                     "dense 200 linear\nloss mse\n");
+    check_model(ctx, "input 6x5x3\nconv 4 3x3 tanh same\nconv 1 2x3 elu\n"
+                     "flatten\ndense 90 sigmoid\n");
 }
 
 /* Transposed convolutions: same (doubling) and valid, a stride of 1 and

@@ -126,6 +126,14 @@ void ref_conv(const clae_geometry *g, size_t kernels, const float *w,
  * back to the input, as a deconv layer's geometry does. */
 void ref_deconv(const clae_geometry *g, size_t channels_in, const float *w,
                 const float *bias, const double *x, size_t rows, double *out);
+/* z = for each output pixel the sum over its window positions (i, j) of
+ * y at the input pixel under (i, j), column (i, j). */
+void ref_patch_sums(const clae_geometry *g, const float *y, size_t rows,
+                    double *z);
+/* dy = patch_sums's adjoint: each output pixel's dz copied to (pixel
+ * under (i, j), column (i, j)) for every position of its window. */
+void ref_patch_spread(const clae_geometry *g, const float *dz, size_t rows,
+                      float *dy);
 /* y = each window of x pooled per channel (max, mean inside the image,
  * or sum). */
 void ref_pool(const clae_geometry *g, clae_pool kind, const double *x,

@@ -66,6 +66,43 @@ void ref_col2im_rows(const clae_geometry *g, const float *col, size_t rows,
             }
 }
 
+void ref_patch_sums(const clae_geometry *g, const float *y, size_t rows,
+                    double *z)
+{
+    const size_t area = g->window.kernel_h * g->window.kernel_w;
+    for (size_t b = 0; b < rows; b++)
+        for (size_t oy = 0; oy < g->out.height; oy++)
+            for (size_t ox = 0; ox < g->out.width; ox++) {
+                double sum = 0.0;
+                for (size_t i = 0; i < g->window.kernel_h; i++)
+                    for (size_t j = 0; j < g->window.kernel_w; j++) {
+                        size_t yy, xx;
+                        if (input_pixel(g, oy, ox, i, j, &yy, &xx))
+                            sum += y[(b * pixels(&g->in) + yy * g->in.width + xx) * area +
+                                     i * g->window.kernel_w + j];
+                    }
+                z[(b * g->out.height + oy) * g->out.width + ox] = sum;
+            }
+}
+
+void ref_patch_spread(const clae_geometry *g, const float *dz, size_t rows,
+                      float *dy)
+{
+    const size_t area = g->window.kernel_h * g->window.kernel_w;
+    for (size_t i = 0; i < rows * pixels(&g->in) * area; i++) dy[i] = 0.0f;
+    for (size_t b = 0; b < rows; b++)
+        for (size_t oy = 0; oy < g->out.height; oy++)
+            for (size_t ox = 0; ox < g->out.width; ox++)
+                for (size_t i = 0; i < g->window.kernel_h; i++)
+                    for (size_t j = 0; j < g->window.kernel_w; j++) {
+                        size_t yy, xx;
+                        if (input_pixel(g, oy, ox, i, j, &yy, &xx))
+                            dy[(b * pixels(&g->in) + yy * g->in.width + xx) * area +
+                               i * g->window.kernel_w + j] =
+                                dz[(b * g->out.height + oy) * g->out.width + ox];
+                    }
+}
+
 void ref_conv(const clae_geometry *g, size_t kernels, const float *w,
               const float *bias, const double *x, size_t rows, double *out)
 {
