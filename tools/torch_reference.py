@@ -52,7 +52,8 @@ EPS = 1e-7  # clae's (and Keras') clip of probabilities in bce
 
 
 def load_idx_images(path):
-    """Read an IDX file of uint8 images; return float32 array N x (prod dims)."""
+    """Read an IDX file of uint8 images; return float32 array N x (prod dims)
+    and the images' shape "HxWx1" (or "D" for one dimension a sample)."""
     opener = gzip.open if path.endswith(".gz") else open
     with opener(path, "rb") as f:
         raw = f.read()
@@ -66,7 +67,8 @@ def load_idx_images(path):
     if data.size != int(np.prod(dims)):
         raise ValueError(f"{path}: expected {np.prod(dims)} bytes of data, got {data.size}")
     n = int(dims[0])
-    return (data.reshape(n, -1).astype(np.float32) / 255.0)
+    shape = "x".join(str(d) for d in dims[1:]) + ("x1" if ndim == 3 else "")
+    return data.reshape(n, -1).astype(np.float32) / 255.0, shape
 
 
 def parse_window(words, where, default_stride):
@@ -310,8 +312,8 @@ def main():
                        "(the spec `clae arch NAME` prints)")
     which.add_argument("--model", metavar="F", help="a clae model spec file")
     p.add_argument("--image", metavar="HxWxC",
-                   help="the images' shape, for the convolutional --arch "
-                   "presets (default: the data's width, for dense ones)")
+                   help="the images' shape for --arch (default: the IDX "
+                   "file's, HxWx1)")
     p.add_argument("--clae", default=CLAE,
                    help="the clae binary that prints --arch (default build/clae)")
     p.add_argument("--seed", type=int, default=0)
@@ -321,15 +323,16 @@ def main():
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
 
-    x_train = torch.from_numpy(load_idx_images(args.data))
-    x_val = torch.from_numpy(load_idx_images(args.val))
+    train_images, shape = load_idx_images(args.data)
+    x_train = torch.from_numpy(train_images)
+    x_val = torch.from_numpy(load_idx_images(args.val)[0])
     if x_val.shape[1] != x_train.shape[1]:
         raise SystemExit("training and validation images differ in size")
     n, width = x_train.shape
 
     image = None
     if args.arch:
-        layers, loss, image = parse_spec(clae_arch(args.arch, args.image or str(width),
+        layers, loss, image = parse_spec(clae_arch(args.arch, args.image or shape,
                                                    args.clae),
                                          width, f"clae arch {args.arch}")
     elif args.model:
