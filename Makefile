@@ -29,7 +29,7 @@ DEBIAN_PACKAGES = gcc make pkg-config ocl-icd-opencl-dev opencl-headers \
 	dataset-fashion-mnist clinfo oclgrind python3-numpy
 BENCH_PACKAGES = python3-torch python3-numpy libopenblas0-pthread
 
-.PHONY: all deps run test check bench clean
+.PHONY: all deps run test check bench bench-conv clean
 # Keep the objects of the chained test rules (no rebuilds every run).
 .SECONDARY:
 all: $(B)/libclae.a $(B)/clae $(B)/clae-devices
@@ -58,6 +58,14 @@ bench: deps
 	@sh tools/deps.sh $(BENCH_PACKAGES)
 	@$(MAKE) --no-print-directory all $(B)/bench-gemm
 	/usr/bin/python3 tools/bench.py
+
+# The conv preset against PyTorch: one round of two epochs each (about 5
+# minutes here), the second epoch timed.
+bench-conv: deps
+	@sh tools/deps.sh $(BENCH_PACKAGES)
+	@$(MAKE) --no-print-directory all
+	/usr/bin/python3 tools/bench.py --presets-only --presets conv --rounds 1 \
+		--epochs 2
 
 $(B)/%.o: %.c $(wildcard include/*.h src/*.h tests/ref/*.h)
 	@mkdir -p $(dir $@)

@@ -163,42 +163,60 @@ uint window_end(uint o, uint size, uint stride, uint pad, uint n)
     return (uint)min((int)(o * stride + size) - (int)pad, (int)n);
 }
 
+/* A chunk of uint indices (missing lanes read as 0, never written). */
+uint8 load_index_chunk(__global const uint *p, uint n)
+{
+    if (n == CHUNK) return vload8(0, p);
+    uint v[CHUNK] = {0};
+    for (uint i = 0; i < n; i++) v[i] = p[i];
+    return vload8(0, v);
+}
+
+void store_index_chunk(__global uint *p, uint8 v, uint n)
+{
+    if (n == CHUNK) {
+        vstore8(v, 0, p);
+        return;
+    }
+    const uint lanes[CHUNK] = {v.s0, v.s1, v.s2, v.s3, v.s4, v.s5, v.s6, v.s7};
+    for (uint i = 0; i < n; i++) p[i] = lanes[i];
+}
+
 /* y (rows, OUT_H * OUT_W * IN_C) = each window of x (at x_off) pooled per
  * channel; for max, argmax gets the winning pixel's y * IN_W + x (the
- * first of equals). One item per output pixel, all its channels.
- * Global size (rows * OUT_H * OUT_W). */
+ * first of equals). One item per output pixel and chunk of channels.
+ * Global size (ceil(IN_C / CHUNK), rows * OUT_H * OUT_W). */
 __kernel void pool_forward(__global const float *x, uint x_off,
                            __global float *y, __global uint *argmax, uint kind,
                            uint16 g)
 {
-    const size_t at = get_global_id(0);
+    const uint c0 = get_global_id(0) * CHUNK, n = chunk_width(c0, IN_C);
+    const size_t at = get_global_id(1);
     const uint ox = (uint)(at % OUT_W), oy = (uint)(at / OUT_W % OUT_H);
     const size_t b = at / ((size_t)OUT_W * OUT_H);
     const uint y0 = window_start(oy, STRIDE, PAD_H),
                y1 = window_end(oy, KERNEL_H, STRIDE, PAD_H, IN_H),
                x0 = window_start(ox, STRIDE, PAD_W),
                x1 = window_end(ox, KERNEL_W, STRIDE, PAD_W, IN_W);
-    __global const float *image = x + x_off + b * IN_H * IN_W * IN_C;
-    for (uint c = 0; c < IN_C; c++) {
-        /* Every window holds a pixel of the image. */
-        uint best_at = y0 * IN_W + x0;
-        float best = image[best_at * IN_C + c], sum = 0.0f;
-        for (uint i = y0; i < y1; i++)
-            for (uint j = x0; j < x1; j++) {
-                const float v = image[(i * IN_W + j) * IN_C + c];
-                sum += v;
-                if (v > best) {
-                    best = v;
-                    best_at = i * IN_W + j;
-                }
-            }
-        if (kind == POOL_MAX) {
-            y[at * IN_C + c] = best;
-            argmax[at * IN_C + c] = best_at;
-        } else {
-            y[at * IN_C + c] =
-                kind == POOL_AVG ? sum / (float)((y1 - y0) * (x1 - x0)) : sum;
+    __global const float *image = x + x_off + b * IN_H * IN_W * IN_C + c0;
+    /* Every window holds a pixel of the image. */
+    uint8 best_at = (uint8)(y0 * IN_W + x0);
+    float8 best = load_chunk(image + (y0 * IN_W + x0) * IN_C, n), sum = 0.0f;
+    for (uint i = y0; i < y1; i++)
+        for (uint j = x0; j < x1; j++) {
+            const float8 v = load_chunk(image + (i * IN_W + j) * IN_C, n);
+            const int8 better = isgreater(v, best);
+            sum += v;
+            best = select(best, v, better);
+            best_at = select(best_at, (uint8)(i * IN_W + j), as_uint8(better));
         }
+    __global float *out = y + at * IN_C + c0;
+    if (kind == POOL_MAX) {
+        store_chunk(out, best, n);
+        store_index_chunk(argmax + at * IN_C + c0, best_at, n);
+    } else {
+        store_chunk(out, kind == POOL_AVG ? sum / (float)((y1 - y0) * (x1 - x0))
+                                          : sum, n);
     }
 }
 
@@ -207,38 +225,41 @@ __kernel void pool_forward(__global const float *x, uint x_off,
  * covering each pixel: max passes dy to the window's winner, avg shares it
  * among the window's pixels, sum copies it to each (which makes this
  * nearest-neighbour upsampling when the windows tile the image). One item
- * per input pixel, all its channels. Global size (rows * IN_H * IN_W). */
+ * per input pixel and chunk of channels.
+ * Global size (ceil(IN_C / CHUNK), rows * IN_H * IN_W). */
 __kernel void pool_backward(__global const float *dy, uint dy_off,
                             __global const uint *argmax, __global float *dx,
                             uint kind, uint16 g)
 {
-    const size_t at = get_global_id(0);
+    const uint c0 = get_global_id(0) * CHUNK, n = chunk_width(c0, IN_C);
+    const size_t at = get_global_id(1);
     const uint xx = (uint)(at % IN_W), y = (uint)(at / IN_W % IN_H);
     const size_t b = at / ((size_t)IN_W * IN_H);
     const int oy0 = first_window(y, KERNEL_H, STRIDE, PAD_H),
               oy1 = last_window(y, STRIDE, PAD_H, OUT_H),
               ox0 = first_window(xx, KERNEL_W, STRIDE, PAD_W),
               ox1 = last_window(xx, STRIDE, PAD_W, OUT_W);
-    for (uint c = 0; c < IN_C; c++) {
-        float sum = 0.0f;
-        for (int oy = oy0; oy <= oy1; oy++)
-            for (int ox = ox0; ox <= ox1; ox++) {
-                const size_t o =
-                    ((b * OUT_H + (uint)oy) * OUT_W + (uint)ox) * IN_C + c;
-                if (kind == POOL_MAX) {
-                    if (argmax[o] == y * IN_W + xx) sum += dy[dy_off + o];
-                } else if (kind == POOL_AVG) {
-                    const uint h = window_end((uint)oy, KERNEL_H, STRIDE, PAD_H, IN_H) -
-                                   window_start((uint)oy, STRIDE, PAD_H),
-                               w = window_end((uint)ox, KERNEL_W, STRIDE, PAD_W, IN_W) -
-                                   window_start((uint)ox, STRIDE, PAD_W);
-                    sum += dy[dy_off + o] / (float)(h * w);
-                } else {
-                    sum += dy[dy_off + o];
-                }
+    float8 sum = 0.0f;
+    for (int oy = oy0; oy <= oy1; oy++)
+        for (int ox = ox0; ox <= ox1; ox++) {
+            const size_t o =
+                ((b * OUT_H + (uint)oy) * OUT_W + (uint)ox) * IN_C + c0;
+            const float8 d = load_chunk(dy + dy_off + o, n);
+            if (kind == POOL_MAX) {
+                const uint8 won = load_index_chunk(argmax + o, n);
+                sum += select((float8)0.0f, d,
+                              as_int8(won == (uint8)(y * IN_W + xx)));
+            } else if (kind == POOL_AVG) {
+                const uint h = window_end((uint)oy, KERNEL_H, STRIDE, PAD_H, IN_H) -
+                               window_start((uint)oy, STRIDE, PAD_H),
+                           w = window_end((uint)ox, KERNEL_W, STRIDE, PAD_W, IN_W) -
+                               window_start((uint)ox, STRIDE, PAD_W);
+                sum += d / (float)(h * w);
+            } else {
+                sum += d;
             }
-        dx[at * IN_C + c] = sum;
-    }
+        }
+    store_chunk(dx + at * IN_C + c0, sum, n);
 }
 
 /* grad[grad_off + k] = the sum of sums[sums_off + p * channels + k] over

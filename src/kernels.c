@@ -639,9 +639,9 @@ clae_status clae__pool_forward(clae_context *ctx, const clae_geometry *g,
     cl_uint off = (cl_uint)x_off, k = (cl_uint)kind;
     struct arg args[] = {ARG(x), ARG(off),    ARG(y),
                          ARG(argmax), ARG(k), ARG(geometry)};
-    size_t global = rows * pixels(&g->out);
+    size_t global[2] = {clae__chunks(g->in.channels), rows * pixels(&g->out)};
     return launch(ctx, ctx->kernels.pool_forward, "pool_forward",
-                  CLAE_PROFILE_WINDOW, args, 6, 1, &global, NULL);
+                  CLAE_PROFILE_WINDOW, args, 6, 2, global, NULL);
 }
 
 clae_status clae__pool_backward(clae_context *ctx, const clae_geometry *g,
@@ -655,9 +655,9 @@ clae_status clae__pool_backward(clae_context *ctx, const clae_geometry *g,
     cl_uint off = (cl_uint)dy_off, k = (cl_uint)kind;
     struct arg args[] = {ARG(dy), ARG(off), ARG(argmax),
                          ARG(dx), ARG(k),   ARG(geometry)};
-    size_t global = rows * pixels(&g->in);
+    size_t global[2] = {clae__chunks(g->in.channels), rows * pixels(&g->in)};
     return launch(ctx, ctx->kernels.pool_backward, "pool_backward",
-                  CLAE_PROFILE_WINDOW, args, 6, 1, &global, NULL);
+                  CLAE_PROFILE_WINDOW, args, 6, 2, global, NULL);
 }
 
 clae_status clae__channel_sums(clae_context *ctx, cl_mem sums, size_t sums_off,

@@ -14,6 +14,8 @@
    clae (clae train --arch NAME) and PyTorch (torch_reference.py --arch
    NAME) in the same configurations, timed the same way; each round runs
    them right after the reference job's runs.
+   A convolutional preset also gets PyTorch with every core in torch's
+   own threads, its fastest configuration for convolutions.
 4. The profile of clae's step (clae train --profile): shares of the epoch.
 5. GFLOPS of each GEMM shape of the training step: clae's CLBlast path
    (build/bench-gemm) against numpy/OpenBLAS on the same cores.
@@ -21,6 +23,7 @@
 Prints a Markdown report (for BENCHMARKS.md) on stdout.
 Usage: /usr/bin/python3 tools/bench.py [--rounds R] [--epochs E]
        [--presets deep[,NAME...]]   (--presets '' skips part 3)
+       [--presets-only]             (part 3 alone: make bench-conv)
 """
 import argparse
 import csv
@@ -78,9 +81,10 @@ def clae_epochs(epochs, extra=()):
     return seconds, rss
 
 
-def torch_epochs(epochs, blas_threads, extra=()):
+def torch_epochs(epochs, blas_threads, extra=(), torch_threads=1):
     text, rss = run(["/usr/bin/python3", TORCH, "--epochs", str(epochs),
-                     "--threads", "1", *extra], env=openblas_free_env(blas_threads))
+                     "--threads", str(torch_threads), *extra],
+                    env=openblas_free_env(blas_threads))
     seconds = [float(s) for s in re.findall(r"seconds (\S+)", text)]
     return seconds, rss
 
@@ -148,9 +152,15 @@ def preset_shape(preset):
     widths = []
     for line in text.splitlines():
         words = line.split("#", 1)[0].split()
-        if len(words) >= 2 and words[0] in ("input", "dense"):
+        if len(words) >= 2 and words[0] in ("input", "dense", "conv", "deconv"):
             widths.append(words[1])
     return "-".join(widths)
+
+
+def is_convolutional(preset):
+    text, _ = run([CLAE, "arch", preset])
+    return any(line.split()[:1] in (["conv"], ["deconv"])
+               for line in text.splitlines())
 
 
 def machine():
@@ -172,6 +182,8 @@ def main():
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--rounds", type=int, default=3)
     p.add_argument("--epochs", type=int, default=4)
+    p.add_argument("--presets-only", action="store_true",
+                   help="time the presets alone (part 3)")
     p.add_argument("--presets", default="deep",
                    help="comma-separated clae presets also timed (default deep; "
                    "'' for none)")
@@ -181,14 +193,15 @@ def main():
         return numpy_worker()
 
     cores = os.cpu_count()
-    runners = {"clae": lambda: clae_epochs(args.epochs),
-               STREAMED: lambda: clae_epochs(args.epochs,
-                                             ("--device-memory", "64M"))}
-    torch_names = []
-    for blas in sorted({1, cores}):
-        name = f"pytorch (1 thread, OpenBLAS {blas})"
-        torch_names.append(name)
-        runners[name] = lambda blas=blas: torch_epochs(args.epochs, blas)
+    runners, torch_names = {}, []
+    if not args.presets_only:
+        runners = {"clae": lambda: clae_epochs(args.epochs),
+                   STREAMED: lambda: clae_epochs(args.epochs,
+                                                 ("--device-memory", "64M"))}
+        for blas in sorted({1, cores}):
+            name = f"pytorch (1 thread, OpenBLAS {blas})"
+            torch_names.append(name)
+            runners[name] = lambda blas=blas: torch_epochs(args.epochs, blas)
     # The presets' runners: {preset: {trainer: runner}}, the same trainers
     # (without the streamed one) on `--arch PRESET`.
     presets = [n.strip() for n in args.presets.split(",") if n.strip()]
@@ -200,6 +213,9 @@ def main():
         for blas in sorted({1, cores}):
             preset_runners[preset][f"pytorch (1 thread, OpenBLAS {blas})"] = (
                 lambda blas=blas, arch=arch: torch_epochs(args.epochs, blas, arch))
+        if is_convolutional(preset):
+            preset_runners[preset][f"pytorch ({cores} threads, OpenBLAS {cores})"] = (
+                lambda arch=arch: torch_epochs(args.epochs, cores, arch, cores))
     jobs = [(None, name, runner) for name, runner in runners.items()]
     jobs += [(preset, name, runner) for preset, named in preset_runners.items()
              for name, runner in named.items()]
@@ -214,8 +230,44 @@ def main():
             print(f"round {r + 1}: {label}: {' '.join(f'{s:.3f}' for s in seconds)}",
                   file=sys.stderr, flush=True)
     median = {key: statistics.median(v) for key, v in epochs.items()}
-    best_torch = min(torch_names, key=lambda n: median[None, n])
+    print(f"Machine: {machine()}.\n")
+    if not args.presets_only:
+        reference_report(args, runners, torch_names, epochs, median, rss)
+    for preset, named in preset_runners.items():
+        print(f"## Preset {preset} ({shapes_of[preset]}): epoch time ({args.rounds} rounds "
+              f"of {args.epochs} epochs, first epoch of each run dropped)\n")
+        print("| trainer | median epoch (s) | epochs timed | peak RSS (MiB) |")
+        print("|---|---|---|---|")
+        for name in named:
+            print(f"| {name} | {median[preset, name]:.3f} | "
+                  f"{len(epochs[preset, name])} | {rss[preset, name]:.0f} |")
+        best = min((n for n in named if n != "clae"),
+                   key=lambda n: median[preset, n])
+        print(f"\nclae / fastest PyTorch ({best}): "
+              f"**{median[preset, 'clae'] / median[preset, best]:.2f}**\n")
+    if not args.presets_only:
+        profile_and_gemm_report(args, cores)
 
+
+def reference_report(args, runners, torch_names, epochs, median, rss):
+    """Parts 1 and 2: the reference job's table, streaming, memory."""
+    best_torch = min(torch_names, key=lambda n: median[None, n])
+    print(f"## Reference job: epoch time ({args.rounds} interleaved rounds of "
+          f"{args.epochs} epochs, first epoch of each run dropped)\n")
+    print("| trainer | median epoch (s) | epochs timed | peak RSS (MiB) |")
+    print("|---|---|---|---|")
+    for name in runners:
+        print(f"| {name} | {median[None, name]:.3f} | {len(epochs[None, name])} | "
+              f"{rss[None, name]:.0f} |")
+    print(f"\nclae / fastest PyTorch ({best_torch}): "
+          f"**{median[None, 'clae'] / median[None, best_torch]:.2f}**\n")
+    print(f"Streaming the training set costs "
+          f"{median[None, STREAMED] / median[None, 'clae']:.2f}x "
+          "the resident epoch time.\n")
+
+
+def profile_and_gemm_report(args, cores):
+    """Parts 4 and 5: the profile of clae's step and the GEMM table."""
     profiled = []
     for _ in range(args.rounds):
         rows, device_mib = clae_profile(args.epochs)
@@ -236,34 +288,8 @@ def main():
     worker.stdin.close()
     worker.wait()
 
-    print(f"Machine: {machine()}.\n")
-    print(f"## Reference job: epoch time ({args.rounds} interleaved rounds of "
-          f"{args.epochs} epochs, first epoch of each run dropped)\n")
-    print("| trainer | median epoch (s) | epochs timed | peak RSS (MiB) |")
-    print("|---|---|---|---|")
-    for name in runners:
-        print(f"| {name} | {median[None, name]:.3f} | {len(epochs[None, name])} | "
-              f"{rss[None, name]:.0f} |")
-    print(f"\nclae / fastest PyTorch ({best_torch}): "
-          f"**{median[None, 'clae'] / median[None, best_torch]:.2f}**\n")
-    print(f"Streaming the training set costs "
-          f"{median[None, STREAMED] / median[None, 'clae']:.2f}x "
-          "the resident epoch time.\n")
     print(f"clae's device buffers: {device_mib:.1f} MiB at peak "
           "(on a CPU device they are part of its RSS).\n")
-    for preset, named in preset_runners.items():
-        print(f"## Preset {preset} ({shapes_of[preset]}): epoch time ({args.rounds} rounds "
-              f"of {args.epochs} epochs interleaved with the reference job's, "
-              "first epoch of each run dropped)\n")
-        print("| trainer | median epoch (s) | epochs timed | peak RSS (MiB) |")
-        print("|---|---|---|---|")
-        for name in named:
-            print(f"| {name} | {median[preset, name]:.3f} | "
-                  f"{len(epochs[preset, name])} | {rss[preset, name]:.0f} |")
-        best = min((n for n in named if n != "clae"),
-                   key=lambda n: median[preset, n])
-        print(f"\nclae / fastest PyTorch ({best}): "
-              f"**{median[preset, 'clae'] / median[preset, best]:.2f}**\n")
     print(f"## clae's step, profiled (`clae train --profile`, {args.rounds} runs, "
           f"median of {len(profiled)} epochs after each run's first: "
           f"{wall:.3f} s per epoch)\n")
