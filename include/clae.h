@@ -512,6 +512,13 @@ clae_status clae_decode(clae_model *model, const clae_data *codes,
 /* out (n x input width) = the model's reconstruction of each sample. */
 clae_status clae_reconstruct(clae_model *model, const clae_data *data,
                              size_t batch_size, float **out);
+/* The same with the model's noise layer corrupting the inputs, its draws
+ * keyed by seed (as clae_evaluate_noisy's): *inputs (n x D) gets the
+ * corrupted inputs, *out their reconstructions; the caller frees both.
+ * CLAE_ERR_USAGE when the model has no noise layer. */
+clae_status clae_reconstruct_noisy(clae_model *model, const clae_data *data,
+                                   size_t batch_size, uint64_t seed,
+                                   float **inputs, float **out);
 /* scores (n) = each sample's loss (the mean over its features, or for
  * cce the sum, as clae_evaluate averages them): its reconstruction error,
  * the anomaly score. */

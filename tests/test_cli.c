@@ -988,6 +988,31 @@ static void test_pictures(void **state)
     r = RUN(CLAE, "reconstruct", "--load", tmp_path("m.safetensors"), "--out",
             grid, "--n", "0");
     expect_usage_error(r, "--n");
+
+    /* A denoising conv model: rows of noisy inputs, reconstructions and
+     * clean originals; a model without noise has nothing to show. */
+    char denoising[512], denoising_model[512];
+    snprintf(denoising, sizeof denoising, "%s", tmp_path("denoising.txt"));
+    snprintf(denoising_model, sizeof denoising_model, "%s",
+             tmp_path("denoising.safetensors"));
+    const char *spec = "input 8x8x1\nnoise mask 0.3\nconv 2 3x3 relu same\n"
+                       "conv 1 3x3 sigmoid same\n";
+    write_whole(denoising, spec, strlen(spec));
+    r = RUN(CLAE, "train", "--model", denoising, "--data", tmp_path("small.idx"),
+            "--epochs", "1", "--save", denoising_model);
+    expect_exit(r, 0);
+    r = RUN(CLAE, "reconstruct", "--load", denoising_model, "--data",
+            tmp_path("small_val.idx"), "--out", grid, "--n", "10", "--columns",
+            "4", "--noisy");
+    expect_exit(r, 0);
+    expect_contains(r->out, "noisy inputs above their reconstructions and the "
+                            "clean originals");
+    png_size(grid, &width, &height);
+    assert_int_equal(height, 2 + 9 * 10); /* 3 rows, each three times */
+    r = RUN(CLAE, "reconstruct", "--load", tmp_path("m.safetensors"), "--out",
+            tmp_path("plain.png"), "--noisy");
+    expect_usage_error(r, "no noise layer");
+    assert_int_equal(count_with_prefix("plain.png"), 0);
     r = RUN(CLAE, "reconstruct", "--load", tmp_path("m.safetensors"), "--data",
             tmp_path("wide.idx"), "--out", tmp_path("wide.png"));
     expect_usage_error(r, "wide.idx");
@@ -1127,7 +1152,8 @@ static void test_resume(void **state)
     snprintf(two, sizeof two, "%s", tmp_path("two.safetensors"));
     snprintf(m_one, sizeof m_one, "%s", tmp_path("one.csv"));
     snprintf(m_two, sizeof m_two, "%s", tmp_path("two.csv"));
-    const char *text = "input 64\ndense 32 relu\ndropout 0.25\ndense 64 sigmoid\n";
+    const char *text = "input 8x8x1\nconv 4 3x3 relu same\nmaxpool 2\n"
+                       "dropout 0.25\ndense 64 sigmoid\n";
     write_whole(spec, text, strlen(text));
 #define SAME_RUN "--data", tmp_path("small.idx"), "--val-split", "0.25", \
                  "--lr-schedule", "step", "--lr-step-epochs", "1",      \

@@ -10,11 +10,14 @@
 enum { ROWS = 37, BATCH = 8 };
 
 /* A small model with the code in the middle, its outputs of every kind:
- * a BCE sigmoid output (whose loss reads the logits) and an MSE one. */
+ * a BCE sigmoid output (whose loss reads the logits) and an MSE one; and
+ * a convolutional one, its decoder a transposed convolution. */
 static const char *const specs[] = {
     "input 12\ndense 7 relu\ndense 3 tanh\ncode\ndropout 0.5\n"
     "dense 7 elu\ndense 12 sigmoid\nloss bce\n",
     "input 12\ndense 5 leaky_relu\ncode\ndense 12 linear\nloss mse\n",
+    "input 4x3x1\nconv 3 3x3 elu same\nconv 2 2x2 tanh\ncode\n"
+    "deconv 1 2x2 sigmoid\nloss bce\n",
 };
 
 typedef struct {
@@ -78,6 +81,46 @@ static void test_encode_decode_reconstruct(void **state)
         free(want);
         close_fixture(&f);
     }
+}
+
+/* A denoising model's noisy reconstruction: the inputs its mask noise
+ * layer corrupts (each value kept or zeroed, about the mask's share
+ * zeroed) and the model's reconstructions of exactly those inputs; a
+ * model without a noise layer refuses. */
+static void test_reconstruct_noisy(void **state)
+{
+    clae_context *ctx = test_context(state);
+    fixture f;
+    open_fixture(ctx, "input 12\nnoise mask 0.4\ndense 6 relu\n"
+                      "dense 12 sigmoid\n", &f);
+    float *noisy, *recon, *clean_recon;
+    assert_int_equal(clae_reconstruct_noisy(f.model, &f.data, BATCH, 3, &noisy,
+                                            &recon),
+                     CLAE_SUCCESS);
+    size_t zeroed = 0;
+    for (size_t i = 0; i < ROWS * 12; i++) {
+        if (noisy[i] != 0.0f && noisy[i] != f.data.x[i])
+            fail_msg("noisy input %zu: %g from %g", i, (double)noisy[i],
+                     (double)f.data.x[i]);
+        zeroed += noisy[i] == 0.0f;
+    }
+    assert_in_range(zeroed, ROWS * 12 / 4, ROWS * 12 * 11 / 20);
+    clae_data noisy_data = {.n = ROWS, .d = 12, .x = noisy, .value_bytes = 4};
+    assert_int_equal(clae_reconstruct(f.model, &noisy_data, BATCH, &clean_recon),
+                     CLAE_SUCCESS);
+    test_assert_close("reconstruction of the noisy inputs", recon, clean_recon,
+                      ROWS * 12, 0.0f, 0.0f);
+    free(noisy);
+    free(recon);
+    free(clean_recon);
+    close_fixture(&f);
+    open_fixture(ctx, specs[1], &f);
+    assert_int_equal(clae_reconstruct_noisy(f.model, &f.data, BATCH, 3, &noisy,
+                                            &recon),
+                     CLAE_ERR_USAGE);
+    assert_null(noisy);
+    assert_null(recon);
+    close_fixture(&f);
 }
 
 /* Each sample's score is its loss as the host computes it for that sample
@@ -294,6 +337,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_encode_decode_reconstruct),
+        cmocka_unit_test(test_reconstruct_noisy),
         cmocka_unit_test(test_score),
         cmocka_unit_test(test_decode_refusals),
         cmocka_unit_test(test_anomaly_metrics),

@@ -7,7 +7,7 @@
 
 static const char help[] =
     "usage: clae reconstruct --load F [--data F] --out GRID.png [--n N]\n"
-    "                        [--columns C]\n"
+    "                        [--columns C] [--noisy]\n"
     "Draws the first N samples of a data set (default: the Fashion-MNIST\n"
     "test set) above their reconstructions by the model, as a PNG: rows of\n"
     "C originals, each followed by a row of their reconstructions.\n\n"
@@ -16,15 +16,19 @@ static const char help[] =
     "  --out F               the picture (.png)\n"
     "  --n N                 samples to draw (default 32)\n"
     "  --columns C           samples a row (default 16)\n"
+    "  --noisy               a denoising model: rows of the inputs its noise\n"
+    "                        layer corrupts, their reconstructions, and the\n"
+    "                        clean originals\n"
     DATA_HELP
     COMMON_HELP;
 
-enum { OPT_N = OPT_FIRST_COMMAND_OPTION, OPT_COLUMNS };
+enum { OPT_N = OPT_FIRST_COMMAND_OPTION, OPT_COLUMNS, OPT_NOISY };
 
 static const struct option options[] = {
     RUN_OPTIONS,
     {"n", required_argument, NULL, OPT_N},
     {"columns", required_argument, NULL, OPT_COLUMNS},
+    {"noisy", no_argument, NULL, OPT_NOISY},
     DATA_OPTIONS,
     COMMON_OPTIONS,
     {NULL, 0, NULL, 0},
@@ -32,11 +36,16 @@ static const struct option options[] = {
 
 typedef struct {
     size_t n, columns;
+    int noisy;
 } grid_args;
 
 static int grid_option(void *user, int opt, const char *arg)
 {
     grid_args *g = user;
+    if (opt == OPT_NOISY) {
+        g->noisy = 1;
+        return 0;
+    }
     size_t *value = opt == OPT_N ? &g->n : &g->columns;
     if (!cli_parse_size(arg, value) || *value == 0 || *value > 4096)
         return cli_usage_error("reconstruct", "--%s: '%s' is not a count from "
@@ -48,8 +57,8 @@ static int grid_option(void *user, int opt, const char *arg)
 int cmd_reconstruct(int argc, char **argv)
 {
     cli_run r = {0};
-    grid_args g = {32, 16};
-    float *recon = NULL, *tiles = NULL;
+    grid_args g = {32, 16, 0};
+    float *recon = NULL, *noisy = NULL, *tiles = NULL;
     clae_image_shape shape;
     int rc = cli_run_parse(&r, "reconstruct", argc, argv, options, grid_option,
                            &g, FASHION_TEST, "--data", NEEDS_LOAD | NEEDS_OUT);
@@ -62,38 +71,47 @@ int cmd_reconstruct(int argc, char **argv)
     if (first.n > g.n) first.n = g.n;
     const size_t n = first.n, d = first.d;
     clae_status status = clae_image_shape_of(r.model, r.input, &shape);
-    if (!status) status = clae_reconstruct(r.model, &first, r.batch, &recon);
+    if (!status)
+        status = g.noisy ? clae_reconstruct_noisy(r.model, &first, r.batch, 0,
+                                                  &noisy, &recon)
+                         : clae_reconstruct(r.model, &first, r.batch, &recon);
     if (status) {
         rc = cli_fail("reconstruct", r.ctx, status);
         goto done;
     }
-    /* Each row of originals, then the same samples reconstructed. */
-    const size_t columns = g.columns < n ? g.columns : n,
+    /* Groups of rows, each of the same samples: the inputs (noisy ones
+     * first, then the clean originals last), their reconstructions. */
+    const float *const sources[3] = {g.noisy ? noisy : first.x, recon, first.x};
+    const size_t kinds = g.noisy ? 3 : 2,
+                 columns = g.columns < n ? g.columns : n,
                  rows = (n + columns - 1) / columns;
-    if (!(tiles = calloc(2 * rows * columns * d, sizeof *tiles))) {
+    if (!(tiles = calloc(kinds * rows * columns * d, sizeof *tiles))) {
         fprintf(stderr, "clae reconstruct: out of host memory\n");
         rc = EXIT_RUNTIME;
         goto done;
     }
-    for (size_t i = 0; i < n; i++) {
-        size_t row = i / columns, col = i % columns;
-        memcpy(tiles + ((2 * row) * columns + col) * d, first.x + i * d,
-               d * sizeof *tiles);
-        memcpy(tiles + ((2 * row + 1) * columns + col) * d, recon + i * d,
-               d * sizeof *tiles);
-    }
-    status = clae_png_write_grid(r.ctx, r.out, tiles, 2 * rows * columns,
+    for (size_t i = 0; i < n; i++)
+        for (size_t k = 0; k < kinds; k++) {
+            size_t row = kinds * (i / columns) + k, col = i % columns;
+            memcpy(tiles + (row * columns + col) * d, sources[k] + i * d,
+                   d * sizeof *tiles);
+        }
+    status = clae_png_write_grid(r.ctx, r.out, tiles, kinds * rows * columns,
                                  &shape, columns);
     if (status) {
         rc = cli_fail("reconstruct", r.ctx, status);
         goto done;
     }
-    printf("wrote %s: %zu samples of %s (%ux%u, %s), each row of originals "
-           "above its reconstructions\n", r.out, n, r.data, shape.height,
-           shape.width, shape.channels == 1 ? "grayscale" : "RGB");
+    printf("wrote %s: %zu samples of %s (%ux%u, %s), each row of %s\n", r.out,
+           n, r.data, shape.height, shape.width,
+           shape.channels == 1 ? "grayscale" : "RGB",
+           g.noisy ? "noisy inputs above their reconstructions and the clean "
+                     "originals"
+                   : "originals above its reconstructions");
 done:
     free(tiles);
     free(recon);
+    free(noisy);
     cli_run_close(&r);
     return rc;
 }
