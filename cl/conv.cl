@@ -18,34 +18,38 @@
  * .. + KERNEL_H - 1 and the columns alike; what lies outside the image is
  * zero padding (convolution) or left out (pooling). */
 
-/* col (rows * OUT_H * OUT_W, IN_C * KERNEL_H * KERNEL_W): row (b, oy, ox)
+/* col (rows * OUT_H * OUT_W, KERNEL_H * KERNEL_W * IN_C): row (b, oy, ox)
  * holds the patch under output pixel (oy, ox) of image b of x (at x_off),
- * element (c, i, j) its pixel (oy * STRIDE + i - PAD_H, ox * STRIDE + j -
- * PAD_W) of channel c, or 0 outside the image. The (c, i, j) order makes a
- * convolution's weights (K, C, KERNEL_H, KERNEL_W), torch.nn.Conv2d's,
- * and the layer one GEMM: z = col W^T. One item per row, which it writes
- * in order. Global size (rows * OUT_H * OUT_W). */
+ * element (i, j, c) its pixel (oy * STRIDE + i - PAD_H, ox * STRIDE + j -
+ * PAD_W) of channel c, or 0 outside the image: each window position's
+ * channels, as the image holds them. A convolution's weights on the
+ * device are (K, KERNEL_H, KERNEL_W, IN_C) to match (model files hold
+ * torch.nn.Conv2d's order), and the layer is one GEMM: z = col W^T. One
+ * item per row and chunk of channels.
+ * Global size (ceil(IN_C / CHUNK), rows * OUT_H * OUT_W). */
 __kernel void im2col_rows(__global const float *x, uint x_off,
                           __global float *col, uint16 g)
 {
-    const size_t row = get_global_id(0);
+    const uint c0 = get_global_id(0) * CHUNK, n = chunk_width(c0, IN_C);
+    const size_t row = get_global_id(1);
     const uint pixels = OUT_H * OUT_W, p = (uint)(row % pixels);
     const size_t b = row / pixels;
     const int y0 = (int)(p / OUT_W * STRIDE) - (int)PAD_H,
               x0 = (int)(p % OUT_W * STRIDE) - (int)PAD_W;
-    __global const float *image = x + x_off + b * IN_H * IN_W * IN_C;
-    __global float *out = col + row * (IN_C * KERNEL_H * KERNEL_W);
-    for (uint c = 0; c < IN_C; c++)
-        for (uint i = 0; i < KERNEL_H; i++) {
-            const int y = y0 + (int)i;
-            const int inside_y = y >= 0 && y < (int)IN_H;
-            for (uint j = 0; j < KERNEL_W; j++) {
-                const int xx = x0 + (int)j;
-                *out++ = inside_y && xx >= 0 && xx < (int)IN_W
-                             ? image[((uint)y * IN_W + (uint)xx) * IN_C + c]
-                             : 0.0f;
-            }
+    __global const float *image = x + x_off + b * IN_H * IN_W * IN_C + c0;
+    __global float *out = col + row * (KERNEL_H * KERNEL_W * IN_C) + c0;
+    for (uint i = 0; i < KERNEL_H; i++) {
+        const int y = y0 + (int)i;
+        const int inside_y = y >= 0 && y < (int)IN_H;
+        for (uint j = 0; j < KERNEL_W; j++, out += IN_C) {
+            const int xx = x0 + (int)j;
+            store_chunk(out,
+                        inside_y && xx >= 0 && xx < (int)IN_W
+                            ? load_chunk(image + ((uint)y * IN_W + (uint)xx) * IN_C, n)
+                            : (float8)0.0f,
+                        n);
         }
+    }
 }
 
 /* The output pixels whose windows (of size pixels) cover input row (or
@@ -65,29 +69,27 @@ int last_window(uint y, uint stride, uint pad, uint out)
 /* x (rows, IN_H * IN_W * IN_C) = the adjoint of im2col_rows: each pixel
  * the sum of the col elements copied from it, gathered (no two items
  * write one place, so no atomics, and the same sum on every run). One item
- * per pixel, all its channels. Global size (rows * IN_H * IN_W). */
+ * per pixel and chunk of channels.
+ * Global size (ceil(IN_C / CHUNK), rows * IN_H * IN_W). */
 __kernel void col2im_rows(__global const float *col, __global float *x,
                           uint16 g)
 {
-    const size_t at = get_global_id(0);
+    const uint c0 = get_global_id(0) * CHUNK, n = chunk_width(c0, IN_C);
+    const size_t at = get_global_id(1);
     const uint xx = (uint)(at % IN_W), y = (uint)(at / IN_W % IN_H);
     const size_t b = at / ((size_t)IN_W * IN_H);
-    const uint area = KERNEL_H * KERNEL_W, width = IN_C * area;
-    const int oy0 = first_window(y, KERNEL_H, STRIDE, PAD_H),
-              oy1 = last_window(y, STRIDE, PAD_H, OUT_H),
-              ox0 = first_window(xx, KERNEL_W, STRIDE, PAD_W),
-              ox1 = last_window(xx, STRIDE, PAD_W, OUT_W);
-    for (uint c = 0; c < IN_C; c++) {
-        float sum = 0.0f;
-        for (int oy = oy0; oy <= oy1; oy++)
-            for (int ox = ox0; ox <= ox1; ox++) {
-                const uint i = y + PAD_H - (uint)oy * STRIDE,
-                           j = xx + PAD_W - (uint)ox * STRIDE;
-                const size_t row = (b * OUT_H + (uint)oy) * OUT_W + (uint)ox;
-                sum += col[row * width + c * area + i * KERNEL_W + j];
-            }
-        x[at * IN_C + c] = sum;
-    }
+    const uint width = KERNEL_H * KERNEL_W * IN_C;
+    float8 sum = 0.0f;
+    for (int oy = first_window(y, KERNEL_H, STRIDE, PAD_H);
+         oy <= last_window(y, STRIDE, PAD_H, OUT_H); oy++)
+        for (int ox = first_window(xx, KERNEL_W, STRIDE, PAD_W);
+             ox <= last_window(xx, STRIDE, PAD_W, OUT_W); ox++) {
+            const uint i = y + PAD_H - (uint)oy * STRIDE,
+                       j = xx + PAD_W - (uint)ox * STRIDE;
+            const size_t row = (b * OUT_H + (uint)oy) * OUT_W + (uint)ox;
+            sum += load_chunk(col + row * width + (i * KERNEL_W + j) * IN_C + c0, n);
+        }
+    store_chunk(x + at * IN_C + c0, sum, n);
 }
 
 /* A one-kernel convolution the other way round, for when the input has

@@ -587,45 +587,48 @@ clae_status clae__im2col_rows(clae_context *ctx, const clae_geometry *g,
     if (status != CLAE_SUCCESS) return status;
     cl_uint off = (cl_uint)x_off;
     struct arg args[] = {ARG(x), ARG(off), ARG(col), ARG(geometry)};
-    size_t global = rows * pixels(&g->out);
+    size_t global[2] = {clae__chunks(g->in.channels), rows * pixels(&g->out)};
     return launch(ctx, ctx->kernels.im2col_rows, "im2col_rows",
-                  CLAE_PROFILE_WINDOW, args, 4, 1, &global, NULL);
+                  CLAE_PROFILE_WINDOW, args, 4, 2, global, NULL);
 }
 
 
 /* The launches of cl/conv.cl that take two buffers and the geometry, one
- * item per pixel of g's out (over) or in image. */
+ * item per pixel (of g's out or in image) and chunk of chunk_of channels,
+ * or per pixel when chunk_of is 0. */
 static clae_status window_launch(clae_context *ctx, cl_kernel kernel,
                                  const char *name, const clae_geometry *g,
-                                 cl_mem from, cl_mem to, size_t items)
+                                 cl_mem from, cl_mem to, size_t pixel_count,
+                                 size_t chunk_of)
 {
     cl_uint16 geometry;
     clae_status status = geometry_arg(ctx, g, &geometry);
     if (status != CLAE_SUCCESS) return status;
     struct arg args[] = {ARG(from), ARG(to), ARG(geometry)};
-    return launch(ctx, kernel, name, CLAE_PROFILE_WINDOW, args, 3, 1, &items,
-                  NULL);
+    size_t global[2] = {clae__chunks(chunk_of), pixel_count};
+    return launch(ctx, kernel, name, CLAE_PROFILE_WINDOW, args, 3,
+                  chunk_of ? 2 : 1, chunk_of ? global : &pixel_count, NULL);
 }
 
 clae_status clae__col2im_rows(clae_context *ctx, const clae_geometry *g,
                               cl_mem col, size_t rows, cl_mem x)
 {
     return window_launch(ctx, ctx->kernels.col2im_rows, "col2im_rows", g, col,
-                         x, rows * pixels(&g->in));
+                         x, rows * pixels(&g->in), g->in.channels);
 }
 
 clae_status clae__patch_sums(clae_context *ctx, const clae_geometry *g,
                              cl_mem y, size_t rows, cl_mem z)
 {
     return window_launch(ctx, ctx->kernels.patch_sums, "patch_sums", g, y, z,
-                         rows * pixels(&g->out));
+                         rows * pixels(&g->out), 0);
 }
 
 clae_status clae__patch_spread(clae_context *ctx, const clae_geometry *g,
                                cl_mem dz, size_t rows, cl_mem dy)
 {
     return window_launch(ctx, ctx->kernels.patch_spread, "patch_spread", g, dz,
-                         dy, rows * pixels(&g->in));
+                         dy, rows * pixels(&g->in), 0);
 }
 
 clae_status clae__pool_forward(clae_context *ctx, const clae_geometry *g,

@@ -159,9 +159,9 @@ typedef struct {
     clae_window window;
 } clae_geometry;
 
-/* col (rows * out pixels, in.channels * kernel_h * kernel_w) = the patch
+/* col (rows * out pixels, kernel_h * kernel_w * in.channels) = the patch
  * under each output pixel of each image of x (rows, in at x_off), element
- * (c, i, j) its channel c pixel at window row i, column j; 0 in padding. */
+ * (i, j, c) its channel c pixel at window row i, column j; 0 in padding. */
 clae_status clae__im2col_rows(clae_context *ctx, const clae_geometry *g,
                               cl_mem x, size_t x_off, size_t rows, cl_mem col);
 /* x (rows, in) = the adjoint of clae__im2col_rows: each pixel the sum of

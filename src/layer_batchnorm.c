@@ -81,10 +81,14 @@ static size_t batchnorm_tensors(const clae_model *m, const clae_layer *l,
 {
     (void)m;
     const size_t c = l->channels;
-    out[0] = (clae_tensor){"weight", {c}, 1, 0, l->param_off};
-    out[1] = (clae_tensor){"bias", {c}, 1, 0, l->param_off + c};
-    out[2] = (clae_tensor){"running_mean", {c}, 1, 1, l->state_off};
-    out[3] = (clae_tensor){"running_var", {c}, 1, 1, l->state_off + c};
+    out[0] = (clae_tensor){.name = "weight", .shape = {c}, .dims = 1,
+                           .off = l->param_off};
+    out[1] = (clae_tensor){.name = "bias", .shape = {c}, .dims = 1,
+                           .off = l->param_off + c};
+    out[2] = (clae_tensor){.name = "running_mean", .shape = {c}, .dims = 1,
+                           .in_state = 1, .off = l->state_off};
+    out[3] = (clae_tensor){.name = "running_var", .shape = {c}, .dims = 1,
+                           .in_state = 1, .off = l->state_off + c};
     return 4;
 }
 

@@ -1,22 +1,26 @@
 /* Convolutional layers on rows of channels-last images (cl/conv.cl).
+ * Their weights lie on the device with the channels last too, (K, kh, kw,
+ * C) for a conv and (C, kh, kw, K) for a deconv, so that im2col copies and
+ * col2im sums runs of channels; model files hold PyTorch's orders (the
+ * tensors say how to permute).
  *
- * conv: K kernels over C channels, the weight (K, C, kh, kw) at param_off
- * as torch.nn.Conv2d's, then the bias (K). col (B P, C kh kw) = im2col of
- * the input, a row per output pixel; z = col W^T is (B P, K), which as
- * rows of images is (B, OH, OW, K): a dense layer over pixels. a = act(z
- * + b). Backward: dz through the activation; the bias gradient sums dz per
- * channel; dW = dz^T col; d input = col2im(dz W).
+ * conv: K kernels over C channels, the weight W (K, kh kw C) at param_off,
+ * then the bias (K). col (B P, kh kw C) = im2col of the input, a row per
+ * output pixel; z = col W^T is (B P, K), which as rows of images is (B,
+ * OH, OW, K): a dense layer over pixels. a = act(z + b). Backward: dz
+ * through the activation; the bias gradient sums dz per channel; dW = dz^T
+ * col; d input = col2im(dz W).
  *
  * deconv, the transposed convolution (torch.nn.ConvTranspose2d): the
- * weight (C, K, kh, kw), the bias (K). col (B P_in, K kh kw) = input W,
+ * weight W (C, kh kw K), the bias (K). col (B P_in, kh kw K) = input W,
  * and z = col2im(col) over the output image, which the window pass of
  * a conv from the output back to the input describes. Backward: dcol =
  * im2col(dz); dW = input^T dcol; d input = dcol W^T.
  *
  * A conv to one channel whose input has fewer pixels than its col would
  * have values per channel (the last layer of an image autoencoder) runs
- * the same way round: its weight (1, C, kh, kw) is (C, kh kw), col (B
- * P_in, kh kw) = input W, and z sums over each output pixel's window
+ * the same way round: its weight (1, kh kw, C) is (kh kw, C), col (B
+ * P_in, kh kw) = input W^T, and z sums over each output pixel's window
  * (patch_sums); backward dcol = patch_spread(dz). The col is C times
  * smaller than im2col's.
  *
@@ -106,7 +110,7 @@ static clae_matmul conv_matmul(const clae_layer *l, const clae_workspace *ws,
         return (clae_matmul){
             .input = input, .in_off = in_off, .rows = rows * col_rows(l),
             .in = in_channels(l), .out = col_width(l), .w_off = l->param_off,
-            .transposed = 1, .z = col, .dz = col,
+            .transposed = is_deconv(l), .z = col, .dz = col,
             .dinput = ws && i ? ws->g[i - 1] : NULL};
     return (clae_matmul){
         .input = col, .rows = rows * col_rows(l), .in = col_width(l),
@@ -185,8 +189,9 @@ fail:
     return status;
 }
 
-/* The weight as PyTorch's Conv2d (K, C, kh, kw) or ConvTranspose2d (C, K,
- * kh, kw) holds it, and the bias. */
+/* The weight in PyTorch's order, Conv2d's (K, C, kh, kw) or
+ * ConvTranspose2d's (C, K, kh, kw), which the device holds with the second
+ * dimension last; and the bias. */
 static size_t conv_tensors(const clae_model *m, const clae_layer *l,
                            clae_tensor out[CLAE_MAX_LAYER_TENSORS])
 {
@@ -194,10 +199,12 @@ static size_t conv_tensors(const clae_model *m, const clae_layer *l,
     const size_t c = in_channels(l), k = l->channels,
                  kh = l->geometry.window.kernel_h,
                  kw = l->geometry.window.kernel_w;
-    out[0] = (clae_tensor){"weight",
-                           {is_deconv(l) ? c : k, is_deconv(l) ? k : c, kh, kw},
-                           4, 0, l->param_off};
-    out[1] = (clae_tensor){"bias", {k}, 1, 0, clae__bias_off(l)};
+    out[0] = (clae_tensor){.name = "weight",
+                           .shape = {is_deconv(l) ? c : k, is_deconv(l) ? k : c,
+                                     kh, kw},
+                           .dims = 4, .off = l->param_off, .channels_last = 1};
+    out[1] = (clae_tensor){.name = "bias", .shape = {k}, .dims = 1,
+                           .off = clae__bias_off(l)};
     return 2;
 }
 

@@ -192,8 +192,10 @@ static size_t dense_tensors(const clae_model *m, const clae_layer *l,
     (void)m;
     size_t n = 0;
     if (!l->spec->tied)
-        out[n++] = (clae_tensor){"weight", {l->out, l->in}, 2, 0, l->param_off};
-    out[n++] = (clae_tensor){"bias", {l->out}, 1, 0, clae__bias_off(l)};
+        out[n++] = (clae_tensor){.name = "weight", .shape = {l->out, l->in},
+                                 .dims = 2, .off = l->param_off};
+    out[n++] = (clae_tensor){.name = "bias", .shape = {l->out}, .dims = 1,
+                             .off = clae__bias_off(l)};
     return n;
 }
 

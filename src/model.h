@@ -30,6 +30,9 @@ typedef struct {
     int dims;
     int in_state;
     size_t off; /* floats into its buffer */
+    /* The device holds it with its second dimension last (a 4-D conv
+     * weight as (shape[0], shape[2], shape[3], shape[1])). */
+    int channels_last;
 } clae_tensor;
 
 /* What every layer kind provides; one table per kind. Optional entries may

@@ -30,6 +30,7 @@ typedef struct {
     size_t shape[CLAE_MAX_TENSOR_DIMS];
     int dims;
     size_t begin;
+    int channels_last; /* see clae_tensor */
 } file_tensor;
 
 static size_t count_of(const file_tensor *t)
@@ -85,6 +86,7 @@ static file_tensor *file_tensors(const clae_model *m, int with_optimizer,
             snprintf(out[n].name, sizeof out[n].name, "layers.%zu.%s", i, t[j].name);
             memcpy(out[n].shape, t[j].shape, sizeof out[n].shape);
             out[n].dims = t[j].dims;
+            out[n].channels_last = t[j].channels_last;
             out[n].begin = t[j].in_state ? m->param_count + t[j].off : t[j].off;
         }
     }
@@ -101,6 +103,46 @@ static file_tensor *file_tensors(const clae_model *m, int with_optimizer,
         }
     *count = n;
     return out;
+}
+
+/* A channels-last tensor (a, h, w, b) at x into the file's order (a, b,
+ * h, w), or back. */
+static clae_status permute(clae_context *ctx, const file_tensor *t, float *x,
+                           int to_file)
+{
+    const size_t a = t->shape[0], b = t->shape[1],
+                 hw = t->shape[2] * t->shape[3], n = a * b * hw;
+    float *copy = malloc(n * sizeof *copy);
+    if (!copy) return CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
+    memcpy(copy, x, n * sizeof *copy);
+    for (size_t i = 0; i < a; i++)
+        for (size_t j = 0; j < b; j++)
+            for (size_t p = 0; p < hw; p++) {
+                size_t file = (i * b + j) * hw + p, device = (i * hw + p) * b + j;
+                x[to_file ? file : device] = copy[to_file ? device : file];
+            }
+    free(copy);
+    return CLAE_SUCCESS;
+}
+
+/* The arena's channels-last tensors, and their optimizer moments, into
+ * the file's order or back (the moments keep the parameters' layout). */
+static clae_status relayout(const clae_model *m, const file_tensor *tensors,
+                            size_t count, const section s[SECTIONS],
+                            float *arena, int to_file)
+{
+    clae_status status = CLAE_SUCCESS;
+    const size_t moments_at = s[0].count + s[1].count + s[2].count + s[3].count;
+    for (size_t t = 0; t < count; t++) {
+        if (!tensors[t].channels_last) continue;
+        CLAE_TRY(permute(m->ctx, &tensors[t], arena + tensors[t].begin, to_file));
+        for (size_t k = 4, at = moments_at; k < SECTIONS; at += s[k++].count)
+            if (s[k].count)
+                CLAE_TRY(permute(m->ctx, &tensors[t],
+                                 arena + at + tensors[t].begin, to_file));
+    }
+fail:
+    return status;
 }
 
 static int add_tensor(cJSON *root, const file_tensor *tensor)
@@ -152,11 +194,12 @@ static clae_status save(clae_model *m, const char *path, int with_optimizer)
     clae_context *ctx = m->ctx;
     clae_atomic_file af = {0};
     section s[SECTIONS];
-    size_t header_size = 0;
+    size_t header_size = 0, count = 0;
     const size_t bytes = sections_of(m, with_optimizer, s) * sizeof(float);
     char *header = make_header(m, with_optimizer, &header_size);
     float *data = malloc(bytes), *at = data;
-    if (!header || !data) {
+    file_tensor *tensors = file_tensors(m, with_optimizer, &count);
+    if (!header || !data || !tensors) {
         status = CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
         goto fail;
     }
@@ -167,6 +210,7 @@ static clae_status save(clae_model *m, const char *path, int with_optimizer)
                                               s[k].count * sizeof(float), at, 0,
                                               NULL, NULL));
     }
+    CLAE_TRY(relayout(m, tensors, count, s, data, 1));
     unsigned char size_le[8];
     for (int i = 0; i < 8; i++)
         size_le[i] = (unsigned char)((uint64_t)header_size >> (8 * i));
@@ -182,6 +226,7 @@ fail:
     clae__atomic_abort(&af);
     free(header);
     free(data);
+    free(tensors);
     return status;
 }
 
@@ -316,6 +361,7 @@ clae_status clae_model_load(clae_context *ctx, const char *path,
     for (size_t t = 0; t < count; t++)
         CLAE_TRY(read_tensor(ctx, path, root, &tensors[t], data, data_size,
                              values + tensors[t].begin));
+    CLAE_TRY(relayout(m, tensors, count, s, values, 0));
     float *at = values;
     for (int k = 0; k < SECTIONS; at += s[k++].count) {
         if (s[k].host) memcpy(s[k].host, at, s[k].count * sizeof(float));

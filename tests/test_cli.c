@@ -1152,8 +1152,8 @@ static void test_resume(void **state)
     snprintf(two, sizeof two, "%s", tmp_path("two.safetensors"));
     snprintf(m_one, sizeof m_one, "%s", tmp_path("one.csv"));
     snprintf(m_two, sizeof m_two, "%s", tmp_path("two.csv"));
-    const char *text = "input 8x8x1\nconv 4 3x3 relu same\nmaxpool 2\n"
-                       "dropout 0.25\ndense 64 sigmoid\n";
+    const char *text = "input 8x8x1\nconv 4 3x3 relu same\nconv 2 3x3 relu same\n"
+                       "maxpool 2\ndropout 0.25\ndense 64 sigmoid\n";
     write_whole(spec, text, strlen(text));
 #define SAME_RUN "--data", tmp_path("small.idx"), "--val-split", "0.25", \
                  "--lr-schedule", "step", "--lr-step-epochs", "1",      \

@@ -304,16 +304,33 @@ static void test_save_load_batchnorm_tied(void **state)
     clae_data_free(data);
 }
 
+/* The file's value of a (A, B, H, W) tensor at (a, b, h, w) equals the
+ * device's, which holds it (A, H, W, B). */
+static void assert_channels_last(const float *file, const float *device,
+                                 size_t a_n, size_t b_n, size_t hw)
+{
+    for (size_t a = 0; a < a_n; a++)
+        for (size_t b = 0; b < b_n; b++)
+            for (size_t p = 0; p < hw; p++)
+                if (file[(a * b_n + b) * hw + p] != device[(a * hw + p) * b_n + b])
+                    fail_msg("weight (%zu, %zu, %zu): file %g, device %g", a, b,
+                             p, (double)file[(a * b_n + b) * hw + p],
+                             (double)device[(a * hw + p) * b_n + b]);
+}
+
 /* A convolutional model learns (its loss falls in an epoch on real
  * images), saves its kernels in PyTorch's layouts (Conv2d (out, in, kh,
- * kw), ConvTranspose2d (in, out, kh, kw)) and its per-channel batch norm,
- * and loads to the same evaluation loss. */
+ * kw), ConvTranspose2d (in, out, kh, kw), which the device holds with the
+ * second dimension last) and its per-channel batch norm, and loads to the
+ * same evaluation loss. */
 static void test_save_load_conv(void **state)
 {
     clae_context *ctx = test_context(state);
     static const char spec[] = "input 28x28x1\nconv 4 3x3 stride=2 same\n"
                                "batchnorm relu\nmaxpool 2 same\nupsample 2\n"
-                               "deconv 1 3x3 sigmoid stride=2 same\nloss bce\n";
+                               "conv 3 3x3 relu same\n"
+                               "deconv 2 3x3 stride=2 same\n"
+                               "conv 1 1x1 sigmoid\nloss bce\n";
     clae_data *data = test_load_prefix(ctx, TEST_FASHION "t10k-images-idx3-ubyte.gz",
                                        512);
     clae_model *m = NULL, *loaded = NULL;
@@ -343,11 +360,24 @@ static void test_save_load_conv(void **state)
         "\"layers.0.weight\":{\"shape\":[4,1,3,3]",
         "\"layers.0.bias\":{\"shape\":[4]",
         "\"layers.1.running_var\":{\"shape\":[4]",
-        "\"layers.4.weight\":{\"shape\":[4,1,3,3]",
-        "\"layers.4.bias\":{\"shape\":[1]"};
-    for (size_t i = 0; i < 5; i++)
+        "\"layers.4.weight\":{\"shape\":[3,4,3,3]",
+        "\"layers.5.weight\":{\"shape\":[3,2,3,3]",
+        "\"layers.5.bias\":{\"shape\":[2]"};
+    for (size_t i = 0; i < 6; i++)
         if (!strstr(file + 8, wanted[i]))
             fail_msg("%s not in the header %.600s", wanted[i], file + 8);
+    /* The values: a conv's and a deconv's kernels, in the file's order. */
+    uint64_t header = 0;
+    for (int i = 0; i < 8; i++) header |= (uint64_t)(unsigned char)file[i] << (8 * i);
+    const float *values = (const float *)(file + 8 + header);
+    float *device = malloc(m->param_count * sizeof *device);
+    test_download(ctx, m->params, device, m->param_count * sizeof *device);
+    const clae_layer *conv = &m->layers[4], *deconv = &m->layers[5];
+    assert_channels_last(values + conv->param_off, device + conv->param_off,
+                         3, 4, 9);
+    assert_channels_last(values + deconv->param_off, device + deconv->param_off,
+                         3, 2, 9);
+    free(device);
     free(file);
     unlink(path);
     clae_model_destroy(m);

@@ -6,8 +6,8 @@
 #include "cli.h"
 
 static const char help[] =
-    "usage: clae tune [--arch NAME | --model F] [--input D] [--batch-size B]\n"
-    "                 [--max-seconds S]\n"
+    "usage: clae tune [--arch NAME | --model F] [--input D|HxWxC]\n"
+    "                 [--batch-size B] [--max-seconds S]\n"
     "Tries CLBlast GEMM parameters on the device at the GEMM shapes of one\n"
     "training step of the model, checks each candidate's results against a\n"
     "host GEMM, and stores the fastest (if it beats the built-in ones) in\n"

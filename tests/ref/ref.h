@@ -117,13 +117,14 @@ void ref_im2col_rows(const clae_geometry *g, const float *x, size_t rows,
 void ref_col2im_rows(const clae_geometry *g, const float *col, size_t rows,
                      double *x);
 /* out (rows, out pixels x kernels) = the convolution of x with kernels w
- * (kernels, in.channels, kernel_h, kernel_w) plus bias (kernels). */
+ * (kernels, kernel_h, kernel_w, in.channels: the device's order) plus bias
+ * (kernels). */
 void ref_conv(const clae_geometry *g, size_t kernels, const float *w,
               const float *bias, const double *x, size_t rows, double *out);
 /* The transposed convolution: out (rows, g->in image) from x (rows,
- * g->out pixels x channels_in) with w (channels_in, g->in.channels,
- * kernel_h, kernel_w) and bias (g->in.channels): g runs from the output
- * back to the input, as a deconv layer's geometry does. */
+ * g->out pixels x channels_in) with w (channels_in, kernel_h, kernel_w,
+ * g->in.channels: the device's order) and bias (g->in.channels): g runs
+ * from the output back to the input, as a deconv layer's geometry does. */
 void ref_deconv(const clae_geometry *g, size_t channels_in, const float *w,
                 const float *bias, const double *x, size_t rows, double *out);
 /* z = for each output pixel the sum over its window positions (i, j) of

@@ -37,7 +37,7 @@ void ref_im2col_rows(const clae_geometry *g, const float *x, size_t rows,
                     for (size_t i = 0; i < kh; i++)
                         for (size_t j = 0; j < kw; j++) {
                             size_t y, xx;
-                            row[(c * kh + i) * kw + j] =
+                            row[(i * kw + j) * c_in + c] =
                                 input_pixel(g, oy, ox, i, j, &y, &xx)
                                     ? x[b * image_size(&g->in) + (y * g->in.width + xx) * c_in + c]
                                     : 0.0f;
@@ -61,7 +61,7 @@ void ref_col2im_rows(const clae_geometry *g, const float *col, size_t rows,
                             size_t y, xx;
                             if (input_pixel(g, oy, ox, i, j, &y, &xx))
                                 x[b * image_size(&g->in) + (y * g->in.width + xx) * c_in + c] +=
-                                    row[(c * kh + i) * kw + j];
+                                    row[(i * kw + j) * c_in + c];
                         }
             }
 }
@@ -118,7 +118,7 @@ void ref_conv(const clae_geometry *g, size_t kernels, const float *w,
                             for (size_t j = 0; j < kw; j++) {
                                 size_t y, xx;
                                 if (input_pixel(g, oy, ox, i, j, &y, &xx))
-                                    sum += w[((k * c_in + c) * kh + i) * kw + j] *
+                                    sum += w[((k * kh + i) * kw + j) * c_in + c] *
                                            x[b * image_size(&g->in) +
                                              (y * g->in.width + xx) * c_in + c];
                             }
@@ -148,7 +148,7 @@ void ref_deconv(const clae_geometry *g, size_t channels_in, const float *w,
                             if (!input_pixel(g, iy, ix, i, j, &y, &xx)) continue;
                             for (size_t k = 0; k < k_out; k++)
                                 out[(b * pixels(&g->in) + y * g->in.width + xx) * k_out + k] +=
-                                    v * w[((c * k_out + k) * kh + i) * kw + j];
+                                    v * w[((c * kh + i) * kw + j) * k_out + k];
                         }
                 }
 }
