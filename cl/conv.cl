@@ -43,11 +43,16 @@ __kernel void im2col_rows(__global const float *x, uint x_off,
         const int inside_y = y >= 0 && y < (int)IN_H;
         for (uint j = 0; j < KERNEL_W; j++, out += IN_C) {
             const int xx = x0 + (int)j;
-            store_chunk(out,
-                        inside_y && xx >= 0 && xx < (int)IN_W
-                            ? load_chunk(image + ((uint)y * IN_W + (uint)xx) * IN_C, n)
-                            : (float8)0.0f,
-                        n);
+            __global const float *pixel =
+                inside_y && xx >= 0 && xx < (int)IN_W
+                    ? image + ((uint)y * IN_W + (uint)xx) * IN_C
+                    : 0;
+            /* A part chunk (an image of fewer channels, a first layer's
+             * one) goes value by value: cheaper than a vector's padding. */
+            if (n == CHUNK)
+                vstore8(pixel ? vload8(0, pixel) : (float8)0.0f, 0, out);
+            else
+                for (uint c = 0; c < n; c++) out[c] = pixel ? pixel[c] : 0.0f;
         }
     }
 }
