@@ -1,8 +1,9 @@
 /* Optimizer updates over the whole flat parameter buffer, one launch a step,
  * and what may come before them: the weight penalties' sums and gradients,
  * and gradient clipping by global norm.
- * p, g, m, v are (n) with the same layout. Global size (ceil(n / CHUNK))
- * unless a kernel says otherwise. */
+ * p, g, m, v are (n) with the same layout. Global size ceil(n / CHUNK)
+ * rounded up to whole work-groups (items past n do nothing) unless a
+ * kernel says otherwise. */
 
 /* Adam (Kingma & Ba, as PyTorch computes it): step_size = lr / (1 - beta1^t),
  * v_scale = 1 / sqrt(1 - beta2^t), both from the host for step t. decay is
@@ -13,7 +14,9 @@ __kernel void adam_update(__global float *p, __global const float *g,
                           float step_size, float beta1, float beta2, float eps,
                           float v_scale, float decay)
 {
-    const uint i = get_global_id(0) * CHUNK, w = chunk_width(i, n);
+    const uint i = get_global_id(0) * CHUNK;
+    if (i >= n) return; /* the launch rounds up to whole groups */
+    const uint w = chunk_width(i, n);
     const float8 gi = load_chunk(g + i, w);
     const float8 mi = beta1 * load_chunk(m + i, w) + (1.0f - beta1) * gi;
     const float8 vi = beta2 * load_chunk(v + i, w) + (1.0f - beta2) * gi * gi;
@@ -27,7 +30,9 @@ __kernel void adam_update(__global float *p, __global const float *g,
 __kernel void sgd_update(__global float *p, __global const float *g, uint n,
                          float lr)
 {
-    const uint i = get_global_id(0) * CHUNK, w = chunk_width(i, n);
+    const uint i = get_global_id(0) * CHUNK;
+    if (i >= n) return; /* the launch rounds up to whole groups */
+    const uint w = chunk_width(i, n);
     store_chunk(p + i, load_chunk(p + i, w) - lr * load_chunk(g + i, w), w);
 }
 
@@ -38,7 +43,9 @@ __kernel void sgd_momentum_update(__global float *p, __global const float *g,
                                   __global float *buf, uint n, float lr,
                                   float momentum, uint nesterov)
 {
-    const uint i = get_global_id(0) * CHUNK, w = chunk_width(i, n);
+    const uint i = get_global_id(0) * CHUNK;
+    if (i >= n) return; /* the launch rounds up to whole groups */
+    const uint w = chunk_width(i, n);
     const float8 gi = load_chunk(g + i, w);
     const float8 bi = momentum * load_chunk(buf + i, w) + gi;
     const float8 step = nesterov ? gi + momentum * bi : bi;
@@ -51,7 +58,9 @@ __kernel void rmsprop_update(__global float *p, __global const float *g,
                              __global float *v, uint n, float lr, float rho,
                              float eps)
 {
-    const uint i = get_global_id(0) * CHUNK, w = chunk_width(i, n);
+    const uint i = get_global_id(0) * CHUNK;
+    if (i >= n) return; /* the launch rounds up to whole groups */
+    const uint w = chunk_width(i, n);
     const float8 gi = load_chunk(g + i, w);
     const float8 vi = rho * load_chunk(v + i, w) + (1.0f - rho) * gi * gi;
     store_chunk(v + i, vi, w);
@@ -106,6 +115,8 @@ __kernel void clip_scale(__global const float *sums, uint count,
 /* x (n) *= scale[0]. */
 __kernel void scale_by(__global float *x, uint n, __global const float *scale)
 {
-    const uint i = get_global_id(0) * CHUNK, w = chunk_width(i, n);
+    const uint i = get_global_id(0) * CHUNK;
+    if (i >= n) return; /* the launch rounds up to whole groups */
+    const uint w = chunk_width(i, n);
     store_chunk(x + i, load_chunk(x + i, w) * scale[0], w);
 }

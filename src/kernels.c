@@ -149,6 +149,20 @@ static const size_t *column_local(const clae_context *ctx)
 
 size_t clae__chunks(size_t cols) { return (cols + CLAE_CHUNK - 1) / CLAE_CHUNK; }
 
+/* A launch over n floats a chunk per item, in groups of FLAT_GROUP items
+ * (the kernel skips those past n): left to choose, a CPU driver splits an
+ * awkward count (25,202 chunks is 2 x 12,601) into groups of two. */
+enum { FLAT_GROUP = 64 };
+
+static clae_status launch_flat(clae_context *ctx, cl_kernel kernel,
+                               const char *name, clae_profile_part part,
+                               const struct arg *args, cl_uint nargs, size_t n)
+{
+    const size_t local = FLAT_GROUP,
+                 global = (clae__chunks(n) + local - 1) / local * local;
+    return launch(ctx, kernel, name, part, args, nargs, 1, &global, &local);
+}
+
 clae_status clae__bias_act_forward(clae_context *ctx, cl_mem z, cl_mem a,
                                    cl_mem params, size_t bias_off,
                                    size_t period, size_t rows, size_t cols,
@@ -276,9 +290,8 @@ clae_status clae__adam_update(clae_context *ctx, cl_mem p, cl_mem g, cl_mem m,
     struct arg args[] = {ARG(p),     ARG(g),       ARG(m),         ARG(v),
                          ARG(n_),    ARG(step_size), ARG(beta1),   ARG(beta2),
                          ARG(eps),   ARG(v_scale), ARG(decay)};
-    size_t chunks = clae__chunks(n);
-    return launch(ctx, ctx->kernels.adam_update, "adam_update",
-                  CLAE_PROFILE_OPTIMIZER, args, 11, 1, &chunks, NULL);
+    return launch_flat(ctx, ctx->kernels.adam_update, "adam_update",
+                       CLAE_PROFILE_OPTIMIZER, args, 11, n);
 }
 
 clae_status clae__sgd_update(clae_context *ctx, cl_mem p, cl_mem g, size_t n,
@@ -287,9 +300,8 @@ clae_status clae__sgd_update(clae_context *ctx, cl_mem p, cl_mem g, size_t n,
     CHECK_FITS(ctx, n);
     cl_uint n_ = (cl_uint)n;
     struct arg args[] = {ARG(p), ARG(g), ARG(n_), ARG(lr)};
-    size_t chunks = clae__chunks(n);
-    return launch(ctx, ctx->kernels.sgd_update, "sgd_update",
-                  CLAE_PROFILE_OPTIMIZER, args, 4, 1, &chunks, NULL);
+    return launch_flat(ctx, ctx->kernels.sgd_update, "sgd_update",
+                       CLAE_PROFILE_OPTIMIZER, args, 4, n);
 }
 
 clae_status clae__batchnorm_forward(clae_context *ctx,
@@ -479,9 +491,9 @@ clae_status clae__sgd_momentum_update(clae_context *ctx, cl_mem p, cl_mem g,
     cl_uint n_ = (cl_uint)n, nesterov_ = nesterov ? 1u : 0u;
     struct arg args[] = {ARG(p),  ARG(g),        ARG(buf),      ARG(n_),
                          ARG(lr), ARG(momentum), ARG(nesterov_)};
-    size_t chunks = clae__chunks(n);
-    return launch(ctx, ctx->kernels.sgd_momentum_update, "sgd_momentum_update",
-                  CLAE_PROFILE_OPTIMIZER, args, 7, 1, &chunks, NULL);
+    return launch_flat(ctx, ctx->kernels.sgd_momentum_update,
+                       "sgd_momentum_update", CLAE_PROFILE_OPTIMIZER, args, 7,
+                       n);
 }
 
 clae_status clae__rmsprop_update(clae_context *ctx, cl_mem p, cl_mem g,
@@ -492,9 +504,8 @@ clae_status clae__rmsprop_update(clae_context *ctx, cl_mem p, cl_mem g,
     cl_uint n_ = (cl_uint)n;
     struct arg args[] = {ARG(p),  ARG(g),   ARG(v),  ARG(n_),
                          ARG(lr), ARG(rho), ARG(eps)};
-    size_t chunks = clae__chunks(n);
-    return launch(ctx, ctx->kernels.rmsprop_update, "rmsprop_update",
-                  CLAE_PROFILE_OPTIMIZER, args, 7, 1, &chunks, NULL);
+    return launch_flat(ctx, ctx->kernels.rmsprop_update, "rmsprop_update",
+                       CLAE_PROFILE_OPTIMIZER, args, 7, n);
 }
 
 size_t clae__sum_blocks(size_t n)
@@ -536,9 +547,8 @@ clae_status clae__scale_by(clae_context *ctx, cl_mem x, size_t n, cl_mem scale)
     CHECK_FITS(ctx, n);
     cl_uint n_ = (cl_uint)n;
     struct arg args[] = {ARG(x), ARG(n_), ARG(scale)};
-    size_t chunks = clae__chunks(n);
-    return launch(ctx, ctx->kernels.scale_by, "scale_by",
-                  CLAE_PROFILE_OPTIMIZER, args, 3, 1, &chunks, NULL);
+    return launch_flat(ctx, ctx->kernels.scale_by, "scale_by",
+                       CLAE_PROFILE_OPTIMIZER, args, 3, n);
 }
 
 clae_status clae__activity_penalty(clae_context *ctx, cl_mem a, cl_mem g,
