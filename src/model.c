@@ -305,6 +305,7 @@ clae_status clae__workspace_create(clae_model *m, size_t batch,
         status = CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
         goto fail;
     }
+    ws->ctx = ctx;
     ws->batch = batch;
     ws->count = m->count;
     size_t temp_bytes = 0;
@@ -339,6 +340,11 @@ fail:
 void clae__workspace_destroy(clae_workspace *ws)
 {
     if (!ws) return;
+    /* Commands in flight keep their buffers alive; with them done, the
+     * driver frees each buffer as it is released, so the device memory
+     * the context counts (clae_device_memory_peak) does not depend on
+     * timing. */
+    if (ws->ctx) clFinish(ws->ctx->queue);
     for (size_t i = 0; i < ws->count; i++) {
         if (ws->z) clae__release_mem(&ws->z[i]);
         if (ws->a) clae__release_mem(&ws->a[i]);

@@ -141,6 +141,7 @@ struct clae_model {
  * the activated output. The caller sets seed and
  * draw before each batch. */
 struct clae_workspace {
+    clae_context *ctx;
     size_t batch;
     size_t count;
     cl_mem *z, *a, *g, *aux;
