@@ -178,6 +178,20 @@ class SamePool(nn.Module):
         return self.pool(nn.functional.pad(x, self.pads, value=-float("inf")))
 
 
+class ChannelsLast(nn.Module):
+    """NCHW to rows flattened as clae's are (H, W, C), or back."""
+
+    def __init__(self, to_rows, shape=None):
+        super().__init__()
+        self.to_rows, self.shape = to_rows, shape
+
+    def forward(self, x):
+        if self.to_rows:
+            return x.permute(0, 2, 3, 1).flatten(1)
+        c, h, w = self.shape
+        return x.view(-1, h, w, c).permute(0, 3, 1, 2)
+
+
 def side(n, kernel, stride, same, transposed):
     """An image side through a conv, deconv or pool, as clae's spec sets it."""
     if transposed:
@@ -200,7 +214,8 @@ def build_spec_model(width, layers, loss="bce", image=None):
     output under bce: that one is folded into BCEWithLogitsLoss (apply
     torch.sigmoid to get the reconstruction), as clae computes the loss
     from the logits there. Takes and returns rows of width values (images
-    flattened NCHW)."""
+    flattened NCHW); a dense layer reads an image, and reshape writes one,
+    in clae's (H, W, C) order, so that clae's weights mean the same here."""
     modules, flat = [], width
     shape = None  # (C, H, W) while an image flows
     if image:
@@ -210,7 +225,7 @@ def build_spec_model(width, layers, loss="bce", image=None):
         kind, act = layer[0], "linear"
         if kind == "dense":
             if shape:
-                modules.append(nn.Flatten())
+                modules.append(ChannelsLast(True))
                 shape = None
             modules.append(glorot(nn.Linear(flat, layer[1])))
             flat, act = layer[1], layer[2]
@@ -240,13 +255,13 @@ def build_spec_model(width, layers, loss="bce", image=None):
             shape = (c, h * layer[1], w * layer[1])
         elif kind == "flatten":
             if shape:
-                modules.append(nn.Flatten())
+                modules.append(ChannelsLast(True))
                 shape = None
         elif kind == "reshape":
             if shape:
-                modules.append(nn.Flatten())
+                modules.append(ChannelsLast(True))
             shape = (layer[3], layer[1], layer[2])
-            modules.append(nn.Unflatten(1, shape))
+            modules.append(ChannelsLast(False, shape))
         if shape:
             flat = shape[0] * shape[1] * shape[2]
         last = i == len(layers) - 1
