@@ -8,12 +8,11 @@
 #define IN_C g.s2
 #define OUT_H g.s3
 #define OUT_W g.s4
-#define OUT_C g.s5
-#define KERNEL_H g.s6
-#define KERNEL_W g.s7
-#define STRIDE g.s8
-#define PAD_H g.s9 /* zero rows above the image */
-#define PAD_W g.sa /* zero columns left of it */
+#define KERNEL_H g.s5
+#define KERNEL_W g.s6
+#define STRIDE g.s7
+#define PAD_H g.s8 /* zero rows above the image */
+#define PAD_W g.s9 /* zero columns left of it */
 /* The window of output pixel (oy, ox) covers input rows oy * STRIDE - PAD_H
  * .. + KERNEL_H - 1 and the columns alike; what lies outside the image is
  * zero padding (convolution) or left out (pooling). */
@@ -97,12 +96,12 @@ __kernel void col2im_rows(__global const float *col, __global float *x,
     store_chunk(x + at * IN_C + c0, sum, n);
 }
 
-/* A one-kernel convolution the other way round, for when the input has
- * fewer pixels than the output has patch values (a conv to one channel):
- * y (rows * IN_H * IN_W, KERNEL_H * KERNEL_W) holds at each input pixel
- * its channels times the kernel's weight for every window position (one
- * GEMM, y = x W), and each output pixel sums the values its window's
- * positions give it:
+/* A convolution to one channel the other way round, for when the input
+ * has fewer pixels than the output has patch values: y (rows * IN_H *
+ * IN_W, KERNEL_H * KERNEL_W) holds at each input pixel the dot product of
+ * its channels with the kernel's weights at every window position (one
+ * GEMM, y = x W^T with W (KERNEL_H * KERNEL_W, IN_C)), and each output
+ * pixel sums the values its window's positions give it:
  * z (rows * OUT_H * OUT_W) = the sum over (i, j) of y at the input pixel
  * (oy * STRIDE + i - PAD_H, ox * STRIDE + j - PAD_W), column (i, j); 0
  * from padding. Global size (rows * OUT_H * OUT_W). */

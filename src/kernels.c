@@ -572,14 +572,13 @@ clae_status clae__activity_penalty(clae_context *ctx, cl_mem a, cl_mem g,
 static clae_status geometry_arg(clae_context *ctx, const clae_geometry *g,
                                 cl_uint16 *out)
 {
-    const size_t v[11] = {g->in.height,        g->in.width,
-                          g->in.channels,      g->out.height,
-                          g->out.width,        g->out.channels,
-                          g->window.kernel_h,  g->window.kernel_w,
-                          g->window.stride,    g->window.pad_h,
-                          g->window.pad_w};
+    const size_t v[10] = {g->in.height,       g->in.width,
+                          g->in.channels,     g->out.height,
+                          g->out.width,       g->window.kernel_h,
+                          g->window.kernel_w, g->window.stride,
+                          g->window.pad_h,    g->window.pad_w};
     memset(out, 0, sizeof *out);
-    for (int i = 0; i < 11; i++) {
+    for (int i = 0; i < 10; i++) {
         CHECK_FITS(ctx, v[i]);
         out->s[i] = (cl_uint)v[i];
     }
