@@ -156,7 +156,7 @@ __kernel void patch_spread(__global const float *dz, __global float *dy,
 
 #define POOL_MAX 0
 #define POOL_AVG 1 /* the mean of the window's pixels inside the image */
-#define POOL_SUM 2
+/* any other kind (the host's CLAE_POOL_SUM): the window's sum */
 
 /* The rows (or columns) of the window of output o inside a side of n. */
 uint window_start(uint o, uint stride, uint pad)

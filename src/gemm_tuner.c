@@ -191,7 +191,7 @@ typedef struct {
     cl_mem mem[4 * 64 + 2];
     size_t floats[4 * 64 + 2];
     float *start[4 * 64 + 2], *want[4 * 64 + 2], *got;
-    size_t most_k; /* the longest sum of the step's GEMMs */
+    size_t k[4 * 64 + 2]; /* the longest sum a GEMM writes into the buffer */
 } step_state;
 
 static void state_free(step_state *st)
@@ -245,11 +245,11 @@ static clae_status run_and_compare(clae_context *ctx, step_state *st,
         CL_CHECK(ctx, clEnqueueReadBuffer(ctx->queue, st->mem[i], CL_TRUE, 0,
                                           st->floats[i] * sizeof(float), dst, 0,
                                           NULL, NULL));
-        /* Sums of most_k products of values in [-1, 1], in another order:
-         * rounding moves them by about most_k float epsilons (a
-         * convolution's weight gradient sums over a whole batch's pixels);
-         * a wrong tile misses whole products. */
-        const float slack = 4.0f * (float)st->most_k * FLT_EPSILON;
+        /* Sums of k products of values in [-1, 1], in another order:
+         * rounding moves them by about k float epsilons (a convolution's
+         * weight gradient sums over a whole batch's pixels); a wrong tile
+         * misses whole products. */
+        const float slack = 4.0f * (float)st->k[i] * FLT_EPSILON;
         for (size_t j = 0; !record && j < st->floats[i]; j++)
             if (!(fabsf(dst[j] - st->want[i][j]) <=
                   1e-3f + slack + 1e-3f * fabsf(st->want[i][j])))
@@ -275,7 +275,8 @@ static clae_status state_init(clae_model *m, clae_workspace *ws, cl_mem input,
         CLAE_TRY(state_add(ctx, st, ws->z[i], floats));
         CLAE_TRY(state_add(ctx, st, ws->a[i], floats));
         CLAE_TRY(state_add(ctx, st, ws->g[i], floats));
-        /* A convolution's GEMMs read and write its col there. */
+        /* Each layer's scratch: a convolution's GEMMs read and write its
+         * col there. */
         if (aux) CLAE_TRY(state_add(ctx, st, ws->aux[i], aux));
         if (floats > most) most = floats;
         if (aux > most) most = aux;
@@ -457,7 +458,8 @@ clae_status clae_tune_gemm(clae_model *m, size_t batch,
     CLAE_TRY(restore_builtin(ctx));
     CLAE_TRY(state_init(m, ws, input, &st));
     for (size_t i = 0; i < count; i++)
-        if (g[i].k > st.most_k) st.most_k = g[i].k;
+        for (size_t j = 0; j < st.count; j++)
+            if (st.mem[j] == g[i].c && g[i].k > st.k[j]) st.k[j] = g[i].k;
     int ok = 1;
     CLAE_TRY(run_and_compare(ctx, &st, g, count, ws->temp, 1, &ok));
     CLAE_TRY(time_step(ctx, g, count, ws->temp, &result->baseline_ms));

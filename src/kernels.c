@@ -71,6 +71,26 @@ fail:
     return status;
 }
 
+/* The optimizer updates run in groups of up to 64 items (see launch_flat),
+ * fewer where a kernel allows less on the device. */
+static clae_status choose_flat_group(clae_context *ctx, clae_kernels *k)
+{
+    clae_status status = CLAE_SUCCESS;
+    const cl_kernel flat[] = {k->adam_update, k->sgd_update,
+                              k->sgd_momentum_update, k->rmsprop_update,
+                              k->scale_by};
+    k->flat_group = 64;
+    for (size_t i = 0; i < sizeof flat / sizeof *flat; i++) {
+        size_t most = 1;
+        CL_CHECK(ctx, clGetKernelWorkGroupInfo(flat[i], ctx->device,
+                                               CL_KERNEL_WORK_GROUP_SIZE,
+                                               sizeof most, &most, NULL));
+        while (k->flat_group > most) k->flat_group /= 2;
+    }
+fail:
+    return status;
+}
+
 clae_status clae__kernels_create(clae_context *ctx, clae_kernels *k)
 {
     clae_status status = CLAE_SUCCESS;
@@ -85,6 +105,7 @@ clae_status clae__kernels_create(clae_context *ctx, clae_kernels *k)
         CL_CHECK_ERR(ctx, kernel_table[i].name, err);
     }
     CLAE_TRY(choose_loss_group(ctx, k));
+    CLAE_TRY(choose_flat_group(ctx, k));
     return CLAE_SUCCESS;
 fail:
     clae__kernels_release(k);
@@ -149,16 +170,14 @@ static const size_t *column_local(const clae_context *ctx)
 
 size_t clae__chunks(size_t cols) { return (cols + CLAE_CHUNK - 1) / CLAE_CHUNK; }
 
-/* A launch over n floats a chunk per item, in groups of FLAT_GROUP items
+/* A launch over n floats a chunk per item, in groups of flat_group items
  * (the kernel skips those past n): left to choose, a CPU driver splits an
  * awkward count (25,202 chunks is 2 x 12,601) into groups of two. */
-enum { FLAT_GROUP = 64 };
-
 static clae_status launch_flat(clae_context *ctx, cl_kernel kernel,
                                const char *name, clae_profile_part part,
                                const struct arg *args, cl_uint nargs, size_t n)
 {
-    const size_t local = FLAT_GROUP,
+    const size_t local = ctx->kernels.flat_group,
                  global = (clae__chunks(n) + local - 1) / local * local;
     return launch(ctx, kernel, name, part, args, nargs, 1, &global, &local);
 }

@@ -21,6 +21,7 @@ typedef struct {
     cl_kernel sgd_momentum_update, rmsprop_update, penalty_sums, clip_scale,
         scale_by;
     size_t loss_group; /* work items per row of loss_rows */
+    size_t flat_group; /* work items per group of the optimizer updates */
 } clae_kernels;
 
 /* Element-wise kernels take a row CLAE_CHUNK floats at a time (the CHUNK

@@ -21,8 +21,8 @@
  * have values per channel (the last layer of an image autoencoder) runs
  * the same way round: its weight (1, kh kw, C) is (kh kw, C), col (B
  * P_in, kh kw) = input W^T, and z sums over each output pixel's window
- * (patch_sums); backward dcol = patch_spread(dz). The col is C times
- * smaller than im2col's.
+ * (patch_sums); backward dcol = patch_spread(dz). The col is C P_out /
+ * P_in times smaller than im2col's.
  *
  * ws->aux holds col, then the column sums of dz (out floats). */
 #include "model.h"

@@ -2,13 +2,16 @@
  * size, a JSON header (cJSON) naming each float32 tensor's shape and byte
  * range, then the data. Tensors are each layer's, named as torch.nn's:
  * layers.<i>.weight [O, I] and layers.<i>.bias [O] of a dense layer,
+ * layers.<i>.weight [K, C, KH, KW] (Conv2d's; a deconv's [C, K, KH, KW],
+ * ConvTranspose2d's) and .bias [K] of a convolution,
  * layers.<i>.weight, .bias, .running_mean, .running_var of a batchnorm;
  * a model trained on standardised data adds normalization.mean and
  * normalization.std [input features], and a checkpoint the optimizer's
  * moments, optimizer.moment1 and optimizer.moment2 [parameters].
  * __metadata__ holds the spec text and what src/model_meta.c writes. The
  * data section is the flat parameter buffer, the state buffer, then those
- * in that order. */
+ * in that order, except that convolution weights (and their moments),
+ * which the device holds channels last, are in PyTorch's order there. */
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <inttypes.h>

@@ -140,6 +140,15 @@ static clae_flow flat(size_t units)
 
 static size_t current_width(const parser *p) { return flow_width(&p->flow); }
 
+/* Nonzero when an image of this shape (no side 0) holds more than 2^31 - 1
+ * values, checked without overflowing on the way. */
+static int too_large(const clae_shape *s)
+{
+    const size_t limit = 0x7fffffff;
+    return s->height > limit || s->width > limit / s->height ||
+           s->channels > limit / (s->height * s->width);
+}
+
 int clae__layer_is_spatial(clae_layer_kind kind)
 {
     return kind == CLAE_LAYER_CONV || kind == CLAE_LAYER_DECONV ||
@@ -337,7 +346,7 @@ static clae_status shape_window(parser *p, const char *name,
         SPEC_ERROR("spec line %d: a %zux%zu window does not fit the %zux%zu "
                    "image", p->lineno, w->kernel_h, w->kernel_w, in.height,
                    in.width);
-    if (flow_width(&l->out) > 0x7fffffffULL)
+    if (too_large(&l->out.shape))
         SPEC_ERROR("spec line %d: the layer's output is too large", p->lineno);
 fail:
     return status;
@@ -415,7 +424,7 @@ static clae_status parse_upsample(parser *p, char **w, int n, clae_spec *spec)
         .window = {.kernel_h = f, .kernel_w = f, .stride = f},
         .out = {.shape = {in.height * f, in.width * f, in.channels},
                 .image = 1, .spatial = 1}};
-    if (flow_width(&layer.out) > 0x7fffffffULL)
+    if (too_large(&layer.out.shape))
         SPEC_ERROR("spec line %d: the layer's output is too large", p->lineno);
     status = add_layer(p, spec, layer);
 fail:

@@ -40,7 +40,7 @@ typedef struct {
 
 typedef struct {
     clae_layer_kind kind;
-    size_t units;     /* output width: the input width for all but dense */
+    size_t units;     /* output width (out's values) */
     clae_flow in, out; /* its input, after any flatten or reshape line */
     /* conv and deconv: kernel_h x kernel_w, stride, padding; pools: the
      * window; upsample: factor x factor windows. deconv's and upsample's

@@ -18,6 +18,10 @@ static const clae_geometry cases[] = {
     {{11, 4, 3}, {4, 1, 0}, {4, 4, 3, 1, 0}},
     {{7, 7, 2}, {4, 4, 0}, {2, 2, 2, 0, 0}}, /* the last windows cut off */
     {{7, 6, 3}, {4, 3, 0}, {3, 3, 2, 1, 1}},
+    /* strides past the kernel; whole and part chunks of channels */
+    {{7, 8, 11}, {3, 3, 0}, {1, 2, 3, 0, 0}},
+    {{6, 6, 9}, {3, 3, 0}, {2, 2, 3, 1, 1}},
+    {{5, 5, 16}, {5, 5, 0}, {3, 3, 1, 1, 1}},
 };
 #define CASES (sizeof cases / sizeof *cases)
 
@@ -131,10 +135,17 @@ static void test_pools(void **state)
     const clae_pool kinds[] = {CLAE_POOL_MAX, CLAE_POOL_AVG, CLAE_POOL_SUM};
     for (size_t t = 0; t < CASES; t++)
         for (size_t k = 0; k < 3; k++) {
+            /* Same pools: ceil(side / stride) windows, what they lack at
+             * the end half before the image (the spec's rule), so some
+             * windows are cut at both edges. */
             clae_geometry g = cases[t];
-            g.window.pad_h = g.window.pad_w = 0; /* pools pad after the end */
-            g.out.height = (g.in.height + g.window.stride - 1) / g.window.stride;
-            g.out.width = (g.in.width + g.window.stride - 1) / g.window.stride;
+            clae_window *w = &g.window;
+            g.out.height = (g.in.height + w->stride - 1) / w->stride;
+            g.out.width = (g.in.width + w->stride - 1) / w->stride;
+            size_t need_h = (g.out.height - 1) * w->stride + w->kernel_h,
+                   need_w = (g.out.width - 1) * w->stride + w->kernel_w;
+            w->pad_h = need_h > g.in.height ? (need_h - g.in.height) / 2 : 0;
+            w->pad_w = need_w > g.in.width ? (need_w - g.in.width) / 2 : 0;
             size_t off = 5, n = rows_ * image(&g.in),
                    m = rows_ * g.out.height * g.out.width * g.in.channels;
             float *x = malloc((off + n) * 4), *dy = malloc((off + m) * 4),

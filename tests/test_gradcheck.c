@@ -229,8 +229,9 @@ static void test_deconv(void **state)
 }
 
 /* Pooling and upsampling between convolutions: max (same, with a partial
- * window at the edge; overlapping windows), average (valid and same), and
- * nearest-neighbour upsampling back to the input size. */
+ * window at the edge; overlapping windows; padding before the image),
+ * average (valid and same), and nearest-neighbour upsampling back to the
+ * input size. */
 static void test_pool_upsample(void **state)
 {
     clae_context *ctx = test_context(state);
@@ -239,6 +240,8 @@ static void test_pool_upsample(void **state)
                      "loss bce\n");
     check_model(ctx, "input 7x6x2\nconv 3 3x3 tanh same\nmaxpool 3 stride=2\n"
                      "flatten\ndense 84 linear\nloss mse\n");
+    check_model(ctx, "input 7x7x1\nconv 2 3x3 tanh same\nmaxpool 3 stride=2 same\n"
+                     "flatten\ndense 49 sigmoid\n");
     check_model(ctx, "input 6x6x2\nconv 2 3x3 elu same\navgpool 2\n"
                      "avgpool 2 same\nupsample 3\nconv 2 3x3 linear same\n"
                      "loss mse\n");

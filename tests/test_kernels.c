@@ -20,8 +20,9 @@ static const clae_act all_activations[] = {
 #define ACTIVATIONS (sizeof all_activations / sizeof *all_activations)
 
 /* bias_act_forward adds the bias in place and applies each activation;
- * the bias has an entry per column (dense) or repeats every 3 columns (a
- * convolution's channels). */
+ * the bias has an entry per column (dense) or repeats every 3 or 12
+ * columns (a convolution's channels; 12 makes some chunks of 8 straddle
+ * a repeat and some not). */
 static void test_bias_act_forward(void **state)
 {
     clae_context *ctx = test_context(state);
@@ -30,9 +31,10 @@ static void test_bias_act_forward(void **state)
     float *zr = malloc(n * 4), *ar = malloc(n * 4), *got = malloc(n * 4);
     test_fill(z, n, 11, -4.0f, 4.0f);
     test_fill(params, bias_off + cols_, 12, -1.0f, 1.0f);
-    for (size_t k = 0; k < 2 * ACTIVATIONS; k++) {
+    const size_t periods[3] = {cols_, 3, 12};
+    for (size_t k = 0; k < 3 * ACTIVATIONS; k++) {
         clae_act act = all_activations[k % ACTIVATIONS];
-        size_t period = k < ACTIVATIONS ? cols_ : 3;
+        size_t period = periods[k / ACTIVATIONS];
         cl_mem dz = test_upload(ctx, z, n * 4), da = test_upload(ctx, NULL, n * 4);
         cl_mem dp = test_upload(ctx, params, (bias_off + cols_) * 4);
         assert_int_equal(clae__bias_act_forward(ctx, dz, da, dp, bias_off,

@@ -196,6 +196,11 @@ static void test_conv_errors(void **state)
     assert_rejected(ctx, "input 16\ndense 16\nreshape 4x4x1\n", "after the last");
     assert_rejected(ctx, "input 4x4x1\nconv 1 3x3 same\nupsample 1\n",
                     "must be dense, conv or deconv");
+    /* Sizes whose product would wrap a 64-bit count. */
+    assert_rejected(ctx, "input 32768x32768x1\ndeconv 65536 1x1 stride=1024 same\n"
+                         "conv 1 1x1 stride=1024\n", "too large");
+    assert_rejected(ctx, "input 32768x32768x1\nupsample 2\nconv 1 2x2 stride=2\n",
+                    "too large");
 }
 
 /* The first layer's weights of a model with the given init, as host floats. */
@@ -318,7 +323,7 @@ static void assert_channels_last(const float *file, const float *device,
                              (double)device[(a * hw + p) * b_n + b]);
 }
 
-/* A convolutional model learns (its loss falls in an epoch on real
+/* A convolutional model learns (its loss falls in four epochs on real
  * images), saves its kernels in PyTorch's layouts (Conv2d (out, in, kh,
  * kw), ConvTranspose2d (in, out, kh, kw), which the device holds with the
  * second dimension last) and its per-channel batch norm, and loads to the
