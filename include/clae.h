@@ -412,8 +412,11 @@ clae_model_history clae_model_get_history(const clae_model *model);
 
 /* The layers as `clae info` lists them. */
 typedef struct {
-    const char *kind;       /* "dense", "batchnorm", "dropout", "noise" */
+    const char *kind;       /* "dense", "conv", "maxpool", "batchnorm", ... */
     size_t in, out;         /* features */
+    /* The images the layer takes and makes (H x W x C); zeros where a
+     * plain width flows. */
+    clae_image_shape in_image, out_image;
     const char *activation; /* dense and batchnorm; "" for the others */
     size_t param_count;     /* trained parameters (a tied layer: its bias) */
     int is_code;            /* the code layer */

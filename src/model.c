@@ -203,6 +203,14 @@ static const char *const kind_names[] = {
 size_t clae_model_layer_count(const clae_model *m) { return m->count; }
 size_t clae_model_param_count(const clae_model *m) { return m->param_count; }
 
+static clae_image_shape image_of(const clae_flow *f)
+{
+    const clae_shape *s = &f->shape;
+    return f->image ? (clae_image_shape){(unsigned)s->height, (unsigned)s->width,
+                                         (unsigned)s->channels}
+                    : (clae_image_shape){0, 0, 0};
+}
+
 clae_layer_info clae_model_layer_info(const clae_model *m, size_t i)
 {
     const clae_layer *l = &m->layers[i];
@@ -212,6 +220,7 @@ clae_layer_info clae_model_layer_info(const clae_model *m, size_t i)
                           kind == CLAE_LAYER_BATCHNORM;
     return (clae_layer_info){
         .kind = kind_names[l->spec->kind], .in = l->in, .out = l->out,
+        .in_image = image_of(&l->spec->in), .out_image = image_of(&l->spec->out),
         .activation = activated ? clae_activation_name(l->act.kind) : "",
         .param_count = l->ops->param_count(l),
         .is_code = i == m->spec.code_layer};

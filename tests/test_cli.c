@@ -1009,6 +1009,9 @@ static void test_pictures(void **state)
                             "clean originals");
     png_size(grid, &width, &height);
     assert_int_equal(height, 2 + 9 * 10); /* 3 rows, each three times */
+    r = RUN(CLAE, "info", "--load", denoising_model);
+    expect_exit(r, 0);
+    expect_contains(r->out, "1  conv      8x8x1 -> 8x8x2 relu");
     r = RUN(CLAE, "reconstruct", "--load", tmp_path("m.safetensors"), "--out",
             tmp_path("plain.png"), "--noisy");
     expect_usage_error(r, "no noise layer");

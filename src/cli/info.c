@@ -20,15 +20,41 @@ static const struct option options[] = {
     {NULL, 0, NULL, 0},
 };
 
+/* An image's HxWxC, else the width. */
+static void describe_flow(char *text, size_t size, size_t width,
+                          clae_image_shape image)
+{
+    if (image.height)
+        snprintf(text, size, "%ux%ux%u", image.height, image.width,
+                 image.channels);
+    else
+        snprintf(text, size, "%zu", width);
+}
+
+static void layer_shape(const clae_layer_info *l, char *text, size_t size)
+{
+    char in[40], out[40];
+    describe_flow(in, sizeof in, l->in, l->in_image);
+    describe_flow(out, sizeof out, l->out, l->out_image);
+    snprintf(text, size, "%s -> %s", in, out);
+}
+
 static void print_layers(const clae_model *m)
 {
-    printf("layers:\n");
-    for (size_t i = 0; i < clae_model_layer_count(m); i++) {
+    const size_t count = clae_model_layer_count(m);
+    int width = 13; /* the shape column, as wide as its widest entry */
+    char shape[96];
+    for (size_t i = 0; i < count; i++) {
         clae_layer_info l = clae_model_layer_info(m, i);
-        char shape[64];
-        snprintf(shape, sizeof shape, "%zu -> %zu", l.in, l.out);
-        printf("  %zu  %-9s %-13s %-10s %9zu parameters%s\n", i, l.kind, shape,
-               l.activation, l.param_count, l.is_code ? "  (code)" : "");
+        layer_shape(&l, shape, sizeof shape);
+        if ((int)strlen(shape) > width) width = (int)strlen(shape);
+    }
+    printf("layers:\n");
+    for (size_t i = 0; i < count; i++) {
+        clae_layer_info l = clae_model_layer_info(m, i);
+        layer_shape(&l, shape, sizeof shape);
+        printf("  %zu  %-9s %-*s %-10s %9zu parameters%s\n", i, l.kind, width,
+               shape, l.activation, l.param_count, l.is_code ? "  (code)" : "");
     }
     printf("  total %zu parameters\n", clae_model_param_count(m));
 }
