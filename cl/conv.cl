@@ -234,7 +234,7 @@ __kernel void pool_forward(__global const float *x, uint x_off,
  * per input pixel and chunk of channels.
  * Global size (ceil(IN_C / CHUNK), rows * IN_H * IN_W). */
 __kernel void pool_backward(__global const float *dy, uint dy_off,
-                            __global const uint *argmax, __global float *dx,
+                            __global float *dx, __global const uint *argmax,
                             uint kind, uint16 g)
 {
     const uint c0 = get_global_id(0) * CHUNK, n = chunk_width(c0, IN_C);

@@ -659,36 +659,39 @@ clae_status clae__patch_spread(clae_context *ctx, const clae_geometry *g,
                          dy, rows * pixels(&g->in), 0);
 }
 
+/* pool_forward and pool_backward alike: from (at from_off) to, one item
+ * per pixel (pixel_count of them) and chunk of channels. */
+static clae_status pool_launch(clae_context *ctx, cl_kernel kernel,
+                               const char *name, const clae_geometry *g,
+                               clae_pool kind, cl_mem from, size_t from_off,
+                               cl_mem to, cl_mem argmax, size_t pixel_count)
+{
+    CHECK_FITS(ctx, from_off);
+    cl_uint16 geometry;
+    clae_status status = geometry_arg(ctx, g, &geometry);
+    if (status != CLAE_SUCCESS) return status;
+    cl_uint off = (cl_uint)from_off, k = (cl_uint)kind;
+    struct arg args[] = {ARG(from),   ARG(off), ARG(to),
+                         ARG(argmax), ARG(k),   ARG(geometry)};
+    size_t global[2] = {clae__chunks(g->in.channels), pixel_count};
+    return launch(ctx, kernel, name, CLAE_PROFILE_WINDOW, args, 6, 2, global,
+                  NULL);
+}
+
 clae_status clae__pool_forward(clae_context *ctx, const clae_geometry *g,
                                clae_pool kind, cl_mem x, size_t x_off,
                                size_t rows, cl_mem y, cl_mem argmax)
 {
-    CHECK_FITS(ctx, x_off);
-    cl_uint16 geometry;
-    clae_status status = geometry_arg(ctx, g, &geometry);
-    if (status != CLAE_SUCCESS) return status;
-    cl_uint off = (cl_uint)x_off, k = (cl_uint)kind;
-    struct arg args[] = {ARG(x), ARG(off),    ARG(y),
-                         ARG(argmax), ARG(k), ARG(geometry)};
-    size_t global[2] = {clae__chunks(g->in.channels), rows * pixels(&g->out)};
-    return launch(ctx, ctx->kernels.pool_forward, "pool_forward",
-                  CLAE_PROFILE_WINDOW, args, 6, 2, global, NULL);
+    return pool_launch(ctx, ctx->kernels.pool_forward, "pool_forward", g, kind,
+                       x, x_off, y, argmax, rows * pixels(&g->out));
 }
 
 clae_status clae__pool_backward(clae_context *ctx, const clae_geometry *g,
                                 clae_pool kind, cl_mem dy, size_t dy_off,
                                 cl_mem argmax, size_t rows, cl_mem dx)
 {
-    CHECK_FITS(ctx, dy_off);
-    cl_uint16 geometry;
-    clae_status status = geometry_arg(ctx, g, &geometry);
-    if (status != CLAE_SUCCESS) return status;
-    cl_uint off = (cl_uint)dy_off, k = (cl_uint)kind;
-    struct arg args[] = {ARG(dy), ARG(off), ARG(argmax),
-                         ARG(dx), ARG(k),   ARG(geometry)};
-    size_t global[2] = {clae__chunks(g->in.channels), rows * pixels(&g->in)};
-    return launch(ctx, ctx->kernels.pool_backward, "pool_backward",
-                  CLAE_PROFILE_WINDOW, args, 6, 2, global, NULL);
+    return pool_launch(ctx, ctx->kernels.pool_backward, "pool_backward", g,
+                       kind, dy, dy_off, dx, argmax, rows * pixels(&g->in));
 }
 
 clae_status clae__channel_sums(clae_context *ctx, cl_mem sums, size_t sums_off,

@@ -162,20 +162,20 @@ static int add_tensor(cJSON *root, const file_tensor *tensor)
     return cJSON_GetArraySize(s) == tensor->dims && cJSON_GetArraySize(o) == 2;
 }
 
-/* The JSON header, padded with spaces to a multiple of 8 bytes. */
-static char *make_header(const clae_model *m, int with_optimizer, size_t *size)
+/* The JSON header of the file's count tensors, padded with spaces to a
+ * multiple of 8 bytes. */
+static char *make_header(const clae_model *m, int with_optimizer,
+                         const file_tensor *tensors, size_t count,
+                         size_t *size)
 {
-    size_t count = 0;
-    file_tensor *tensors = file_tensors(m, with_optimizer, &count);
     cJSON *root = cJSON_CreateObject();
     cJSON *meta = cJSON_AddObjectToObject(root, "__metadata__");
-    int ok = tensors && meta &&
+    int ok = meta &&
              cJSON_AddStringToObject(meta, "format", "clae") &&
              cJSON_AddStringToObject(meta, "clae_version", clae_version()) &&
              cJSON_AddStringToObject(meta, "spec", m->spec_text) &&
              clae__meta_write(meta, m, with_optimizer);
     for (size_t t = 0; ok && t < count; t++) ok = add_tensor(root, &tensors[t]);
-    free(tensors);
     char *json = ok ? cJSON_PrintUnformatted(root) : NULL;
     cJSON_Delete(root);
     if (!json) return NULL;
@@ -199,10 +199,12 @@ static clae_status save(clae_model *m, const char *path, int with_optimizer)
     section s[SECTIONS];
     size_t header_size = 0, count = 0;
     const size_t bytes = sections_of(m, with_optimizer, s) * sizeof(float);
-    char *header = make_header(m, with_optimizer, &header_size);
-    float *data = malloc(bytes), *at = data;
     file_tensor *tensors = file_tensors(m, with_optimizer, &count);
-    if (!header || !data || !tensors) {
+    char *header = tensors ? make_header(m, with_optimizer, tensors, count,
+                                         &header_size)
+                           : NULL;
+    float *data = malloc(bytes), *at = data;
+    if (!header || !data) {
         status = CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
         goto fail;
     }
