@@ -18,6 +18,25 @@ __kernel void bias_act_forward(__global float *z, __global float *a,
     store_chunk(a + at, act_forward(act, v, param), n);
 }
 
+/* bias_act_backward's work on one chunk of columns, dz and a pointing at
+ * the chunk's first row: the column sums of dz after scaling. */
+inline float8 scale_column(__global float *dz, __global const float *a,
+                           uint rows, uint cols, uint n, uint act,
+                           float param)
+{
+    float8 sum = 0.0f;
+    for (uint r = 0; r < rows; r++) {
+        const size_t at = (size_t)r * cols;
+        float8 d = load_chunk(dz + at, n);
+        if (act != ACT_LINEAR) {
+            d *= act_derivative(act, load_chunk(a + at, n), param);
+            store_chunk(dz + at, d, n);
+        }
+        sum += d;
+    }
+    return sum;
+}
+
 /* The backward pass through activation and bias, fused: dz *= act'(.) in
  * place, from the output a (a is not read for linear), and grad[grad_off +
  * c] = the sum of column c of dz over the rows, in order, so the result is
@@ -28,16 +47,11 @@ __kernel void bias_act_backward(__global float *dz, __global const float *a,
                                 uint rows, uint cols, uint act, float param)
 {
     const uint c0 = get_global_id(0) * CHUNK, n = chunk_width(c0, cols);
-    float8 sum = 0.0f;
-    for (uint r = 0; r < rows; r++) {
-        const size_t at = (size_t)r * cols + c0;
-        float8 d = load_chunk(dz + at, n);
-        if (act != ACT_LINEAR) {
-            d *= act_derivative(act, load_chunk(a + at, n), param);
-            store_chunk(dz + at, d, n);
-        }
-        sum += d;
-    }
+    /* A constant act takes its branches out of the loop (as in loss.cl). */
+    const float8 sum =
+        act == ACT_RELU
+            ? scale_column(dz + c0, a + c0, rows, cols, n, ACT_RELU, param)
+            : scale_column(dz + c0, a + c0, rows, cols, n, act, param);
     store_chunk(grad + grad_off + c0, sum, n);
 }
 

@@ -61,9 +61,29 @@ float8 loss8(uint kind, float8 v, float8 t, float8 *dv)
     return d * d;
 }
 
+/* loss_rows' work: item's share of the row at out and target, summed. */
+inline float row_share(__global const float *out,
+                       __global const float *bias, uint period,
+                       uint add_bias, __global const float *target,
+                       uint cols, uint kind, uint item, uint group)
+{
+    float8 whole = 0.0f; /* the sum of the full chunks, per lane */
+    float tail = 0.0f;   /* the partial chunk at the end of the row */
+    for (uint c0 = item * CHUNK; c0 < cols; c0 += group * CHUNK) {
+        const uint n = chunk_width(c0, cols);
+        float8 v = load_chunk(out + c0, n), dv;
+        if (add_bias) v += load_bias(bias, c0, n, period);
+        const float8 loss = loss8(kind, v, load_chunk(target + c0, n), &dv);
+        if (n == CHUNK) whole += loss;
+        else tail = chunk_sum(loss, n);
+    }
+    return chunk_sum(whole, CHUNK) + tail;
+}
+
 /* Evaluation: for each row of out (rows, cols), plus the bias (at bias_off
- * of params, repeating every period columns: load_bias) when add_bias, sample_loss[loss_off + row] = the
- * row's summed loss against target (at target_off).
+ * of params, repeating every period columns: load_bias) when add_bias,
+ * sample_loss[loss_off + row] = the row's summed loss against target (at
+ * target_off).
  * Global size (group, rows), local size (group, 1): the group's items share
  * a row, item i taking chunks i, i + group, ...; item 0 then adds their
  * sums in order, so the result is the same on every run of a device (group
@@ -79,18 +99,15 @@ __kernel void loss_rows(__global const float *out,
 {
     const uint item = get_local_id(0), group = get_local_size(0);
     const size_t row = get_global_id(1), base = row * cols;
-    float8 whole = 0.0f; /* the sum of the full chunks, per lane */
-    float tail = 0.0f;   /* the partial chunk at the end of the row */
-    for (uint c0 = item * CHUNK; c0 < cols; c0 += group * CHUNK) {
-        const uint n = chunk_width(c0, cols);
-        float8 v = load_chunk(out + base + c0, n), dv;
-        if (add_bias) v += load_bias(params + bias_off, c0, n, period);
-        const float8 loss =
-            loss8(kind, v, load_chunk(target + target_off + base + c0, n), &dv);
-        if (n == CHUNK) whole += loss;
-        else tail = chunk_sum(loss, n);
-    }
-    sums[item] = chunk_sum(whole, CHUNK) + tail;
+#define SHARE(kind)                                                          \
+    row_share(out + base, params + bias_off, period, add_bias,               \
+              target + target_off + base, cols, kind, item, group)
+    /* A constant kind takes its branches out of the loop (see
+     * loss_backward). */
+    sums[item] = kind == LOSS_BCE_LOGITS ? SHARE(LOSS_BCE_LOGITS)
+                 : kind == LOSS_MSE      ? SHARE(LOSS_MSE)
+                                         : SHARE(kind);
+#undef SHARE
     barrier(CLK_LOCAL_MEM_FENCE);
     if (item) return;
     float sum = 0.0f;
