@@ -197,6 +197,12 @@ typedef struct {
     double train_loss; /* mean over all elements of the epoch's batches */
     double val_loss;   /* NaN without a validation set */
     double seconds;    /* the epoch's training wall time */
+    /* A variational model's loss, a mean over samples, is recon + beta *
+     * kl: these are its parts (the reconstruction loss summed over each
+     * sample's features, and the KL divergence of its latent code from
+     * N(0, I)). NaN for other models, and val_ ones without a validation
+     * set. */
+    double train_recon, train_kl, val_recon, val_kl;
     /* Where those seconds went; NULL unless the context profiles. */
     const clae_profile *profile;
 } clae_epoch_metrics;
@@ -240,6 +246,11 @@ typedef struct {
      * the best epoch's weights. Needs a validation set. */
     unsigned patience;
     float min_delta;
+    /* Variational models: the KL term's weight rises linearly from 0 to
+     * the spec's beta over this many epochs of steps (KL annealing, Bowman
+     * et al. 2016), counted from the model's first step; 0: none. The
+     * reported losses weigh the KL by beta throughout. */
+    unsigned kl_warmup;
     size_t batch_size;
     unsigned epochs;
     uint64_t seed; /* keys the shuffling */
@@ -369,6 +380,13 @@ void clae_model_destroy(clae_model *model); /* NULL-safe */
 size_t clae_model_input_width(const clae_model *model);
 /* The canonical spec text; owned by the model. */
 const char *clae_model_spec(const clae_model *model);
+
+/* Nonzero for a variational model (its spec has a `latent` layer). */
+int clae_model_is_variational(const clae_model *model);
+/* Sets a variational model's KL weight beta (its spec's beta=, which the
+ * spec text and saved files then carry). CLAE_ERR_USAGE for other models
+ * or a beta outside [0, 1e6]. */
+clae_status clae_model_set_beta(clae_model *model, float beta);
 
 /* From now on the model standardises every input feature, (x - mean) /
  * std with data's statistics, wherever it takes data (training,
@@ -527,6 +545,11 @@ clae_status clae_reconstruct_noisy(clae_model *model, const clae_data *data,
  * the anomaly score. */
 clae_status clae_score(clae_model *model, const clae_data *data,
                        size_t batch_size, float **scores);
+/* For a variational model, scores (n) = each sample's negative evidence
+ * lower bound at its mean code: reconstruction loss plus KL divergence
+ * (beta 1 whatever the spec's). CLAE_ERR_USAGE for other models. */
+clae_status clae_score_elbo(clae_model *model, const clae_data *data,
+                            size_t batch_size, float **scores);
 
 /* ===== Pictures ========================================================= */
 

@@ -8,7 +8,7 @@
 
 static const char *const program_names[CLAE_PROGRAM_COUNT] = {
     "activation.cl", "loss.cl", "gather.cl", "optim.cl", "batchnorm.cl",
-    "noise.cl", "conv.cl",
+    "noise.cl", "conv.cl", "latent.cl",
 };
 
 /* Which program holds each kernel, and where its handle lives. */
@@ -46,6 +46,8 @@ static const struct {
     {6, "pool_forward", offsetof(clae_kernels, pool_forward)},
     {6, "pool_backward", offsetof(clae_kernels, pool_backward)},
     {6, "channel_sums", offsetof(clae_kernels, channel_sums)},
+    {7, "latent_forward", offsetof(clae_kernels, latent_forward)},
+    {7, "latent_backward", offsetof(clae_kernels, latent_backward)},
 };
 
 #define KERNEL_COUNT (sizeof kernel_table / sizeof *kernel_table)
@@ -707,4 +709,32 @@ clae_status clae__channel_sums(clae_context *ctx, cl_mem sums, size_t sums_off,
     return launch(ctx, ctx->kernels.channel_sums, "channel_sums",
                   CLAE_PROFILE_BIAS_ACT_BACKWARD, args, 6, 1, &channels,
                   column_local(ctx));
+}
+
+clae_status clae__latent_forward(clae_context *ctx, cl_mem stats, cl_mem params,
+                                 size_t bias_off, cl_mem eps, cl_mem z,
+                                 cl_mem kl, size_t kl_off, size_t rows,
+                                 size_t k, int sample)
+{
+    CHECK_FITS(ctx, bias_off);
+    CHECK_FITS(ctx, kl_off);
+    CHECK_FITS(ctx, 2 * k);
+    cl_uint bias_ = (cl_uint)bias_off, kl_ = (cl_uint)kl_off, k_ = (cl_uint)k,
+            sample_ = sample ? 1u : 0u;
+    struct arg args[] = {ARG(stats), ARG(params), ARG(bias_), ARG(eps),
+                         ARG(z),     ARG(kl),     ARG(kl_),   ARG(k_),
+                         ARG(sample_)};
+    return launch(ctx, ctx->kernels.latent_forward, "latent_forward",
+                  CLAE_PROFILE_BIAS_ACT, args, 9, 1, &rows, NULL);
+}
+
+clae_status clae__latent_backward(clae_context *ctx, cl_mem stats, cl_mem eps,
+                                  cl_mem g, size_t rows, size_t k,
+                                  float kl_scale)
+{
+    CHECK_FITS(ctx, 2 * k);
+    cl_uint k_ = (cl_uint)k;
+    struct arg args[] = {ARG(stats), ARG(eps), ARG(g), ARG(k_), ARG(kl_scale)};
+    return launch(ctx, ctx->kernels.latent_backward, "latent_backward",
+                  CLAE_PROFILE_BIAS_ACT_BACKWARD, args, 5, 1, &rows, NULL);
 }

@@ -8,7 +8,7 @@
 
 #include "clae.h"
 
-enum { CLAE_PROGRAM_COUNT = 7 };
+enum { CLAE_PROGRAM_COUNT = 8 };
 
 typedef struct {
     cl_program programs[CLAE_PROGRAM_COUNT];
@@ -18,6 +18,7 @@ typedef struct {
         random_bits, random_fill, corrupt, dropout_forward, dropout_backward;
     cl_kernel im2col_rows, col2im_rows, patch_sums, patch_spread,
         pool_forward, pool_backward, channel_sums;
+    cl_kernel latent_forward, latent_backward;
     cl_kernel sgd_momentum_update, rmsprop_update, penalty_sums, clip_scale,
         scale_by;
     size_t loss_group; /* work items per row of loss_rows */
@@ -302,5 +303,20 @@ clae_status clae__clip_scale(clae_context *ctx, cl_mem sums, size_t count,
 /* x (n) *= scale[0], read on the device. */
 clae_status clae__scale_by(clae_context *ctx, cl_mem x, size_t n,
                            cl_mem scale);
+
+/* A VAE's latent layer (cl/latent.cl): over rows of stats (rows, 2k:
+ * means, then log-variances) plus the bias at bias_off of params, z (rows,
+ * k) = a sample with the noise eps (rows, k) when sample, else the means;
+ * kl[kl_off + row] = the row's KL divergence from N(0, I). */
+clae_status clae__latent_forward(clae_context *ctx, cl_mem stats, cl_mem params,
+                                 size_t bias_off, cl_mem eps, cl_mem z,
+                                 cl_mem kl, size_t kl_off, size_t rows,
+                                 size_t k, int sample);
+
+/* Its backward pass, stats becoming their gradient in place: from g (rows,
+ * k), d loss / d z, and the KL term weighted by kl_scale. */
+clae_status clae__latent_backward(clae_context *ctx, cl_mem stats, cl_mem eps,
+                                  cl_mem g, size_t rows, size_t k,
+                                  float kl_scale);
 
 #endif

@@ -9,7 +9,7 @@
 
 /* Each layer draws with a key of its own: the seed moved by the layer's
  * index times the 64-bit golden ratio (SplitMix64's increment). */
-static uint64_t layer_key(const clae_workspace *ws, const clae_layer *l)
+uint64_t clae__layer_key(const clae_workspace *ws, const clae_layer *l)
 {
     return ws->seed + 0x9E3779B97F4A7C15ull * (uint64_t)l->index;
 }
@@ -35,7 +35,7 @@ static clae_status dropout_forward(clae_model *m, const clae_layer *l,
         return copy_rows(m, ws->a[l->index], input, in_off, rows, l->out);
     return clae__dropout_forward(m->ctx, ws->a[l->index], ws->z[l->index],
                                  input, in_off, rows, l->out, l->spec->rate,
-                                 layer_key(ws, l), ws->draw);
+                                 clae__layer_key(ws, l), ws->draw);
 }
 
 static clae_status dropout_backward(clae_model *m, const clae_layer *l,
@@ -68,7 +68,7 @@ static clae_status noise_forward(clae_model *m, const clae_layer *l,
     if (!ws->training && !ws->noisy)
         return copy_rows(m, ws->a[l->index], input, in_off, rows, l->out);
     return clae__corrupt(m->ctx, ws->a[l->index], input, in_off, rows, l->out,
-                         l->spec->noise, l->spec->rate, layer_key(ws, l),
+                         l->spec->noise, l->spec->rate, clae__layer_key(ws, l),
                          ws->draw);
 }
 

@@ -17,6 +17,7 @@ static const clae_layer_ops *const layer_ops[] = {
     [CLAE_LAYER_MAXPOOL] = &clae__pool_ops,
     [CLAE_LAYER_AVGPOOL] = &clae__pool_ops,
     [CLAE_LAYER_UPSAMPLE] = &clae__upsample_ops,
+    [CLAE_LAYER_LATENT] = &clae__latent_ops,
 };
 
 size_t clae__no_params(const clae_layer *l)
@@ -198,7 +199,7 @@ clae_model_history clae_model_get_history(const clae_model *m)
 
 static const char *const kind_names[] = {
     "dense", "dropout", "noise", "batchnorm", "conv",
-    "deconv", "maxpool", "avgpool", "upsample"};
+    "deconv", "maxpool", "avgpool", "upsample", "latent"};
 
 size_t clae_model_layer_count(const clae_model *m) { return m->count; }
 size_t clae_model_param_count(const clae_model *m) { return m->param_count; }
@@ -264,6 +265,32 @@ clae_status clae_model_set_train_source(clae_model *m,
 }
 
 size_t clae_model_input_width(const clae_model *m) { return m->spec.input; }
+
+int clae_model_is_variational(const clae_model *m)
+{
+    return clae__spec_is_variational(&m->spec);
+}
+
+clae_status clae_model_set_beta(clae_model *m, float beta)
+{
+    if (!clae_model_is_variational(m))
+        return CLAE_FAIL(m->ctx, CLAE_ERR_USAGE,
+                         "beta applies to variational models (a 'latent' layer)");
+    if (!(beta >= 0.0f && beta <= 1e6f))
+        return CLAE_FAIL(m->ctx, CLAE_ERR_USAGE, "beta %g is not in [0, 1e6]",
+                         (double)beta);
+    clae_layer_spec *latent = &m->spec.layers[m->spec.latent];
+    const float old = latent->beta;
+    latent->beta = beta;
+    char *text = clae__spec_format(&m->spec);
+    if (!text) {
+        latent->beta = old;
+        return CLAE_FAIL(m->ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
+    }
+    free(m->spec_text);
+    m->spec_text = text;
+    return CLAE_SUCCESS;
+}
 const char *clae_model_spec(const clae_model *m) { return m->spec_text; }
 
 size_t clae__layer_gemms(const clae_model *m, const clae_layer *l,
@@ -316,6 +343,8 @@ clae_status clae__workspace_create(clae_model *m, size_t batch,
     }
     ws->ctx = ctx;
     ws->batch = batch;
+    if (clae__spec_is_variational(&m->spec))
+        ws->kl_weight = m->spec.layers[m->spec.latent].beta;
     ws->count = m->count;
     size_t temp_bytes = 0;
     for (size_t i = 0; i < m->count; i++) {
@@ -438,7 +467,9 @@ static clae_loss_launch output_launch(const clae_model *m,
 
 size_t clae__loss_divisor(const clae_model *m, size_t rows)
 {
-    return m->spec.loss == CLAE_LOSS_CCE ? rows : rows * m->spec.input;
+    return m->spec.loss == CLAE_LOSS_CCE || clae__spec_is_variational(&m->spec)
+               ? rows
+               : rows * m->spec.input;
 }
 
 clae_status clae__model_loss(clae_model *m, clae_workspace *ws, cl_mem target,

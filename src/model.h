@@ -155,7 +155,16 @@ struct clae_workspace {
      * (clae__chunks(code width) floats), when the spec has one. */
     cl_mem penalty;
     size_t penalty_off;
+    /* A variational model's latent layer writes each row's KL divergence
+     * at kl_off of kl when kl is set, and weighs the KL term's gradient by
+     * kl_weight (its spec's beta unless a warm-up lowers it). */
+    cl_mem kl;
+    size_t kl_off;
+    float kl_weight;
 };
+
+/* The key of the random draws of a layer of the workspace's seed. */
+uint64_t clae__layer_key(const clae_workspace *ws, const clae_layer *layer);
 
 /* The layer's GEMMs of one training step (see clae_layer_ops.gemms); 0
  * for layers without any. */
@@ -165,7 +174,7 @@ size_t clae__layer_gemms(const clae_model *model, const clae_layer *layer,
 
 extern const clae_layer_ops clae__dense_ops, clae__batchnorm_ops,
     clae__dropout_ops, clae__noise_ops, clae__conv_ops, clae__pool_ops,
-    clae__upsample_ops;
+    clae__upsample_ops, clae__latent_ops;
 
 /* The param_count and tensors of layers without parameters. */
 size_t clae__no_params(const clae_layer *layer);
@@ -222,7 +231,8 @@ clae_status clae__check_width(clae_model *model, const clae_data *data,
 
 /* What a loss summed over `rows` samples is divided by to report it:
  * samples times features (the mean over elements), or samples for
- * categorical cross-entropy (summed over features, as Keras reports it). */
+ * categorical cross-entropy and variational models (summed over features,
+ * as Keras reports them). */
 size_t clae__loss_divisor(const clae_model *model, size_t rows);
 
 /* Evaluation: per-row losses into sample_loss[loss_off ..]. */

@@ -14,6 +14,7 @@ enum {
     CLAE_STREAM_SHUFFLE = 2,
     CLAE_STREAM_NOISE = 3,   /* input corruption (denoising), cl/noise.cl */
     CLAE_STREAM_DROPOUT = 4, /* dropout masks, cl/noise.cl */
+    CLAE_STREAM_LATENT = 5,  /* a VAE's reparameterisation noise */
 };
 
 void clae__philox4x32(const uint32_t counter[4], const uint32_t key[2],

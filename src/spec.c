@@ -503,6 +503,37 @@ fail:
     return status;
 }
 
+/* latent K gaussian [beta=B] [init=I]: its input is projected to K means
+ * and K log-variances (as Keras's VAE example does with two dense layers). */
+static clae_status parse_latent(parser *p, char **w, int n, clae_spec *spec)
+{
+    clae_context *ctx = p->ctx;
+    clae_status status = CLAE_SUCCESS;
+    clae_layer_spec layer = {.kind = CLAE_LAYER_LATENT, .beta = 1.0f};
+    size_t units;
+    if (n < 3 || !parse_size(w[1], &units) || strcmp(w[2], "gaussian") != 0)
+        SPEC_ERROR("spec line %d: expected 'latent K gaussian [beta=B] "
+                   "[init=I]'", p->lineno);
+    if (spec->latent < spec->count)
+        SPEC_ERROR("spec line %d: a second 'latent' layer", p->lineno);
+    layer.out = flat(units);
+    for (int i = 3; i < n; i++) {
+        const char *v = option_value(w[i], "beta");
+        if (v) {
+            if (!parse_number(v, 0.0f, 1e6f, &layer.beta))
+                SPEC_ERROR("spec line %d: beta must be in [0, 1e6]", p->lineno);
+        } else if (!parse_weighted_option(p, w[i], &layer, &status)) {
+            SPEC_ERROR("spec line %d: unknown latent option '%s' (beta=, "
+                       "init=)", p->lineno, w[i]);
+        }
+        CLAE_TRY(status);
+    }
+    spec->latent = spec->count;
+    status = add_layer(p, spec, layer);
+fail:
+    return status;
+}
+
 static clae_status parse_code(parser *p, char **w, int n, clae_spec *spec)
 {
     clae_context *ctx = p->ctx;
@@ -564,6 +595,8 @@ static clae_status parse_line(parser *p, char **w, int n, clae_spec *spec)
         status = parse_dropout(p, w, n, spec);
     } else if (strcmp(w[0], "noise") == 0) {
         status = parse_noise(p, w, n, spec);
+    } else if (strcmp(w[0], "latent") == 0) {
+        status = parse_latent(p, w, n, spec);
     } else if (strcmp(w[0], "code") == 0) {
         status = parse_code(p, w, n, spec);
     } else if (strcmp(w[0], "loss") == 0) {
@@ -572,7 +605,7 @@ static clae_status parse_line(parser *p, char **w, int n, clae_spec *spec)
     } else {
         SPEC_ERROR("spec line %d: unknown layer '%s' (input, dense, conv, "
                    "deconv, maxpool, avgpool, upsample, flatten, reshape, "
-                   "batchnorm, dropout, noise, code, loss)", p->lineno, w[0]);
+                   "batchnorm, dropout, noise, latent, code, loss)", p->lineno, w[0]);
     }
 fail:
     return status;
@@ -581,7 +614,8 @@ fail:
 /* Layers that make a new width: dense and the spatial ones. */
 static int reshapes_width(clae_layer_kind kind)
 {
-    return kind == CLAE_LAYER_DENSE || clae__layer_is_spatial(kind);
+    return kind == CLAE_LAYER_DENSE || kind == CLAE_LAYER_LATENT ||
+           clae__layer_is_spatial(kind);
 }
 
 /* The narrowest hidden dense or spatial layer, the first of equals: the
@@ -600,7 +634,13 @@ static size_t narrowest_layer(const clae_spec *spec)
 
 size_t clae__spec_default_code(const clae_spec *spec)
 {
-    return narrowest_layer(spec);
+    return clae__spec_is_variational(spec) ? spec->latent
+                                           : narrowest_layer(spec);
+}
+
+int clae__spec_is_variational(const clae_spec *spec)
+{
+    return spec->latent < spec->count;
 }
 
 /* The index of the dense layer number j (from 0), or count. */
@@ -667,7 +707,18 @@ static clae_status check_spec(clae_context *ctx, clae_spec *spec,
                    "loss kernel does its backward pass)");
     if (spec->loss == CLAE_LOSS_CCE && last->act.kind != CLAE_ACT_SOFTMAX)
         SPEC_ERROR("spec: loss cce needs a softmax output layer");
-    if (!code_marked) spec->code_layer = narrowest_layer(spec);
+    if (clae__spec_is_variational(spec)) {
+        if (spec->latent + 1 == spec->count)
+            SPEC_ERROR("spec: the latent layer cannot be the output layer");
+        if (code_marked && spec->code_layer != spec->latent)
+            SPEC_ERROR("spec: a variational model's code is its latent layer");
+        if (clae__spec_has_activity_penalty(spec))
+            SPEC_ERROR("spec: a latent layer takes no activity penalties (its "
+                       "KL term is one)");
+        if (spec->loss != CLAE_LOSS_BCE && spec->loss != CLAE_LOSS_MSE)
+            SPEC_ERROR("spec: a variational model's loss is bce or mse");
+    }
+    if (!code_marked) spec->code_layer = clae__spec_default_code(spec);
     if (clae__spec_has_activity_penalty(spec) &&
         spec->code_layer + 1 == spec->count)
         SPEC_ERROR("spec: activity penalties need a code layer below the output");
@@ -682,6 +733,7 @@ clae_status clae__spec_parse(clae_context *ctx, const char *text,
     clae_status status = CLAE_SUCCESS;
     memset(spec, 0, sizeof *spec);
     spec->loss = CLAE_LOSS_BCE;
+    spec->latent = SIZE_MAX; /* none */
     char *copy = strdup(text);
     if (!copy) return CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
     parser p = {.ctx = ctx};

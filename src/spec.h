@@ -17,6 +17,9 @@ typedef enum {
     CLAE_LAYER_MAXPOOL,
     CLAE_LAYER_AVGPOOL,
     CLAE_LAYER_UPSAMPLE,  /* nearest neighbour by an integer factor */
+    CLAE_LAYER_LATENT,    /* a VAE's Gaussian latent layer: a dense
+                             projection to mean and log-variance, and a
+                             sample of N(mean, exp(log-variance)) */
 } clae_layer_kind;
 
 /* Weight initialisers; biases start at zero. */
@@ -54,6 +57,7 @@ typedef struct {
     size_t mirror;    /* tied: the dense layer whose weights it uses */
     clae_noise_kernel noise; /* noise: the kind of corruption */
     float rate;       /* dropout's fraction; noise's std or fraction */
+    float beta;       /* latent: the KL term's weight */
 } clae_layer_spec;
 
 typedef struct {
@@ -67,6 +71,9 @@ typedef struct {
      * KL(rho || mean activation) (the sparse autoencoder's). 0: off. */
     float code_l1, sparsity_rho, sparsity_beta;
     clae_loss loss;
+    /* A variational model: the index of its latent layer (also its code
+     * layer); else SIZE_MAX. */
+    size_t latent;
 } clae_spec;
 
 /* Names of the spec's own enums, as the spec text spells them. */
@@ -91,6 +98,9 @@ int clae__layer_is_spatial(clae_layer_kind kind);
 /* The window pass of a spatial layer (see clae_layer_spec.window): from
  * its input to its output, or the reverse for deconv and upsample. */
 clae_geometry clae__layer_geometry(const clae_layer_spec *layer);
+
+/* Nonzero for a variational model (one with a latent layer). */
+int clae__spec_is_variational(const clae_spec *spec);
 
 /* Nonzero when the code layer's activations are penalised. */
 int clae__spec_has_activity_penalty(const clae_spec *spec);

@@ -120,6 +120,11 @@ static void append_layer(builder *b, const clae_layer_spec *l)
     case CLAE_LAYER_NOISE:
         append(b, "noise %s %g", clae__noise_name(l->noise), l->rate);
         break;
+    case CLAE_LAYER_LATENT:
+        append(b, "latent %zu gaussian", l->units);
+        if (l->beta != 1.0f) append(b, " beta=%g", l->beta);
+        append_init(b, l);
+        break;
     }
     append(b, "\n");
 }
@@ -167,7 +172,7 @@ char *clae__spec_format(const clae_spec *spec)
 clae_status clae_spec_dense(clae_context *ctx, const clae_dense_spec *d,
                             char **out)
 {
-    clae_spec spec = {0};
+    clae_spec spec = {.latent = SIZE_MAX};
     spec.input = d->input;
     spec.loss = d->loss;
     spec.count = d->hidden_count + 1;

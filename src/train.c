@@ -52,7 +52,30 @@ fail:
     return status;
 }
 
-/* The mean loss over one ordered pass of a feed. */
+static int variational(const clae_model *m)
+{
+    return clae__spec_is_variational(&m->spec);
+}
+
+/* A variational model's loss: the reconstruction loss plus beta times the
+ * KL divergence, both means over samples. */
+static double vae_loss(const clae_model *m, double recon, double kl)
+{
+    return recon + (double)m->spec.layers[m->spec.latent].beta * kl;
+}
+
+/* The KL term's weight at the model's next step: beta, or a linear
+ * warm-up toward it over warmup epochs of `batches` steps. */
+static float kl_weight(const clae_model *m, unsigned warmup, size_t batches)
+{
+    float beta = m->spec.layers[m->spec.latent].beta;
+    double ramp = warmup ? (double)(m->step + 1) / ((double)warmup * batches)
+                         : 1.0;
+    return ramp < 1.0 ? (float)(beta * ramp) : beta;
+}
+
+/* The mean loss over one ordered pass of a feed (the reconstruction loss
+ * of a variational model, whose KL divergences go to ws->kl). */
 static clae_status evaluate_feed(clae_model *m, clae_workspace *ws,
                                  clae__feed *feed, cl_mem sample_loss,
                                  float *host_loss, double *mean)
@@ -67,6 +90,7 @@ static clae_status evaluate_feed(clae_model *m, clae_workspace *ws,
         size_t off;
         CLAE_TRY(clae__feed_batch(feed, start, rows, &x, &off));
         ws->draw = (uint32_t)(start / ws->batch);
+        ws->kl_off = start;
         CLAE_TRY(clae__model_forward(m, ws, x, off, rows));
         CLAE_TRY(clae__model_loss(m, ws, x, off, rows, sample_loss, start));
     }
@@ -85,6 +109,7 @@ typedef struct {
     clae__feed train, val;
     cl_mem train_loss; /* per batch, the loss per chunk of columns */
     cl_mem val_loss;   /* per sample */
+    cl_mem train_kl, val_kl; /* variational models: per sample */
     size_t train_loss_count;
     uint32_t *perm_host;
     float *loss_host; /* room for either set of losses */
@@ -100,6 +125,8 @@ static void trainer_release(trainer *t)
     clae__early_stop_release(&t->early_stop);
     clae__release_mem(&t->train_loss);
     clae__release_mem(&t->val_loss);
+    clae__release_mem(&t->train_kl);
+    clae__release_mem(&t->val_kl);
     free(t->perm_host);
     free(t->loss_host);
 }
@@ -140,6 +167,7 @@ static clae_status trainer_init(trainer *t, clae_model *m,
     t->train_loss_count = batches * clae__chunks(train->d);
     size_t most = val && val->n > t->train_loss_count ? val->n
                                                       : t->train_loss_count;
+    if (variational(m) && train->n > most) most = train->n;
     t->perm_host = malloc(train->n * sizeof *t->perm_host);
     t->loss_host = malloc(most * sizeof *t->loss_host);
     if (!t->perm_host || !t->loss_host)
@@ -154,6 +182,13 @@ static clae_status trainer_init(trainer *t, clae_model *m,
     if (val)
         CLAE_TRY(clae__buffer(ctx, val->n * sizeof(float),
                               "validation losses", &t->val_loss));
+    if (variational(m)) {
+        CLAE_TRY(clae__buffer(ctx, train->n * sizeof(float),
+                              "training KL divergences", &t->train_kl));
+        if (val)
+            CLAE_TRY(clae__buffer(ctx, val->n * sizeof(float),
+                                  "validation KL divergences", &t->val_kl));
+    }
 fail:
     return status;
 }
@@ -187,8 +222,10 @@ fail:
  * (except, for a streamed set, on the upload of each chunk, and when
  * somebody watches the progress). */
 static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
-                               const clae_train_options *o, double *loss)
+                               const clae_train_options *o,
+                               clae_epoch_metrics *metrics)
 {
+    double *loss = &metrics->train_loss;
     clae_status status = CLAE_SUCCESS;
     size_t b = o->batch_size, d = m->spec.input, batches = (n + b - 1) / b;
     size_t every = o->progress_batches ? o->progress_batches
@@ -198,6 +235,7 @@ static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
                              m->epoch);
     CLAE_TRY(clae__feed_begin(&t->train, t->perm_host));
     t->ws->training = 1;
+    t->ws->kl = t->train_kl;
     t->ws->seed = o->seed;
     for (size_t start = 0; start < n; start += b) {
         size_t rows = n - start < b ? n - start : b;
@@ -205,6 +243,8 @@ static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
         size_t off;
         CLAE_TRY(clae__feed_batch(&t->train, start, rows, &x, &off));
         t->ws->draw = (uint32_t)m->step;
+        t->ws->kl_off = start;
+        if (variational(m)) t->ws->kl_weight = kl_weight(m, o->kl_warmup, batches);
         clae__penalty_activity_slot(&t->penalty, start / b, t->ws);
         CLAE_TRY(clae__model_forward(m, t->ws, x, off, rows));
         CLAE_TRY(clae__model_loss_backward(m, t->ws, x, off, rows,
@@ -221,6 +261,12 @@ static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
     CLAE_TRY(mean_loss(m->ctx, t->train_loss, t->loss_host,
                        t->train_loss_count, (double)clae__loss_divisor(m, n),
                        loss));
+    if (variational(m)) {
+        metrics->train_recon = *loss;
+        CLAE_TRY(mean_loss(m->ctx, t->train_kl, t->loss_host, n, (double)n,
+                           &metrics->train_kl));
+        *loss = vae_loss(m, *loss, metrics->train_kl);
+    }
     CLAE_TRY(clae__penalty_epoch(m, &t->penalty, n, b, &penalty));
     *loss += penalty;
 fail:
@@ -229,11 +275,19 @@ fail:
 
 /* The validation loss counts the penalty at the epoch's final weights, as
  * Keras's val_loss does. */
-static clae_status validate(trainer *t, clae_model *m, double *loss)
+static clae_status validate(trainer *t, clae_model *m,
+                            clae_epoch_metrics *metrics)
 {
     clae_status status = CLAE_SUCCESS;
-    double penalty;
+    double penalty, *loss = &metrics->val_loss;
+    t->ws->kl = t->val_kl;
     CLAE_TRY(evaluate_feed(m, t->ws, &t->val, t->val_loss, t->loss_host, loss));
+    if (variational(m)) {
+        metrics->val_recon = *loss;
+        CLAE_TRY(mean_loss(m->ctx, t->val_kl, t->loss_host, t->val.data->n,
+                           (double)t->val.data->n, &metrics->val_kl));
+        *loss = vae_loss(m, *loss, metrics->val_kl);
+    }
     CLAE_TRY(clae__penalty_now(m, &t->penalty, &penalty));
     *loss += penalty;
 fail:
@@ -275,11 +329,13 @@ clae_status clae_train(clae_model *m, const clae_data *train,
     CLAE_TRY(clae__model_note_training(m, o->seed));
 
     for (unsigned e = 0; e < o->epochs; e++) {
-        clae_epoch_metrics metrics = {.epoch = m->epoch + 1, .val_loss = NAN};
+        clae_epoch_metrics metrics = {
+            .epoch = m->epoch + 1, .val_loss = NAN, .train_recon = NAN,
+            .train_kl = NAN, .val_recon = NAN, .val_kl = NAN};
         clae_profile profile = {{0}};
         double start = now_seconds();
         clae__profile_start(ctx);
-        CLAE_TRY(train_epoch(&t, m, train->n, o, &metrics.train_loss));
+        CLAE_TRY(train_epoch(&t, m, train->n, o, &metrics));
         metrics.seconds = now_seconds() - start;
         if (ctx->profiling) {
             CLAE_TRY(clae__profile_collect(ctx, &profile));
@@ -296,7 +352,7 @@ clae_status clae_train(clae_model *m, const clae_data *train,
         }
         int stop = 0;
         if (val) {
-            CLAE_TRY(validate(&t, m, &metrics.val_loss));
+            CLAE_TRY(validate(&t, m, &metrics));
             CLAE_TRY(clae__early_stop_update(m, &t.early_stop,
                                              metrics.val_loss, &stop));
         }
@@ -314,26 +370,33 @@ fail:
     return status;
 }
 
+/* How evaluate scores each sample. */
+typedef enum { SCORE_NONE, SCORE_RECON, SCORE_ELBO } score_kind;
+
 /* The mean loss on data; with noisy, the model's noise layers corrupt
  * the inputs (keyed by seed) while the loss compares with the clean data.
- * With per_sample, also each sample's loss (malloc'ed), on the same scale
- * as the mean. */
+ * Unless scoring is SCORE_NONE, also each sample's score (malloc'ed): its
+ * reconstruction loss on the scale of the mean, plus, for SCORE_ELBO, its
+ * KL divergence (the negative ELBO of a variational model). */
 static clae_status evaluate(clae_model *m, const clae_data *data,
                             size_t batch_size, int noisy, uint64_t seed,
-                            double *loss, float **per_sample)
+                            score_kind scoring, double *loss,
+                            float **per_sample)
 {
     clae_status status = CLAE_SUCCESS;
     clae_context *ctx = m->ctx;
     clae_workspace *ws = NULL;
     clae__feed feed = {0};
-    cl_mem sample_loss = NULL;
-    float *host = NULL;
+    cl_mem sample_loss = NULL, kl = NULL;
+    float *host = NULL, *kl_host = NULL;
     clae_data *copy = NULL;
     if (batch_size == 0)
         return CLAE_FAIL(ctx, CLAE_ERR_USAGE, "batch size must be positive");
     CLAE_TRY(clae__check_width(m, data, m->spec.input, "the data"));
     CLAE_TRY(clae__standardized(m, data, &data, &copy));
-    if (!(host = malloc(data->n * sizeof *host))) {
+    const size_t n = data->n;
+    if (!(host = malloc(n * sizeof *host)) ||
+        (variational(m) && !(kl_host = malloc(n * sizeof *kl_host)))) {
         status = CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
         goto fail;
     }
@@ -342,19 +405,32 @@ static clae_status evaluate(clae_model *m, const clae_data *data,
     ws->seed = seed;
     CLAE_TRY(clae__feed_create(ctx, data, batch_size, clae__data_budget(ctx),
                                0, &feed));
-    CLAE_TRY(clae__buffer(ctx, data->n * sizeof(float), "sample losses",
+    CLAE_TRY(clae__buffer(ctx, n * sizeof(float), "sample losses",
                           &sample_loss));
+    if (variational(m)) {
+        CLAE_TRY(clae__buffer(ctx, n * sizeof(float), "KL divergences", &kl));
+        ws->kl = kl;
+    }
     CLAE_TRY(evaluate_feed(m, ws, &feed, sample_loss, host, loss));
-    if (per_sample) {
+    if (kl) {
+        double kl_mean;
+        CLAE_TRY(mean_loss(ctx, kl, kl_host, n, (double)n, &kl_mean));
+        *loss = vae_loss(m, *loss, kl_mean);
+    }
+    if (scoring != SCORE_NONE) {
         const float divisor = (float)clae__loss_divisor(m, 1);
-        for (size_t i = 0; i < data->n; i++) host[i] /= divisor;
+        for (size_t i = 0; i < n; i++)
+            host[i] = host[i] / divisor +
+                      (scoring == SCORE_ELBO ? kl_host[i] : 0.0f);
         *per_sample = host;
         host = NULL;
     }
 fail:
     free(host);
+    free(kl_host);
     clae_data_free(copy);
     clae__release_mem(&sample_loss);
+    clae__release_mem(&kl);
     clae__feed_release(&feed);
     clae__workspace_destroy(ws);
     return status;
@@ -363,7 +439,7 @@ fail:
 clae_status clae_evaluate(clae_model *m, const clae_data *data,
                           size_t batch_size, double *loss)
 {
-    return evaluate(m, data, batch_size, 0, 0, loss, NULL);
+    return evaluate(m, data, batch_size, 0, 0, SCORE_NONE, loss, NULL);
 }
 
 clae_status clae_score(clae_model *m, const clae_data *data,
@@ -371,11 +447,23 @@ clae_status clae_score(clae_model *m, const clae_data *data,
 {
     double mean;
     *scores = NULL;
-    return evaluate(m, data, batch_size, 0, 0, &mean, scores);
+    return evaluate(m, data, batch_size, 0, 0, SCORE_RECON, &mean, scores);
+}
+
+clae_status clae_score_elbo(clae_model *m, const clae_data *data,
+                            size_t batch_size, float **scores)
+{
+    double mean;
+    *scores = NULL;
+    if (!variational(m))
+        return CLAE_FAIL(m->ctx, CLAE_ERR_USAGE,
+                         "the negative ELBO needs a variational model (a "
+                         "'latent' layer)");
+    return evaluate(m, data, batch_size, 0, 0, SCORE_ELBO, &mean, scores);
 }
 
 clae_status clae_evaluate_noisy(clae_model *m, const clae_data *data,
                                 size_t batch_size, uint64_t seed, double *loss)
 {
-    return evaluate(m, data, batch_size, 1, seed, loss, NULL);
+    return evaluate(m, data, batch_size, 1, seed, SCORE_NONE, loss, NULL);
 }

@@ -61,11 +61,16 @@ static const char help[] =
     "                        epochs, and restore the best epoch's weights\n"
     "  --min-delta D         the least decrease that counts as improving\n"
     "                        (default 0)\n"
+    "  --beta B              variational models: the KL term's weight\n"
+    "                        (default: the spec's beta=, 1)\n"
+    "  --kl-warmup E         variational models: raise the KL weight from 0\n"
+    "                        to beta linearly over the first E epochs\n"
     "  --batch-size B        (default 256)\n"
     "  --epochs E            (default 10)\n"
     "  --seed S              weights and shuffling (default 0)\n"
     "output:\n"
-    "  --metrics F.csv       epoch,train_loss,val_loss,seconds per epoch\n"
+    "  --metrics F.csv       epoch,train_loss,val_loss,seconds per epoch (a\n"
+    "                        VAE's adds train_recon,train_kl,val_recon,val_kl)\n"
     "  --save F              the trained model (safetensors)\n"
     "  --checkpoint F        save a checkpoint (the model and the optimizer's\n"
     "                        state) to F every --checkpoint-every epochs\n"
@@ -91,7 +96,7 @@ enum {
     OPT_RHO, OPT_LR_SCHEDULE, OPT_LR_STEP_EPOCHS, OPT_LR_GAMMA, OPT_CLIP_NORM,
     OPT_L1, OPT_L2, OPT_PATIENCE, OPT_MIN_DELTA, OPT_LABELS, OPT_CLASS,
     OPT_QUIET, OPT_CHECKPOINT, OPT_CHECKPOINT_EVERY, OPT_RESUME,
-    OPT_STANDARDIZE,
+    OPT_STANDARDIZE, OPT_BETA, OPT_KL_WARMUP,
 };
 
 static const struct option options[] = {
@@ -132,6 +137,8 @@ static const struct option options[] = {
     {"l2", required_argument, NULL, OPT_L2},
     {"patience", required_argument, NULL, OPT_PATIENCE},
     {"min-delta", required_argument, NULL, OPT_MIN_DELTA},
+    {"beta", required_argument, NULL, OPT_BETA},
+    {"kl-warmup", required_argument, NULL, OPT_KL_WARMUP},
     DATA_OPTIONS,
     COMMON_OPTIONS,
     {NULL, 0, NULL, 0},
@@ -147,6 +154,7 @@ typedef struct {
     int quiet, standardize;
     long class_k; /* --class; -1: none */
     float val_split;
+    float beta; /* --beta; negative: the spec's */
     size_t hidden[MAX_HIDDEN], hidden_count;
     int dense_flags; /* any of --hidden, --activation, ... given */
     uint64_t given;  /* bit (opt - OPT_DATA) for each option given */
@@ -281,6 +289,17 @@ static int parse_option(train_args *a, int opt, const char *arg)
         a->train.patience = (unsigned)p;
         break;
     }
+    case OPT_BETA:
+        return parse_number("--beta", arg, 0.0f, 1e6f, 1,
+                            "a number in [0, 1e6)", &a->beta);
+    case OPT_KL_WARMUP: {
+        size_t e;
+        if (!cli_parse_size(arg, &e) || e == 0 || e > 1000000)
+            return cli_usage_error(cmd, "--kl-warmup: '%s' is not a positive "
+                                        "integer", arg);
+        a->train.kl_warmup = (unsigned)e;
+        break;
+    }
     case OPT_MIN_DELTA:
         return parse_number("--min-delta", arg, 0.0f, INFINITY, 1,
                             "a non-negative number", &a->train.min_delta);
@@ -362,6 +381,7 @@ static int parse_args(int argc, char **argv, train_args *a)
 {
     clae_train_options_default(&a->train);
     a->class_k = -1;
+    a->beta = -1.0f;
     a->hidden[0] = 128;
     a->hidden_count = 1;
     a->dense = (clae_dense_spec){.activation = CLAE_ACT_RELU,
@@ -384,6 +404,9 @@ static int parse_args(int argc, char **argv, train_args *a)
         return cli_usage_error("train", "choose one of --val and --val-split");
     if (!a->labels != (a->class_k < 0))
         return cli_usage_error("train", "--labels and --class go together");
+    if (a->resume && a->beta >= 0.0f)
+        return cli_usage_error("train", "--beta: a resumed run keeps the "
+                                        "checkpoint's beta");
     if (a->resume && (a->arch || a->model || a->dense_flags))
         return cli_usage_error("train", "--resume takes the model from the "
                                         "checkpoint: drop --arch, --model and "
@@ -506,7 +529,9 @@ int cmd_train(int argc, char **argv)
         .data = train->source, .labels = a.labels, .class_k = (int)a.class_k,
         .scale = a.common.data.scale, .height = train->height,
         .width = train->width, .channels = train->channels};
+    r.variational = clae_model_is_variational(model);
     if ((status = clae_model_set_train_source(model, &source)) ||
+        (a.beta >= 0.0f && (status = clae_model_set_beta(model, a.beta))) ||
         (status = report_begin(&r, trained)))
         goto fail;
     r.ctx = ctx;

@@ -62,21 +62,47 @@ void report_progress(void *user, const clae_progress *p)
     r->bar_shown = 1;
 }
 
+/* " (recon 263.1, kl 6.93)" after a VAE's loss, "" elsewhere. */
+static void loss_parts(char *out, size_t size, double recon, double kl)
+{
+    *out = '\0';
+    if (!isnan(recon)) snprintf(out, size, " (recon %.6g, kl %.6g)", recon, kl);
+}
+
+/* A number for the CSV; empty for NaN. */
+static void csv_number(char *out, size_t size, double v)
+{
+    *out = '\0';
+    if (!isnan(v)) snprintf(out, size, "%.6g", v);
+}
+
 int report_epoch(void *user, const clae_epoch_metrics *m)
 {
     reporter *r = user;
-    char val[32] = "", line[160];
-    if (!isnan(m->val_loss)) snprintf(val, sizeof val, "%.6g", m->val_loss);
+    char val[32], parts[4][32], train_parts[64], val_parts[64], line[320];
+    csv_number(val, sizeof val, m->val_loss);
+    loss_parts(train_parts, sizeof train_parts, m->train_recon, m->train_kl);
+    loss_parts(val_parts, sizeof val_parts, m->val_recon, m->val_kl);
     if (r->bar_shown) printf("\r\033[K");
     r->bar_shown = 0;
     if (!r->quiet)
-        printf("epoch %u/%u  train_loss %.6g  val_loss %s  seconds %.2f\n",
-               m->epoch, r->epochs, m->train_loss, *val ? val : "-", m->seconds);
+        printf("epoch %u/%u  train_loss %.6g%s  val_loss %s%s  seconds %.2f\n",
+               m->epoch, r->epochs, m->train_loss, train_parts,
+               *val ? val : "-", val_parts, m->seconds);
     if (m->profile) print_profile(m->profile, m->seconds);
     fflush(stdout);
     if (r->metrics_path) {
-        snprintf(line, sizeof line, "%u,%.6g,%s,%.3f\n", m->epoch,
-                 m->train_loss, val, m->seconds);
+        const double part[4] = {m->train_recon, m->train_kl, m->val_recon,
+                                m->val_kl};
+        for (int i = 0; i < 4; i++)
+            csv_number(parts[i], sizeof parts[i], part[i]);
+        if (r->variational)
+            snprintf(line, sizeof line, "%u,%.6g,%s,%.3f,%s,%s,%s,%s\n",
+                     m->epoch, m->train_loss, val, m->seconds, parts[0],
+                     parts[1], parts[2], parts[3]);
+        else
+            snprintf(line, sizeof line, "%u,%.6g,%s,%.3f\n", m->epoch,
+                     m->train_loss, val, m->seconds);
         if (!csv_append(r, line)) {
             r->status = CLAE_ERR_HOST_MEMORY;
             return 1;
@@ -93,16 +119,21 @@ int report_epoch(void *user, const clae_epoch_metrics *m)
 }
 
 
-static const char metrics_header[] = "epoch,train_loss,val_loss,seconds\n";
+/* A variational model's CSV adds its loss parts (DESIGN.md). */
+static const char metrics_header[] = "epoch,train_loss,val_loss,seconds\n",
+                  vae_metrics_header[] = "epoch,train_loss,val_loss,seconds,"
+                                         "train_recon,train_kl,val_recon,"
+                                         "val_kl\n";
 
 clae_status report_begin(reporter *r, unsigned trained_epochs)
 {
-    if (!csv_append(r, metrics_header)) return CLAE_ERR_HOST_MEMORY;
+    const char *header = r->variational ? vae_metrics_header : metrics_header;
+    if (!csv_append(r, header)) return CLAE_ERR_HOST_MEMORY;
     if (!r->metrics_path || trained_epochs == 0) return CLAE_SUCCESS;
     FILE *f = fopen(r->metrics_path, "r");
     if (!f) return CLAE_SUCCESS; /* nothing to continue */
     char line[256];
-    int ours = fgets(line, sizeof line, f) && strcmp(line, metrics_header) == 0,
+    int ours = fgets(line, sizeof line, f) && strcmp(line, header) == 0,
         ok = 1;
     while (ours && ok && fgets(line, sizeof line, f)) {
         unsigned epoch = (unsigned)strtoul(line, NULL, 10);

@@ -18,6 +18,7 @@ typedef struct {
     const char *checkpoint_path;
     unsigned checkpoint_every;
     clae_status status; /* of the last write */
+    int variational; /* the metrics have the VAE's loss parts */
 } reporter;
 
 /* Starts the metrics CSV: its header, then, when resuming a model that
