@@ -45,6 +45,9 @@ static void check_model_penalized(clae_context *ctx, const char *spec_text,
     cl_mem dx = test_upload(ctx, x, ROWS * d * 4);
     size_t chunks = clae__chunks(d);
     cl_mem dl = test_upload(ctx, NULL, chunks * 4);
+    /* A variational model's KL divergence of each row. */
+    float kl[ROWS];
+    ws->kl = test_upload(ctx, NULL, sizeof kl);
     assert_int_equal(clEnqueueWriteBuffer(ctx->queue, m->params, CL_TRUE, 0,
                                           np * 4, params, 0, NULL, NULL),
                      CL_SUCCESS);
@@ -64,6 +67,11 @@ static void check_model_penalized(clae_context *ctx, const char *spec_text,
 
     double device_loss = 0.0;
     for (size_t c = 0; c < chunks; c++) device_loss += chunk_loss[c];
+    if (clae__spec_is_variational(&m->spec)) {
+        test_download(ctx, ws->kl, kl, sizeof kl);
+        for (size_t r = 0; r < ROWS; r++)
+            device_loss += m->spec.layers[m->spec.latent].beta * kl[r];
+    }
     device_loss = device_loss / (double)clae__loss_divisor(m, ROWS) +
                   device_penalty;
     double ref_loss = ref_total_loss(&m->spec, params, x, l1, l2);
@@ -89,6 +97,7 @@ static void check_model_penalized(clae_context *ctx, const char *spec_text,
     }
     clReleaseMemObject(dx);
     clReleaseMemObject(dl);
+    clReleaseMemObject(ws->kl);
     clae__penalty_release(&penalty);
     clae__workspace_destroy(ws);
     clae_model_destroy(m);
@@ -259,6 +268,26 @@ static void test_conv_batchnorm_reshape(void **state)
                      "deconv 1 3x3 sigmoid stride=2 same\nloss bce\n");
 }
 
+/* Variational models: the latent layer's split into mean and
+ * log-variance, the reparameterised sample (the reference draws the same
+ * eps) and the KL term, weighted by beta, as the first layer, between
+ * dense layers, with more than a chunk of latent units, and in a conv
+ * model. */
+static void test_variational(void **state)
+{
+    clae_context *ctx = test_context(state);
+    check_model(ctx, "input 6\ndense 5 tanh\nlatent 2 gaussian\n"
+                     "dense 6 sigmoid\nloss bce\n");
+    check_model(ctx, "input 6\nlatent 2 gaussian\ndense 6 sigmoid\n");
+    check_model(ctx, "input 7\ndense 4 elu\nlatent 3 gaussian beta=0.5\n"
+                     "dense 4 relu\ndense 7 linear\nloss mse\n");
+    check_model(ctx, "input 5\ndense 4 tanh\nlatent 9 gaussian beta=2\n"
+                     "dense 5 sigmoid\n");
+    check_model(ctx, "input 6x6x1\nconv 2 3x3 tanh stride=2 same\nflatten\n"
+                     "latent 2 gaussian\ndense 18 relu\nreshape 3x3x2\n"
+                     "deconv 1 3x3 sigmoid stride=2 same\n");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -274,6 +303,7 @@ int main(void)
         cmocka_unit_test(test_deconv),
         cmocka_unit_test(test_pool_upsample),
         cmocka_unit_test(test_conv_batchnorm_reshape),
+        cmocka_unit_test(test_variational),
     };
     return cmocka_run_group_tests_name("gradcheck", tests, test_open_context,
                                        test_close_context);

@@ -190,6 +190,57 @@ static void test_batchnorm_backward(void **state)
     free(got_grads); free(want_grads);
 }
 
+/* latent_forward (sampled and not) and latent_backward against the
+ * reference, over k = 11 latent units (a full chunk and a partial one),
+ * the bias at an offset of the parameters and the KL at an offset. */
+static void test_latent(void **state)
+{
+    clae_context *ctx = test_context(state);
+    enum { K = 11, BIAS_OFF = 3, KL_OFF = 2 };
+    const size_t rows = rows_, n = rows * K;
+    float *stats = malloc(2 * n * 4), *want_stats = malloc(2 * n * 4),
+          *params = malloc((BIAS_OFF + 2 * K) * 4), *eps = malloc(n * 4),
+          *g = malloc(n * 4), *z = malloc(n * 4), *want_z = malloc(n * 4),
+          *kl = malloc((KL_OFF + rows) * 4), *want_kl = malloc(rows * 4);
+    test_fill(params, BIAS_OFF + 2 * K, 71, -1.0f, 1.0f);
+    test_fill(eps, n, 72, -2.5f, 2.5f);
+    test_fill(g, n, 73, -1.0f, 1.0f);
+    cl_mem dp = test_upload(ctx, params, (BIAS_OFF + 2 * K) * 4),
+           de = test_upload(ctx, eps, n * 4), dg = test_upload(ctx, g, n * 4),
+           dz = test_upload(ctx, NULL, n * 4),
+           dkl = test_upload(ctx, NULL, (KL_OFF + rows) * 4);
+    for (int sample = 0; sample <= 1; sample++) {
+        test_fill(stats, 2 * n, 74, -3.0f, 3.0f);
+        memcpy(want_stats, stats, 2 * n * 4);
+        cl_mem ds = test_upload(ctx, stats, 2 * n * 4);
+        assert_int_equal(clae__latent_forward(ctx, ds, dp, BIAS_OFF, de, dz,
+                                              dkl, KL_OFF, rows, K, sample),
+                         CLAE_SUCCESS);
+        ref_latent_forward(want_stats, params + BIAS_OFF, eps, want_z, want_kl,
+                           rows, K, sample);
+        test_download(ctx, ds, stats, 2 * n * 4);
+        test_download(ctx, dz, z, n * 4);
+        test_download(ctx, dkl, kl, (KL_OFF + rows) * 4);
+        test_assert_close("latent stats", stats, want_stats, 2 * n, 0.0f, 0.0f);
+        test_assert_close("latent z", z, want_z, n, 1e-6f, 1e-5f);
+        test_assert_close("latent kl", kl + KL_OFF, want_kl, rows, 1e-5f, 1e-5f);
+        if (sample) {
+            assert_int_equal(clae__latent_backward(ctx, ds, de, dg, rows, K,
+                                                   0.37f),
+                             CLAE_SUCCESS);
+            ref_latent_backward(want_stats, eps, g, rows, K, 0.37f);
+            test_download(ctx, ds, stats, 2 * n * 4);
+            test_assert_close("latent backward", stats, want_stats, 2 * n,
+                              1e-6f, 1e-5f);
+        }
+        clReleaseMemObject(ds);
+    }
+    clReleaseMemObject(dp); clReleaseMemObject(de); clReleaseMemObject(dg);
+    clReleaseMemObject(dz); clReleaseMemObject(dkl);
+    free(stats); free(want_stats); free(params); free(eps); free(g); free(z);
+    free(want_z); free(kl); free(want_kl);
+}
+
 int main(void)
 {
     int small = getenv("CLAE_TEST_SMALL") != NULL;
@@ -200,6 +251,7 @@ int main(void)
         cmocka_unit_test(test_batchnorm_forward_training),
         cmocka_unit_test(test_batchnorm_forward_eval),
         cmocka_unit_test(test_batchnorm_backward),
+        cmocka_unit_test(test_latent),
     };
     return cmocka_run_group_tests_name("layer kernels", tests,
                                        test_open_context, test_close_context);

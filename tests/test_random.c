@@ -162,7 +162,9 @@ static void assert_within(const char *what, double value, double want,
  * (SE 1 / sqrt 2n: 0.0035), uniform [0, 1) mean 1/2 (SE sqrt(1/12n):
  * 0.0014), std sqrt(1/12) (SE sqrt(1/180) / (2 sqrt(1/12) sqrt n):
  * 0.00063); 68.27 % of the normals within 1 std (SE 0.00045 / sqrt(n /
- * 2^20)). */
+ * 2^20)); normal skewness 0 (SE sqrt(6 / n): 0.0024) and excess kurtosis
+ * 0 (SE sqrt(24 / n): 0.0048). The normals are checked in the streams of
+ * input noise and of a VAE's latent samples. */
 static void test_device_moments(void **state)
 {
     clae_context *ctx = test_context(state);
@@ -170,19 +172,30 @@ static void test_device_moments(void **state)
     float *x = malloc(draws_ * 4);
     cl_mem out = test_upload(ctx, NULL, draws_ * 4);
 
-    assert_int_equal(clae__random_normal_device(ctx, out, draws_, 2024,
-                                                CLAE_STREAM_NOISE, 1, 0.0f,
-                                                1.0f),
-                     CLAE_SUCCESS);
-    test_download(ctx, out, x, draws_ * 4);
-    moments(x, draws_, &mean, &std);
-    assert_within("normal mean", mean, 0.0, 1.0 / sqrt(n));
-    assert_within("normal std", std, 1.0, 1.0 / sqrt(2.0 * n));
-    size_t inside = 0;
-    for (size_t i = 0; i < draws_; i++) inside += fabsf(x[i]) < 1.0f;
-    const double p1 = 0.682689492;
-    assert_within("normal share within 1 std", inside / n, p1,
-                  sqrt(p1 * (1.0 - p1) / n));
+    const uint32_t streams[] = {CLAE_STREAM_NOISE, CLAE_STREAM_LATENT};
+    for (int s = 0; s < 2; s++) {
+        assert_int_equal(clae__random_normal_device(ctx, out, draws_, 2024,
+                                                    streams[s], 1, 0.0f, 1.0f),
+                         CLAE_SUCCESS);
+        test_download(ctx, out, x, draws_ * 4);
+        moments(x, draws_, &mean, &std);
+        assert_within("normal mean", mean, 0.0, 1.0 / sqrt(n));
+        assert_within("normal std", std, 1.0, 1.0 / sqrt(2.0 * n));
+        size_t inside = 0;
+        double m3 = 0.0, m4 = 0.0;
+        for (size_t i = 0; i < draws_; i++) {
+            const double d = (x[i] - mean) / std;
+            inside += fabsf(x[i]) < 1.0f;
+            m3 += d * d * d;
+            m4 += d * d * d * d;
+        }
+        const double p1 = 0.682689492;
+        assert_within("normal share within 1 std", inside / n, p1,
+                      sqrt(p1 * (1.0 - p1) / n));
+        assert_within("normal skewness", m3 / n, 0.0, sqrt(6.0 / n));
+        assert_within("normal excess kurtosis", m4 / n - 3.0, 0.0,
+                      sqrt(24.0 / n));
+    }
 
     assert_int_equal(clae__random_uniform_device(ctx, out, draws_, 2024,
                                                  CLAE_STREAM_NOISE, 1, 0.0f,

@@ -284,3 +284,36 @@ void ref_dropout_backward(float *g, const float *multiplier, size_t n)
 {
     for (size_t i = 0; i < n; i++) g[i] *= multiplier[i];
 }
+
+void ref_latent_forward(float *stats, const float *bias, const float *eps,
+                        float *z, float *kl, size_t rows, size_t k,
+                        int sample)
+{
+    for (size_t r = 0; r < rows; r++) {
+        float *mu = stats + r * 2 * k, *lv = mu + k;
+        double sum = 0.0;
+        for (size_t j = 0; j < k; j++) {
+            mu[j] += bias[j];
+            lv[j] += bias[k + j];
+            z[r * k + j] = sample ? (float)(mu[j] + exp(0.5 * lv[j]) *
+                                                        eps[r * k + j])
+                                  : mu[j];
+            sum += 1.0 + lv[j] - (double)mu[j] * mu[j] - exp(lv[j]);
+        }
+        kl[r] = (float)(-0.5 * sum);
+    }
+}
+
+void ref_latent_backward(float *stats, const float *eps, const float *g,
+                         size_t rows, size_t k, float kl_scale)
+{
+    for (size_t r = 0; r < rows; r++) {
+        float *mu = stats + r * 2 * k, *lv = mu + k;
+        for (size_t j = 0; j < k; j++) {
+            const double dz = g[r * k + j];
+            mu[j] = (float)(dz + kl_scale * mu[j]);
+            lv[j] = (float)(0.5 * (dz * eps[r * k + j] * exp(0.5 * lv[j]) +
+                                   kl_scale * (exp(lv[j]) - 1.0)));
+        }
+    }
+}

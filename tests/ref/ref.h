@@ -23,6 +23,15 @@ double ref_act_derivative(clae_act act, double y);
 
 void ref_softmax_rows(double *a, size_t rows, size_t cols);
 /* g = y * (g - sum(g * y)) per row. */
+/* A VAE's latent layer over stats (rows, 2k) plus bias (2k): forward
+ * into z (rows, k) (sampled with eps, else the means) and kl (rows), with
+ * the biased stats written back; backward, stats (biased) into their
+ * gradient in place from g (rows, k) and the KL weight kl_scale. */
+void ref_latent_forward(float *stats, const float *bias, const float *eps,
+                        float *z, float *kl, size_t rows, size_t k,
+                        int sample);
+void ref_latent_backward(float *stats, const float *eps, const float *g,
+                         size_t rows, size_t k, float kl_scale);
 void ref_softmax_backward_rows(float *g, const float *y, size_t rows,
                                size_t cols);
 

@@ -2,6 +2,7 @@
 #include <math.h>
 #include <stdlib.h>
 
+#include "philox.h"
 #include "ref.h"
 
 void ref_batchnorm(double *x, size_t rows, size_t cols, const float *gamma,
@@ -51,6 +52,8 @@ static void param_offsets(const clae_spec *spec, size_t *offs)
             off += kernel_weights(l) + l->out.shape.channels;
         else if (l->kind == CLAE_LAYER_BATCHNORM)
             off += 2 * norm_channels(l);
+        else if (l->kind == CLAE_LAYER_LATENT)
+            off += 2 * l->units * (in + 1);
     }
 }
 
@@ -86,6 +89,35 @@ static void dense_layer(const clae_spec *spec, const float *params,
     if (l->act.kind == CLAE_ACT_SOFTMAX) ref_softmax_rows(next, rows, l->units);
 }
 
+/* next (rows, K) = the latent layer i over cur (rows, in): its means,
+ * or when training a sample mu + exp(logvar / 2) eps with the device's
+ * draws of eps (the host's Philox normals under the same key: seed 0, draw
+ * 0, as the gradient check's workspace). Adds the rows' KL divergences
+ * from N(0, I) to *kl. */
+static void latent(const clae_spec *spec, const float *params,
+                   const size_t *offs, size_t i, const double *cur,
+                   size_t rows, size_t in, int training, double *next,
+                   double *kl)
+{
+    const clae_layer_spec *l = &spec->layers[i];
+    const size_t k = l->units;
+    const float *w = params + offs[i], *b = w + 2 * k * in;
+    float *eps = malloc(rows * k * sizeof *eps);
+    clae__random_normal(eps, rows * k, 0x9E3779B97F4A7C15ull * (uint64_t)i,
+                        CLAE_STREAM_LATENT, 0, 0.0f, 1.0f);
+    for (size_t r = 0; r < rows; r++)
+        for (size_t j = 0; j < k; j++) {
+            double mu = b[j], lv = b[k + j];
+            for (size_t c = 0; c < in; c++) {
+                mu += w[j * in + c] * cur[r * in + c];
+                lv += w[(k + j) * in + c] * cur[r * in + c];
+            }
+            next[r * k + j] = training ? mu + exp(lv / 2) * eps[r * k + j] : mu;
+            *kl += -0.5 * (1.0 + lv - mu * mu - exp(lv));
+        }
+    free(eps);
+}
+
 /* out = nearest-neighbour upsampling of x by the layer's factor. */
 static void upsample(const clae_layer_spec *l, const double *x, size_t rows,
                      double *out)
@@ -107,7 +139,7 @@ static void upsample(const clae_layer_spec *l, const double *x, size_t rows,
  * next holds the output, 0 when cur does. */
 static int layer_step(const clae_spec *spec, const float *params,
                       const size_t *offs, size_t i, double *cur, size_t rows,
-                      int as_logits, int training, double *next)
+                      int as_logits, int training, double *next, double *kl)
 {
     const clae_layer_spec *l = &spec->layers[i];
     const float *p = params + offs[i];
@@ -132,6 +164,9 @@ static int layer_step(const clae_spec *spec, const float *params,
         return 1;
     case CLAE_LAYER_UPSAMPLE:
         upsample(l, cur, rows, next);
+        return 1;
+    case CLAE_LAYER_LATENT:
+        latent(spec, params, offs, i, cur, rows, in, training, next, kl);
         return 1;
     case CLAE_LAYER_BATCHNORM:
         if (training)
@@ -189,7 +224,7 @@ static double activity_penalty(const clae_spec *spec, const double *a,
 double ref_model_loss(const clae_spec *spec, const float *params,
                       const float *x, size_t rows)
 {
-    double penalty = 0.0;
+    double penalty = 0.0, kl = 0.0;
     size_t widest = widest_layer(spec), offs[64];
     param_offsets(spec, offs);
     double *cur = malloc(rows * widest * sizeof *cur);
@@ -201,7 +236,8 @@ double ref_model_loss(const clae_spec *spec, const float *params,
         /* A sigmoid output feeding BCE stays as logits, as on the device. */
         logits = i + 1 == spec->count && spec->loss == CLAE_LOSS_BCE &&
                  l->act.kind == CLAE_ACT_SIGMOID;
-        if (layer_step(spec, params, offs, i, cur, rows, logits, 1, next)) {
+        if (layer_step(spec, params, offs, i, cur, rows, logits, 1, next,
+                       &kl)) {
             double *t = cur;
             cur = next;
             next = t;
@@ -215,6 +251,8 @@ double ref_model_loss(const clae_spec *spec, const float *params,
         sum += ref_element_loss(kind, cur[i], x[i], &dy);
     free(cur);
     free(next);
+    if (clae__spec_is_variational(spec))
+        return (sum + spec->layers[spec->latent].beta * kl) / (double)rows;
     return sum / (double)(spec->loss == CLAE_LOSS_CCE ? rows
                                                       : rows * spec->input) +
            penalty;
@@ -232,7 +270,8 @@ void ref_model_forward(const clae_spec *spec, const float *params,
     for (size_t i = 0; i < rows * width; i++) cur[i] = x[i];
     for (size_t i = first; i < end; i++) {
         width = spec->layers[i].units;
-        if (layer_step(spec, params, offs, i, cur, rows, 0, 0, next)) {
+        double kl = 0.0;
+        if (layer_step(spec, params, offs, i, cur, rows, 0, 0, next, &kl)) {
             double *t = cur;
             cur = next;
             next = t;
