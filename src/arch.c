@@ -43,6 +43,19 @@ static const struct {
      "conv 32 3x3 relu stride=2 same\nflatten\ndense 32 relu\n"
      "dense 1568 relu\nreshape 7x7x32\ndeconv 16 3x3 relu stride=2 same\n"
      "deconv C 3x3 sigmoid stride=2 same\nloss bce\n"},
+    /* Variational: Kingma and Welling's MLP with a 2-D latent code, and
+     * the Keras VAE example's convolutional model. */
+    {"vae", "variational: D -> 512 relu -> latent 2 gaussian -> 512 relu -> "
+            "D sigmoid, bce",
+     "input D\ndense 512 relu\nlatent 2 gaussian\ndense 512 relu\n"
+     "dense D sigmoid\nloss bce\n"},
+    {"vae-conv", "variational, 28x28 images: stride-2 convs 32-64, dense 16, "
+                 "latent 2 gaussian, transposed convs back (Keras's VAE)",
+     "input IMAGE\nconv 32 3x3 relu stride=2 same\n"
+     "conv 64 3x3 relu stride=2 same\nflatten\ndense 16 relu\n"
+     "latent 2 gaussian\ndense 3136 relu\nreshape 7x7x64\n"
+     "deconv 64 3x3 relu stride=2 same\ndeconv 32 3x3 relu stride=2 same\n"
+     "deconv C 3x3 sigmoid same\nloss bce\n"},
 };
 
 /* Presets with IMAGE in their text take 28 x 28 images. */

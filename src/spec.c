@@ -708,8 +708,6 @@ static clae_status check_spec(clae_context *ctx, clae_spec *spec,
     if (spec->loss == CLAE_LOSS_CCE && last->act.kind != CLAE_ACT_SOFTMAX)
         SPEC_ERROR("spec: loss cce needs a softmax output layer");
     if (clae__spec_is_variational(spec)) {
-        if (spec->latent + 1 == spec->count)
-            SPEC_ERROR("spec: the latent layer cannot be the output layer");
         if (code_marked && spec->code_layer != spec->latent)
             SPEC_ERROR("spec: a variational model's code is its latent layer");
         if (clae__spec_has_activity_penalty(spec))

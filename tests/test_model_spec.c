@@ -106,7 +106,7 @@ static void test_presets(void **state)
     const clae_image_shape colour = {28, 28, 3}, small = {14, 14, 1};
     for (const char *const *name = clae_arch_names(); *name; name++) {
         char *text = NULL;
-        int conv = strncmp(*name, "conv", 4) == 0;
+        int conv = strstr(*name, "conv") != NULL;
         size_t width = conv ? 28 * 28 * 3 : 64;
         assert_int_equal(clae_arch_spec(ctx, *name, width, conv ? &colour : NULL,
                                         &text),
@@ -126,9 +126,11 @@ static void test_presets(void **state)
         assert_int_equal(clae_arch_spec(ctx, *name, 196, &small, &text),
                          CLAE_ERR_USAGE);
     }
-    const char *const wanted[] = {"reference", "deep", "bottleneck10", "sparse",
-                                  "denoising", "tied", "conv", "conv-deconv"};
-    for (size_t i = 0; i < 8; i++) assert_non_null(clae_arch_description(wanted[i]));
+    const char *const wanted[] = {"reference", "deep",  "bottleneck10",
+                                  "sparse",    "denoising", "tied",
+                                  "conv",      "conv-deconv", "vae",
+                                  "vae-conv"};
+    for (size_t i = 0; i < 10; i++) assert_non_null(clae_arch_description(wanted[i]));
 }
 
 /* Image sizes through convolutions, pools and upsampling, the Keras
@@ -390,6 +392,100 @@ static void test_save_load_conv(void **state)
     clae_data_free(data);
 }
 
+/* The latent layer's syntax: its options survive formatting, it is the
+ * code, and what a variational model cannot be is refused by name. */
+static void test_latent_spec(void **state)
+{
+    clae_context *ctx = test_context(state);
+    static const char text[] = "input 8\ndense 6 relu\n"
+                               "latent 3 gaussian beta=0.25 init=he_normal\n"
+                               "code\ndense 8 sigmoid\nloss bce\n";
+    assert_canonical(ctx, text, text);
+    assert_canonical(ctx, "input 8\nlatent 2 gaussian beta=1\ndense 8\n",
+                     "input 8\nlatent 2 gaussian\ncode\ndense 8 linear\nloss bce\n");
+    assert_rejected(ctx, "input 8\nlatent 2 normal\ndense 8\n", "gaussian");
+    assert_rejected(ctx, "input 8\nlatent 2\ndense 8\n", "gaussian");
+    assert_rejected(ctx, "input 8\nlatent 2 gaussian beta=-1\ndense 8\n", "beta");
+    assert_rejected(ctx, "input 8\nlatent 2 gaussian rho=1\ndense 8\n", "'rho=1'");
+    assert_rejected(ctx, "input 8\nlatent 2 gaussian\nlatent 2 gaussian\n"
+                         "dense 8\n", "second 'latent'");
+    assert_rejected(ctx, "input 8\ndense 4\nlatent 8 gaussian\n", "must be dense");
+    assert_rejected(ctx, "input 8\ndense 4\ncode\nlatent 2 gaussian\n"
+                         "dense 8\n", "latent layer");
+    assert_rejected(ctx, "input 8\nlatent 2 gaussian\ncode l1=0.1\ndense 8\n",
+                    "KL");
+    assert_rejected(ctx, "input 8\nlatent 2 gaussian\ndense 8\nloss mae\n",
+                    "bce or mse");
+}
+
+/* A VAE trained on real data: its loss falls; clae_evaluate is the mean
+ * reconstruction loss plus beta times the mean KL, which the per-sample
+ * scores give apart; a saved model keeps its beta and its losses, and
+ * clae_model_set_beta changes both. Other models refuse both calls. */
+static void test_variational_model(void **state)
+{
+    clae_context *ctx = test_context(state);
+    static const char spec[] = "input 784\ndense 64 relu\n"
+                               "latent 4 gaussian beta=0.5\ndense 64 relu\n"
+                               "dense 784 sigmoid\nloss bce\n";
+    clae_data *data = test_load_prefix(ctx, TEST_FASHION "t10k-images-idx3-ubyte.gz",
+                                       512);
+    clae_model *m = NULL, *loaded = NULL;
+    assert_int_equal(clae_model_create(ctx, spec, 5, &m), CLAE_SUCCESS);
+    assert_true(clae_model_is_variational(m));
+    double untrained, loss, after;
+    assert_int_equal(clae_evaluate(m, data, 100, &untrained), CLAE_SUCCESS);
+    clae_train_options o;
+    clae_train_options_default(&o);
+    o.epochs = 3;
+    o.batch_size = 32;
+    o.kl_warmup = 1;
+    assert_int_equal(clae_train(m, data, NULL, &o), CLAE_SUCCESS);
+    assert_int_equal(clae_evaluate(m, data, 100, &loss), CLAE_SUCCESS);
+    if (!(loss < 0.8 * untrained))
+        fail_msg("loss %g after training, %g before", loss, untrained);
+
+    float *recon = NULL, *elbo = NULL;
+    assert_int_equal(clae_score(m, data, 100, &recon), CLAE_SUCCESS);
+    assert_int_equal(clae_score_elbo(m, data, 100, &elbo), CLAE_SUCCESS);
+    double recon_sum = 0.0, kl_sum = 0.0;
+    for (size_t i = 0; i < data->n; i++) {
+        assert_true(elbo[i] > recon[i]); /* a KL divergence is positive */
+        recon_sum += recon[i];
+        kl_sum += elbo[i] - recon[i];
+    }
+    const double n = (double)data->n;
+    assert_float_equal(loss, recon_sum / n + 0.5 * kl_sum / n, 1e-4 * loss);
+
+    char path[] = "/tmp/clae-test-vae-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(clae_model_save(m, path), CLAE_SUCCESS);
+    assert_int_equal(clae_model_load(ctx, path, &loaded), CLAE_SUCCESS);
+    assert_string_equal(clae_model_spec(loaded), clae_model_spec(m));
+    assert_int_equal(clae_evaluate(loaded, data, 100, &after), CLAE_SUCCESS);
+    assert_true(loss == after);
+    assert_int_equal(clae_model_set_beta(loaded, 2.0f), CLAE_SUCCESS);
+    assert_non_null(strstr(clae_model_spec(loaded), "latent 4 gaussian beta=2\n"));
+    assert_int_equal(clae_evaluate(loaded, data, 100, &after), CLAE_SUCCESS);
+    assert_float_equal(after, recon_sum / n + 2.0 * kl_sum / n, 1e-4 * after);
+    assert_int_equal(clae_model_set_beta(loaded, -1.0f), CLAE_ERR_USAGE);
+    unlink(path);
+    clae_model_destroy(loaded);
+    clae_model_destroy(m);
+
+    assert_int_equal(clae_model_create(ctx, "input 784\ndense 8\ndense 784\n",
+                                       5, &m), CLAE_SUCCESS);
+    assert_false(clae_model_is_variational(m));
+    free(elbo);
+    assert_int_equal(clae_score_elbo(m, data, 100, &elbo), CLAE_ERR_USAGE);
+    assert_int_equal(clae_model_set_beta(m, 1.0f), CLAE_ERR_USAGE);
+    clae_model_destroy(m);
+    free(recon);
+    clae_data_free(data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -401,6 +497,8 @@ int main(void)
         cmocka_unit_test(test_init_statistics),
         cmocka_unit_test(test_save_load_batchnorm_tied),
         cmocka_unit_test(test_save_load_conv),
+        cmocka_unit_test(test_latent_spec),
+        cmocka_unit_test(test_variational_model),
     };
     return cmocka_run_group_tests_name("model spec", tests, test_open_context,
                                        test_close_context);
