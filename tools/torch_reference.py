@@ -10,7 +10,8 @@ directly:
             (with --model F, the spec file F): its `dense UNITS ACT` lines,
             its convolutional lines (`conv`, `deconv`, `maxpool`,
             `upsample`, `flatten`, `reshape`, with clae's padding rules),
-            ACT one of relu, sigmoid, tanh, linear, and its loss. Images run
+            ACT one of relu, sigmoid, tanh, linear, `latent K gaussian
+            [beta=B]` (a VAE), and its loss. Images run
             NCHW here (channels last in clae): the loss is over all elements
             either way, and Glorot's initialisation does not see the order
             in which a dense layer reads an image
@@ -19,6 +20,9 @@ directly:
             over all elements of the activated output; bce on an output
             that is not a sigmoid clips it to [1e-7, 1 - 1e-7], as clae and
             Keras do)
+            A VAE's loss is per sample: the reconstruction loss summed over
+            the features plus beta times the KL divergence, the validation
+            loss at the latent means (as clae's)
   * optim:  Adam, lr 1e-3, betas (0.9, 0.999), eps 1e-7 (the Keras default)
   * init:   Glorot (Xavier) uniform weights, zero biases (the Keras default)
   * batch:  256, reshuffled each epoch, last partial batch kept
@@ -128,6 +132,14 @@ def parse_spec(text, width, source):
             layers.append(("flatten",))
         elif words[0] == "reshape" and len(words) == 2:
             layers.append(("reshape", *[int(d) for d in words[1].split("x")]))
+        elif words[0] == "latent" and len(words) >= 3 and words[2] == "gaussian":
+            beta = 1.0
+            for w in words[3:]:
+                if not w.startswith("beta="):
+                    raise SystemExit(f"{where}: latent option '{w}' is not "
+                                     "supported here")
+                beta = float(w[5:])
+            layers.append(("latent", int(words[1]), beta))
         elif words == ["code"]:
             pass  # which layer is the code does not change training
         elif words[0] == "loss" and len(words) == 2:
@@ -209,6 +221,30 @@ def glorot(module):
     return module
 
 
+class Latent(nn.Module):
+    """clae's `latent K gaussian`: one Linear to K means and K
+    log-variances (initialised as Keras's two Dense(K) layers are, Glorot
+    with fans (in, K)); in training a sample mu + exp(lv / 2) eps, else mu.
+    Keeps each row's KL divergence from N(0, I) in self.kl."""
+
+    def __init__(self, width, k):
+        super().__init__()
+        self.k = k
+        self.linear = nn.Linear(width, 2 * k)
+        limit = (6.0 / (width + k)) ** 0.5
+        nn.init.uniform_(self.linear.weight, -limit, limit)
+        nn.init.zeros_(self.linear.bias)
+        self.kl = None
+
+    def forward(self, x):
+        stats = self.linear(x)
+        mu, lv = stats[:, :self.k], stats[:, self.k:]
+        self.kl = -0.5 * (1 + lv - mu * mu - lv.exp()).sum(dim=1)
+        if not self.training:
+            return mu
+        return mu + (0.5 * lv).exp() * torch.randn_like(mu)
+
+
 def build_spec_model(width, layers, loss="bce", image=None):
     """The spec's layers, each followed by its activation, except a sigmoid
     output under bce: that one is folded into BCEWithLogitsLoss (apply
@@ -229,6 +265,12 @@ def build_spec_model(width, layers, loss="bce", image=None):
                 shape = None
             modules.append(glorot(nn.Linear(flat, layer[1])))
             flat, act = layer[1], layer[2]
+        elif kind == "latent":
+            if shape:
+                modules.append(ChannelsLast(True))
+                shape = None
+            modules.append(Latent(flat, layer[1]))
+            flat = layer[1]
         elif kind in ("conv", "deconv"):
             _, k, kh, kw, stride, same, act = layer
             c, h, w = shape
@@ -294,18 +336,31 @@ def describe(width, layers, loss):
             f", {loss}")
 
 
+def latent_of(model):
+    """A variational model's Latent module and its beta, else (None, 0)."""
+    for m in model:
+        if isinstance(m, Latent):
+            return m, m.beta
+    return None, 0.0
+
+
 def evaluate(model, x, batch_size, loss_fn=None):
     """Mean loss over every element of x (eval mode, no gradients); loss_fn
-    sums (default: BCE on the logits)."""
+    sums (default: BCE on the logits). A variational model's is the mean
+    over samples of the summed reconstruction loss plus beta times the KL
+    divergence, at the latent means, as clae evaluates it."""
     model.eval()
     if loss_fn is None:
         loss_fn = nn.BCEWithLogitsLoss(reduction="sum")
+    latent, beta = latent_of(model)
     total = 0.0
     with torch.no_grad():
         for i in range(0, x.shape[0], batch_size):
             xb = x[i:i + batch_size]
             total += loss_fn(model(xb), xb).item()
-    return total / x.numel()
+            if latent:
+                total += beta * latent.kl.sum().item()
+    return total / (x.shape[0] if latent else x.numel())
 
 
 def main():
@@ -364,11 +419,18 @@ def main():
     # torch.manual_seed above fixes the weights: the same seed gives the same
     # model as before --arch existed.
     model = build_spec_model(width, layers, loss, image)
+    for m, layer in zip((m for m in model if isinstance(m, Latent)),
+                        (l for l in layers if l[0] == "latent")):
+        m.beta = layer[2]
+    latent, beta = latent_of(model)
     print(f"model {describe(width, layers, loss)}", file=sys.stderr, flush=True)
     opt = torch.optim.Adam(model.parameters(), lr=args.lr,
                            betas=(0.9, 0.999), eps=1e-7)
     loss_fn = make_loss(layers, loss)  # mean over all elements of the batch
     sum_fn = make_loss(layers, loss, reduction="sum")
+    if latent:  # per sample: summed over features, plus beta KL
+        loss_fn = lambda out, target: (sum_fn(out, target) / target.shape[0] +
+                                       beta * latent.kl.mean())
     gen = torch.Generator().manual_seed(args.seed)
 
     val_loss = float("nan")
