@@ -551,6 +551,38 @@ clae_status clae_score(clae_model *model, const clae_data *data,
 clae_status clae_score_elbo(clae_model *model, const clae_data *data,
                             size_t batch_size, float **scores);
 
+/* ===== Variational models ===============================================
+ * Pictures a variational model (clae_model_is_variational) makes from codes
+ * of its latent space: each function builds n codes on the host, runs the
+ * decoder over them as clae_decode does, and returns malloc'ed arrays the
+ * caller frees, row-major: *images (n x input width) and, when codes is
+ * not NULL, *codes (n x code width), the codes decoded. CLAE_ERR_USAGE for
+ * other models. */
+
+/* n codes z ~ N(0, I), the model's prior, drawn from seed by clae's
+ * counter-based generator (the same codes on every device). */
+clae_status clae_generate(clae_model *model, size_t n, uint64_t seed,
+                          size_t batch_size, float **codes, float **images);
+
+/* steps (2 or more) codes on the line from the code (the latent mean) of
+ * sample `from` of data to that of sample `to`, both ends included: code
+ * i is (1 - t) a + t b, t = i / (steps - 1), so the first and last are
+ * the two samples' codes exactly. CLAE_ERR_USAGE for a sample beyond
+ * data->n. */
+clae_status clae_interpolate(clae_model *model, const clae_data *data,
+                             size_t from, size_t to, size_t steps,
+                             size_t batch_size, float **codes,
+                             float **images);
+
+/* For a 2-D latent space, n x n codes spread over the prior as Keras's
+ * VAE example draws its manifold: with q_i the normal quantile of p_i,
+ * p evenly spaced from 0.05 to 0.95 (0.05 alone when n is 1), code
+ * r * n + c is (q_c, q_(n-1-r)): the first coordinate grows along each
+ * row, the second falls down the rows. CLAE_ERR_USAGE when the code width
+ * is not 2. */
+clae_status clae_manifold(clae_model *model, size_t n, size_t batch_size,
+                          float **codes, float **images);
+
 /* ===== Pictures ========================================================= */
 
 /* The model's inputs as images: the spec's `input HxWxC`, else the shape

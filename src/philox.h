@@ -15,6 +15,7 @@ enum {
     CLAE_STREAM_NOISE = 3,   /* input corruption (denoising), cl/noise.cl */
     CLAE_STREAM_DROPOUT = 4, /* dropout masks, cl/noise.cl */
     CLAE_STREAM_LATENT = 5,  /* a VAE's reparameterisation noise */
+    CLAE_STREAM_GENERATE = 6, /* a VAE's codes drawn from its prior */
 };
 
 void clae__philox4x32(const uint32_t counter[4], const uint32_t key[2],

@@ -81,7 +81,7 @@ int cli_keep_class(const char *command, clae_context *ctx,
                    const char *labels_path, int class_k, clae_data *data);
 
 /* Commands that run a saved model over a data file (eval, encode,
- * decode, score, reconstruct) share --load, --data, --out, --batch-size
+ * decode, score, reconstruct, interpolate) share --load, --data, --out, --batch-size
  * and the data and common options. */
 #define RUN_OPTIONS                                                          \
     {"load", required_argument, NULL, OPT_RUN_LOAD},                             \
@@ -118,6 +118,13 @@ int cli_run_parse(cli_run *r, const char *command, int argc, char **argv,
 
 /* Opens the context, loads the model and the data; 0 or the exit code. */
 int cli_run_open(cli_run *r, const char *command);
+/* Its two halves: the context and the model (all that commands without
+ * data need), then the data. */
+int cli_run_open_model(cli_run *r, const char *command);
+int cli_run_open_data(cli_run *r, const char *command);
+/* 0 when the loaded model is variational, else EXIT_USAGE after saying
+ * so (generate, interpolate and manifold need one). */
+int cli_run_need_variational(const cli_run *r, const char *command);
 /* *labels = the labels in path (malloc'ed), one for each sample of
  * r->input; 0 or the exit code. */
 int cli_run_labels(cli_run *r, const char *command, const char *path,
@@ -158,5 +165,8 @@ int cmd_plot(int argc, char **argv);
 int cmd_plot_codes(int argc, char **argv);
 int cmd_arch(int argc, char **argv);
 int cmd_tune(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
+int cmd_interpolate(int argc, char **argv);
+int cmd_manifold(int argc, char **argv);
 
 #endif

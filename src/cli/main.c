@@ -18,6 +18,12 @@ static const struct {
                                      "reconstructions (PNG)"},
     {"score", cmd_score, "each sample's reconstruction error (anomaly "
                          "score), ROC AUC against labels"},
+    {"generate", cmd_generate, "new samples from a variational model's "
+                               "prior (PNG)"},
+    {"interpolate", cmd_interpolate, "a variational model's decodes between "
+                                     "two samples (PNG)"},
+    {"manifold", cmd_manifold, "the decodes of a 2-D latent space as a grid "
+                               "(PNG)"},
     {"plot", cmd_plot, "train and validation loss per epoch (PNG chart)"},
     {"plot-codes", cmd_plot_codes, "a scatter of the codes of a data set "
                                    "(PNG chart)"},

@@ -46,17 +46,35 @@ int cli_run_parse(cli_run *r, const char *command, int argc, char **argv,
     return cli_check_output(command, "--out", r->out);
 }
 
-int cli_run_open(cli_run *r, const char *command)
+int cli_run_open_model(cli_run *r, const char *command)
 {
     int rc = cli_open(command, &r->common, &r->ctx);
     if (rc) return rc;
     clae_status status = clae_model_load(r->ctx, r->load, &r->model);
-    if (status) return cli_fail(command, r->ctx, status);
+    return status ? cli_fail(command, r->ctx, status) : 0;
+}
+
+int cli_run_open_data(cli_run *r, const char *command)
+{
     /* A scale given in training applies to the model's data from then on
      * (codes are no such data). */
     if (r->common.data.scale == 0.0f && !r->input_is_codes)
         r->common.data.scale = clae_model_train_source(r->model).scale;
     return cli_load_data(command, r->ctx, &r->common, r->data, &r->input);
+}
+
+int cli_run_open(cli_run *r, const char *command)
+{
+    int rc = cli_run_open_model(r, command);
+    return rc ? rc : cli_run_open_data(r, command);
+}
+
+int cli_run_need_variational(const cli_run *r, const char *command)
+{
+    if (clae_model_is_variational(r->model)) return 0;
+    return cli_usage_error(command, "--load %s: not a variational model (%s "
+                                    "needs a spec with a 'latent K gaussian' "
+                                    "layer)", r->load, command);
 }
 
 void cli_run_close(cli_run *r)
