@@ -27,6 +27,9 @@ static const char help[] =
     "                        ROC AUC and average precision of the scores for\n"
     "                        telling the other classes from --normal-class\n"
     "  --normal-class K      the class the model was trained on\n"
+    "  --elbo                a variational model's negative ELBO instead: the\n"
+    "                        reconstruction loss summed over the features\n"
+    "                        plus the code's KL divergence from N(0, I)\n"
     DATA_HELP
     COMMON_HELP;
 
@@ -34,7 +37,8 @@ enum {
     OPT_PERCENTILE = OPT_FIRST_COMMAND_OPTION,
     OPT_REF,
     OPT_LABELS,
-    OPT_NORMAL_CLASS
+    OPT_NORMAL_CLASS,
+    OPT_ELBO
 };
 
 static const struct option options[] = {
@@ -43,6 +47,7 @@ static const struct option options[] = {
     {"ref", required_argument, NULL, OPT_REF},
     {"labels", required_argument, NULL, OPT_LABELS},
     {"normal-class", required_argument, NULL, OPT_NORMAL_CLASS},
+    {"elbo", no_argument, NULL, OPT_ELBO},
     DATA_OPTIONS,
     COMMON_OPTIONS,
     {NULL, 0, NULL, 0},
@@ -52,7 +57,16 @@ typedef struct {
     float percentile; /* < 0: no threshold */
     const char *ref, *labels;
     long normal_class; /* < 0: not given */
+    int elbo;
 } score_args;
+
+/* Each sample's score of the kind the flags ask for. */
+static clae_status score_data(const cli_run *r, const score_args *a,
+                              const clae_data *data, float **scores)
+{
+    return a->elbo ? clae_score_elbo(r->model, data, r->batch, scores)
+                   : clae_score(r->model, data, r->batch, scores);
+}
 
 static int score_option(void *user, int opt, const char *arg)
 {
@@ -66,6 +80,7 @@ static int score_option(void *user, int opt, const char *arg)
         return 0;
     case OPT_REF: a->ref = arg; return 0;
     case OPT_LABELS: a->labels = arg; return 0;
+    case OPT_ELBO: a->elbo = 1; return 0;
     default: /* OPT_NORMAL_CLASS */
         if (!cli_parse_class(arg, &a->normal_class))
             return cli_usage_error("score", "--normal-class: '%s' is not a "
@@ -114,7 +129,7 @@ static int threshold_from(cli_run *r, const score_args *a, double *threshold)
     float *scores = NULL;
     int rc = load_reference(r, a, &data);
     if (rc) goto done;
-    clae_status status = clae_score(r->model, data, r->batch, &scores);
+    clae_status status = score_data(r, a, data, &scores);
     if (status) {
         rc = cli_fail("score", r->ctx, status);
         goto done;
@@ -199,7 +214,7 @@ int cmd_score(int argc, char **argv)
         goto done;
     }
     if ((rc = cli_run_open(&r, "score"))) goto done;
-    clae_status status = clae_score(r.model, r.input, r.batch, &scores);
+    clae_status status = score_data(&r, &a, r.input, &scores);
     if (status) {
         rc = cli_fail("score", r.ctx, status);
         goto done;
