@@ -71,6 +71,9 @@ $(B)/%.o: %.c $(wildcard include/*.h src/*.h tests/ref/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CLAE_CFLAGS) -c $< -o $@
 
+# The suites also include the shared test headers (test_util.h, test_run.h).
+$(TEST_SRC:%.c=$(B)/%.o): $(wildcard tests/*.h)
+
 $(B)/cl_sources.c: $(CL_SRC) tools/embed-cl.sh
 	@mkdir -p $(B)
 	sh tools/embed-cl.sh $(CL_SRC) > $@.tmp && mv $@.tmp $@

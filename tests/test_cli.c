@@ -4,23 +4,15 @@
  * output files, the metrics CSV, and eval agreeing with training. Data are
  * small IDX files generated in a temporary directory. */
 #include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 #include <zlib.h>
 
+#include "test_run.h"
 #include "test_util.h"
-
-extern char **environ;
 
 #define CLAE "./build/clae"
 #define CLAE_DEVICES "./build/clae-devices"
-#define RUN_TIMEOUT_SECONDS 120
 
 /* ---- the temporary directory and its fixtures -------------------------- */
 
@@ -40,33 +32,6 @@ static int file_exists(const char *path)
 {
     struct stat st;
     return stat(path, &st) == 0;
-}
-
-static char *read_whole(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 4096, n = 0;
-    char *text = malloc(cap + 1);
-    size_t got;
-    while (text && (got = fread(text + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            char *grown = realloc(text, 2 * cap + 1);
-            if (!grown) {
-                free(text);
-                text = NULL;
-                break;
-            }
-            text = grown;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (!text) return NULL;
-    text[n] = '\0';
-    if (size) *size = n;
-    return text;
 }
 
 static void write_whole(const char *path, const void *data, size_t size)
@@ -161,6 +126,7 @@ static int group_setup(void **state)
 {
     (void)state;
     if (test_make_temp_dir(tmp_dir, sizeof tmp_dir, "cli")) return -1;
+    run_capture_dir = tmp_dir;
     if (!file_exists(CLAE) || !file_exists(CLAE_DEVICES)) {
         fprintf(stderr, "%s or %s missing: run `make all` from the project "
                         "root first\n", CLAE, CLAE_DEVICES);
@@ -178,126 +144,6 @@ static int group_teardown(void **state)
     (void)state;
     if (tmp_dir[0]) test_remove_tree(tmp_dir);
     return 0;
-}
-
-/* ---- running the binaries ---------------------------------------------- */
-
-typedef struct {
-    int status; /* exit code, or 128 + signal */
-    char *out, *err;
-    char command[2048]; /* the command line, for failure messages */
-} run_result;
-
-static run_result last;
-
-/* Runs argv (NULL-terminated) with the environment plus `env` ("K=V"
- * entries, NULL-terminated, replacing same-named ones), stdin from
- * /dev/null and stdout/stderr captured; the result lives until the next
- * run. Kills the child after RUN_TIMEOUT_SECONDS. */
-static const run_result *run_env(const char *const *env, const char *const *argv)
-{
-    free(last.out);
-    free(last.err);
-    memset(&last, 0, sizeof last);
-
-    size_t n_env = 0, n_extra = 0;
-    while (environ[n_env]) n_env++;
-    while (env && env[n_extra]) n_extra++;
-    size_t used = 0;
-    for (size_t i = 0; env && env[i] && used < sizeof last.command; i++)
-        used += (size_t)snprintf(last.command + used, sizeof last.command - used,
-                                 "%s ", env[i]);
-    for (size_t i = 0; argv[i] && used < sizeof last.command; i++)
-        used += (size_t)snprintf(last.command + used, sizeof last.command - used,
-                                 "'%s' ", argv[i]);
-    char **envp = calloc(n_env + n_extra + 1, sizeof *envp);
-    assert_non_null(envp);
-    size_t k = 0;
-    for (size_t i = 0; i < n_env; i++) {
-        int replaced = 0;
-        for (size_t j = 0; j < n_extra; j++) {
-            size_t key = strcspn(env[j], "=");
-            if (strncmp(environ[i], env[j], key + 1) == 0) replaced = 1;
-        }
-        if (!replaced) envp[k++] = environ[i];
-    }
-    for (size_t j = 0; j < n_extra; j++) envp[k++] = (char *)env[j];
-
-    const char *out_path = tmp_path("run.stdout"), *err_path = tmp_path("run.stderr");
-    posix_spawn_file_actions_t fa;
-    assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
-    assert_int_equal(posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
-                                                      O_RDONLY, 0), 0);
-    assert_int_equal(posix_spawn_file_actions_addopen(
-                         &fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644), 0);
-    assert_int_equal(posix_spawn_file_actions_addopen(
-                         &fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644), 0);
-    pid_t pid;
-    int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv, envp);
-    posix_spawn_file_actions_destroy(&fa);
-    free(envp);
-    if (rc != 0) fail_msg("cannot run %s: %s", argv[0], strerror(rc));
-
-    int wstatus = 0;
-    struct timespec nap = {0, 10 * 1000 * 1000};
-    for (long waited = 0;; waited++) {
-        pid_t got = waitpid(pid, &wstatus, WNOHANG);
-        if (got == pid) break;
-        if (got < 0 && errno != EINTR) fail_msg("waitpid: %s", strerror(errno));
-        if (waited > RUN_TIMEOUT_SECONDS * 100L) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &wstatus, 0);
-            fail_msg("%s %s did not finish in %d s", argv[0],
-                     argv[1] ? argv[1] : "", RUN_TIMEOUT_SECONDS);
-        }
-        nanosleep(&nap, NULL);
-    }
-    last.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus)
-                                     : 128 + WTERMSIG(wstatus);
-    last.out = read_whole(out_path, NULL);
-    last.err = read_whole(err_path, NULL);
-    assert_non_null(last.out);
-    assert_non_null(last.err);
-    return &last;
-}
-
-#define RUN(...) run_env(NULL, (const char *const[]){__VA_ARGS__, NULL})
-#define RUN_ENV(env, ...) run_env((env), (const char *const[]){__VA_ARGS__, NULL})
-
-/* Asserts the exit code, showing what the program said when it differs. */
-static void expect_exit(const run_result *r, int code)
-{
-    if (r->status != code)
-        print_message("%s\nexit %d, expected %d\n--- stdout:\n%s--- stderr:\n"
-                      "%s---\n", r->command, r->status, code, r->out, r->err);
-    assert_int_equal(r->status, code);
-}
-
-/* Asserts that text contains needle, showing the text when it does not. */
-static void expect_contains(const char *text, const char *needle)
-{
-    if (!strstr(text, needle))
-        print_message("%s\nexpected \"%s\" in:\n%s---\n", last.command, needle,
-                      text);
-    assert_non_null(strstr(text, needle));
-}
-
-static int count_lines(const char *text)
-{
-    int n = 0;
-    for (; *text; text++) n += *text == '\n';
-    return n;
-}
-
-/* Exit 2 and exactly one stderr line that contains `needle`. */
-static void expect_usage_error(const run_result *r, const char *needle)
-{
-    expect_exit(r, 2);
-    expect_contains(r->err, needle);
-    if (count_lines(r->err) != 1)
-        print_message("%s\nexpected one stderr line, got:\n%s---\n",
-                      r->command, r->err);
-    assert_int_equal(count_lines(r->err), 1);
 }
 
 /* ---- device selection -------------------------------------------------- */

@@ -4,22 +4,15 @@
  * clae_manifold, and those against clae_encode and clae_decode; the
  * commands' refusals (exit 2, one stderr line); and the normal quantile
  * the manifold's grid is built on. */
-#include <fcntl.h>
 #include <png.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <time.h>
 
+#include "test_run.h"
 #include "test_util.h"
 
 #include "philox.h"
 #include "vae.h"
 
-extern char **environ;
-
 #define CLAE "./build/clae"
-#define RUN_TIMEOUT_SECONDS 120
 
 enum { ROWS = 400, D = 16, SIDE = 4, GAP = 2 };
 
@@ -31,107 +24,6 @@ static const char vae_spec[] =
 static const char vae3_spec[] =
     "input 16\ndense 8 relu\nlatent 3 gaussian\ndense 16 sigmoid\nloss bce\n";
 static const char ae_spec[] = "input 16\ndense 8 relu\ndense 16 sigmoid\n";
-
-/* ---- running build/clae -------------------------------------------------
- * A small copy of test_cli.c's runner: stdin from /dev/null, stdout and
- * stderr captured, killed after RUN_TIMEOUT_SECONDS. */
-
-typedef struct {
-    int status; /* exit code, or 128 + signal */
-    char *out, *err;
-} run_result;
-
-static run_result last;
-
-static char *read_whole(const char *path, size_t *size)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f) return NULL;
-    size_t cap = 1 << 16, n = 0, got;
-    char *text = malloc(cap + 1);
-    while (text && (got = fread(text + n, 1, cap - n, f)) > 0)
-        if ((n += got) == cap) {
-            char *grown = realloc(text, 2 * cap + 1);
-            if (!grown) free(text);
-            text = grown;
-            cap *= 2;
-        }
-    fclose(f);
-    if (!text) return NULL;
-    text[n] = '\0';
-    if (size) *size = n;
-    return text;
-}
-
-static const run_result *run(const char *const *argv)
-{
-    free(last.out);
-    free(last.err);
-    memset(&last, 0, sizeof last);
-    char out_path[512], err_path[512];
-    test_tmp_path(out_path, sizeof out_path, "run.stdout");
-    test_tmp_path(err_path, sizeof err_path, "run.stderr");
-    posix_spawn_file_actions_t fa;
-    assert_int_equal(posix_spawn_file_actions_init(&fa), 0);
-    assert_int_equal(posix_spawn_file_actions_addopen(&fa, 0, "/dev/null",
-                                                      O_RDONLY, 0), 0);
-    assert_int_equal(posix_spawn_file_actions_addopen(
-                         &fa, 1, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644), 0);
-    assert_int_equal(posix_spawn_file_actions_addopen(
-                         &fa, 2, err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644), 0);
-    pid_t pid;
-    int rc = posix_spawn(&pid, argv[0], &fa, NULL, (char *const *)argv,
-                         environ);
-    posix_spawn_file_actions_destroy(&fa);
-    if (rc != 0) fail_msg("cannot run %s: %s", argv[0], strerror(rc));
-    int wstatus = 0;
-    struct timespec nap = {0, 10 * 1000 * 1000};
-    for (long waited = 0;; waited++) {
-        pid_t got = waitpid(pid, &wstatus, WNOHANG);
-        if (got == pid) break;
-        if (got < 0 && errno != EINTR) fail_msg("waitpid: %s", strerror(errno));
-        if (waited > RUN_TIMEOUT_SECONDS * 100L) {
-            kill(pid, SIGKILL);
-            waitpid(pid, &wstatus, 0);
-            fail_msg("clae %s did not finish in %d s", argv[1],
-                     RUN_TIMEOUT_SECONDS);
-        }
-        nanosleep(&nap, NULL);
-    }
-    last.status = WIFEXITED(wstatus) ? WEXITSTATUS(wstatus)
-                                     : 128 + WTERMSIG(wstatus);
-    assert_non_null(last.out = read_whole(out_path, NULL));
-    assert_non_null(last.err = read_whole(err_path, NULL));
-    return &last;
-}
-
-#define RUN(...) run((const char *const[]){CLAE, __VA_ARGS__, NULL})
-
-static void expect_exit(const run_result *r, int code)
-{
-    if (r->status != code)
-        print_message("exit %d, expected %d\n--- stdout:\n%s--- stderr:\n%s---\n",
-                      r->status, code, r->out, r->err);
-    assert_int_equal(r->status, code);
-}
-
-static void expect_contains(const char *text, const char *needle)
-{
-    if (!strstr(text, needle))
-        print_message("expected \"%s\" in:\n%s---\n", needle, text);
-    assert_non_null(strstr(text, needle));
-}
-
-/* Exit 2 and exactly one stderr line that contains needle. */
-static void expect_usage_error(const run_result *r, const char *needle)
-{
-    expect_exit(r, 2);
-    expect_contains(r->err, needle);
-    const char *nl = strchr(r->err, '\n');
-    if (!nl || nl[1])
-        print_message("expected one stderr line, got:\n%s---\n", r->err);
-    assert_true(nl && !nl[1]);
-}
 
 /* ---- fixtures ------------------------------------------------------------ */
 
@@ -168,6 +60,7 @@ static void save_untrained(clae_context *ctx, const char *spec,
 static int group_setup(void **state)
 {
     if (test_open_tmp_context(state)) return -1;
+    run_capture_dir = test_tmp_root;
     if (access(CLAE, X_OK) != 0) {
         fprintf(stderr, "%s missing: run `make all` from the project root "
                         "first\n", CLAE);
@@ -183,9 +76,9 @@ static int group_setup(void **state)
     test_tmp_path(spec_path, sizeof spec_path, "vae.spec");
     write_data(ctx);
     test_write_bytes(spec_path, vae_spec, strlen(vae_spec));
-    const run_result *r = RUN("train", "--data", data_path, "--model",
-                              spec_path, "--epochs", "5", "--batch-size", "32",
-                              "--save", vae_path);
+    const run_result *r = RUN(CLAE, "train", "--data", data_path, "--model",
+                              spec_path, "--epochs", "5", "--batch-size",
+                              "32", "--save", vae_path);
     if (r->status != 0) {
         fprintf(stderr, "clae train failed:\n%s%s", r->out, r->err);
         return -1;
@@ -331,15 +224,15 @@ static void test_generate(void **state)
     test_tmp_path(a, sizeof a, "gen_a.png");
     test_tmp_path(b, sizeof b, "gen_b.png");
     test_tmp_path(c, sizeof c, "gen_c.png");
-    const run_result *r = RUN("generate", "--load", vae_path, "--n", "10",
-                              "--seed", "5", "--out", a);
+    const run_result *r = RUN(CLAE, "generate", "--load", vae_path, "--n",
+                              "10", "--seed", "5", "--out", a);
     expect_exit(r, 0);
     expect_contains(r->out, "10 samples (4x4, grayscale)");
-    r = RUN("generate", "--load", vae_path, "--n", "10", "--seed", "5", "--out",
-            b, "--batch-size", "3");
+    r = RUN(CLAE, "generate", "--load", vae_path, "--n", "10", "--seed", "5",
+            "--out", b, "--batch-size", "3");
     expect_exit(r, 0);
-    r = RUN("generate", "--load", vae_path, "--n", "10", "--seed", "6", "--out",
-            c);
+    r = RUN(CLAE, "generate", "--load", vae_path, "--n", "10", "--seed", "6",
+            "--out", c);
     expect_exit(r, 0);
 
     size_t size_a, size_b, size_c;
@@ -385,7 +278,7 @@ static void test_generate(void **state)
     /* A plain autoencoder has no prior to draw from. */
     char refused[512];
     test_tmp_path(refused, sizeof refused, "gen_refused.png");
-    r = RUN("generate", "--load", ae_path, "--out", refused);
+    r = RUN(CLAE, "generate", "--load", ae_path, "--out", refused);
     expect_usage_error(r, "not a variational model");
     expect_contains(r->err, ae_path);
     assert_int_not_equal(access(refused, F_OK), 0);
@@ -393,11 +286,12 @@ static void test_generate(void **state)
     assert_int_equal(clae_generate(m, 4, 0, 4, NULL, &images), CLAE_ERR_USAGE);
     assert_null(images);
     clae_model_destroy(m);
-    r = RUN("generate", "--load", vae_path, "--out", refused, "--n", "0");
+    r = RUN(CLAE, "generate", "--load", vae_path, "--out", refused, "--n", "0");
     expect_usage_error(r, "--n");
-    r = RUN("generate", "--load", vae_path, "--out", refused, "--seed", "x");
+    r = RUN(CLAE, "generate", "--load", vae_path, "--out", refused, "--seed",
+            "x");
     expect_usage_error(r, "--seed");
-    r = RUN("generate", "--load", vae_path);
+    r = RUN(CLAE, "generate", "--load", vae_path);
     expect_usage_error(r, "--out");
     assert_int_not_equal(access(refused, F_OK), 0);
 }
@@ -415,9 +309,9 @@ static void test_interpolate(void **state)
     enum { FROM = 3, TO = 17, STEPS = 6 };
     char out[512];
     test_tmp_path(out, sizeof out, "interp.png");
-    const run_result *r = RUN("interpolate", "--load", vae_path, "--data",
-                              data_path, "--from", "3", "--to", "17", "--steps",
-                              "6", "--out", out);
+    const run_result *r = RUN(CLAE, "interpolate", "--load", vae_path,
+                              "--data", data_path, "--from", "3", "--to", "17",
+                              "--steps", "6", "--out", out);
     expect_exit(r, 0);
     expect_contains(r->out, "samples 3 and 17");
     unsigned width, height;
@@ -477,18 +371,18 @@ static void test_interpolate(void **state)
 
     char refused[512];
     test_tmp_path(refused, sizeof refused, "interp_refused.png");
-    r = RUN("interpolate", "--load", vae_path, "--data", data_path, "--from",
-            "3", "--to", "400", "--out", refused);
+    r = RUN(CLAE, "interpolate", "--load", vae_path, "--data", data_path,
+            "--from", "3", "--to", "400", "--out", refused);
     expect_usage_error(r, "--to 400");
     expect_contains(r->err, "400 samples");
-    r = RUN("interpolate", "--load", vae_path, "--data", data_path, "--from",
-            "3", "--to", "4", "--steps", "1", "--out", refused);
+    r = RUN(CLAE, "interpolate", "--load", vae_path, "--data", data_path,
+            "--from", "3", "--to", "4", "--steps", "1", "--out", refused);
     expect_usage_error(r, "--steps");
-    r = RUN("interpolate", "--load", vae_path, "--data", data_path, "--to", "4",
-            "--out", refused);
+    r = RUN(CLAE, "interpolate", "--load", vae_path, "--data", data_path,
+            "--to", "4", "--out", refused);
     expect_usage_error(r, "--from");
-    r = RUN("interpolate", "--load", ae_path, "--data", data_path, "--from",
-            "3", "--to", "4", "--out", refused);
+    r = RUN(CLAE, "interpolate", "--load", ae_path, "--data", data_path,
+            "--from", "3", "--to", "4", "--out", refused);
     expect_usage_error(r, "not a variational model");
     assert_int_not_equal(access(refused, F_OK), 0);
 }
@@ -504,7 +398,7 @@ static void test_manifold(void **state)
     enum { N = 5 };
     char out[512];
     test_tmp_path(out, sizeof out, "manifold.png");
-    const run_result *r = RUN("manifold", "--load", vae_path, "--n", "5",
+    const run_result *r = RUN(CLAE, "manifold", "--load", vae_path, "--n", "5",
                               "--out", out);
     expect_exit(r, 0);
     expect_contains(r->out, "5 x 5 images");
@@ -550,16 +444,17 @@ static void test_manifold(void **state)
 
     char refused[512];
     test_tmp_path(refused, sizeof refused, "manifold_refused.png");
-    r = RUN("manifold", "--load", vae3_path, "--out", refused);
+    r = RUN(CLAE, "manifold", "--load", vae3_path, "--out", refused);
     expect_usage_error(r, "3 dimensions");
     expect_contains(r->err, "2-D");
     m = load_model(ctx, vae3_path);
     assert_int_equal(clae_manifold(m, N, 7, NULL, &images), CLAE_ERR_USAGE);
     assert_null(images);
     clae_model_destroy(m);
-    r = RUN("manifold", "--load", ae_path, "--out", refused);
+    r = RUN(CLAE, "manifold", "--load", ae_path, "--out", refused);
     expect_usage_error(r, "not a variational model");
-    r = RUN("manifold", "--load", vae_path, "--out", refused, "--n", "0");
+    r = RUN(CLAE, "manifold", "--load", vae_path, "--out", refused, "--n",
+            "0");
     expect_usage_error(r, "--n");
     assert_int_not_equal(access(refused, F_OK), 0);
 }
@@ -571,14 +466,14 @@ static void test_help(void **state)
     static const char *const commands[] = {"generate", "interpolate",
                                            "manifold"};
     for (size_t i = 0; i < 3; i++) {
-        const run_result *r = RUN(commands[i], "--help");
+        const run_result *r = RUN(CLAE, commands[i], "--help");
         expect_exit(r, 0);
         char want[64];
         snprintf(want, sizeof want, "usage: clae %s", commands[i]);
         expect_contains(r->out, want);
         assert_string_equal(r->err, "");
     }
-    const run_result *r = RUN("--help");
+    const run_result *r = RUN(CLAE, "--help");
     expect_exit(r, 0);
     for (size_t i = 0; i < 3; i++) expect_contains(r->out, commands[i]);
 }
