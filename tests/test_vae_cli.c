@@ -459,6 +459,57 @@ static void test_manifold(void **state)
     assert_int_not_equal(access(refused, F_OK), 0);
 }
 
+/* Reads n scores from a clae score CSV (index,score rows after a header). */
+static void read_scores(const char *path, float *scores, size_t n)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[128];
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_string_equal(line, "index,score\n");
+    for (size_t i = 0; i < n; i++) {
+        unsigned index;
+        assert_int_equal(fscanf(f, "%u,%f\n", &index, &scores[i]), 2);
+        assert_int_equal(index, i);
+    }
+    fclose(f);
+}
+
+/* score --elbo: each sample's reconstruction score plus its KL divergence,
+ * the same as clae_score_elbo; a plain autoencoder is refused. */
+static void test_score_elbo(void **state)
+{
+    clae_context *ctx = test_context(state);
+    char plain[512], elbo[512];
+    test_tmp_path(plain, sizeof plain, "scores.csv");
+    test_tmp_path(elbo, sizeof elbo, "elbo.csv");
+    const run_result *r = RUN(CLAE, "score", "--load", vae_path, "--data",
+                              data_path, "--out", plain);
+    expect_exit(r, 0);
+    r = RUN(CLAE, "score", "--load", vae_path, "--data", data_path, "--out",
+            elbo, "--elbo");
+    expect_exit(r, 0);
+    float *by_plain = malloc(ROWS * sizeof *by_plain),
+          *by_elbo = malloc(ROWS * sizeof *by_elbo), *want = NULL;
+    read_scores(plain, by_plain, ROWS);
+    read_scores(elbo, by_elbo, ROWS);
+    clae_model *m = load_model(ctx, vae_path);
+    clae_data *data = load_data(ctx);
+    assert_int_equal(clae_score_elbo(m, data, 64, &want), CLAE_SUCCESS);
+    for (size_t i = 0; i < ROWS; i++) {
+        assert_true(by_elbo[i] > by_plain[i]);
+        assert_true(fabsf(by_elbo[i] - want[i]) <= 1e-5f * fabsf(want[i]));
+    }
+    r = RUN(CLAE, "score", "--load", ae_path, "--data", data_path, "--out",
+            elbo, "--elbo");
+    expect_usage_error(r, "variational");
+    free(by_plain);
+    free(by_elbo);
+    free(want);
+    clae_data_free(data);
+    clae_model_destroy(m);
+}
+
 /* Each command has its --help, and clae --help lists them. */
 static void test_help(void **state)
 {
@@ -485,6 +536,7 @@ int main(void)
         cmocka_unit_test(test_generate),
         cmocka_unit_test(test_interpolate),
         cmocka_unit_test(test_manifold),
+        cmocka_unit_test(test_score_elbo),
         cmocka_unit_test(test_help),
     };
     return cmocka_run_group_tests_name("vae_cli", tests, group_setup,
