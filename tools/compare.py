@@ -135,7 +135,8 @@ def main():
     import torch
     print(f"Fashion-MNIST, {args.epochs} epochs; seeds {', '.join(map(str, seeds))} "
           f"for each trainer; PyTorch {torch.__version__}, {args.threads} "
-          f"thread(s). Loss: the preset's, as clae reports it (mean per element; a VAE's per sample). val: on t10k "
+          f"thread(s). Loss: the preset's, as clae reports it (mean per "
+          f"element; a VAE's per sample). val: on t10k "
           f"after the last epoch; train: the mean over the last epoch's "
           f"batches (less noisy). Mean / median (range) over the seeds.\n")
     print("| preset | loss | clae | PyTorch | clae - PyTorch (means) | Welch t | verdict |")
