@@ -542,7 +542,9 @@ clae_status clae_reconstruct_noisy(clae_model *model, const clae_data *data,
                                    float **inputs, float **out);
 /* scores (n) = each sample's loss (the mean over its features, or for
  * cce the sum, as clae_evaluate averages them): its reconstruction error,
- * the anomaly score. */
+ * the anomaly score. A variational model's is the reconstruction loss at
+ * its means, summed over its features, without clae_evaluate's beta * KL
+ * (clae_score_elbo adds the KL). */
 clae_status clae_score(clae_model *model, const clae_data *data,
                        size_t batch_size, float **scores);
 /* For a variational model, scores (n) = each sample's negative evidence
