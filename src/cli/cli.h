@@ -81,12 +81,15 @@ int cli_keep_class(const char *command, clae_context *ctx,
                    const char *labels_path, int class_k, clae_data *data);
 
 /* Commands that run a saved model over a data file (eval, encode,
- * decode, score, reconstruct, interpolate) share --load, --data, --out, --batch-size
- * and the data and common options. */
+ * decode, score, reconstruct, interpolate) share --load, --data, --out,
+ * --batch-size and the data and common options. */
 #define RUN_OPTIONS                                                          \
-    {"load", required_argument, NULL, OPT_RUN_LOAD},                             \
-    {"data", required_argument, NULL, OPT_RUN_DATA},                             \
-    {"out", required_argument, NULL, OPT_RUN_OUT},                               \
+    RUN_MODEL_OPTIONS,                                                       \
+    {"data", required_argument, NULL, OPT_RUN_DATA}
+/* Without --data, for commands that read no data (generate, manifold). */
+#define RUN_MODEL_OPTIONS                                                    \
+    {"load", required_argument, NULL, OPT_RUN_LOAD},                         \
+    {"out", required_argument, NULL, OPT_RUN_OUT},                           \
     {"batch-size", required_argument, NULL, OPT_RUN_BATCH}
 
 #define RUN_HELP                                                             \
@@ -145,6 +148,9 @@ int cli_parse_u64(const char *text, uint64_t *out);
 /* --input of arch and tune: a width D, or an image HxWxC (*image then
  * set, else zeros), at most 2^24 values. */
 int cli_parse_input(const char *text, size_t *width, clae_image_shape *image);
+/* "grayscale" for one channel, else "RGB": how the commands that write
+ * pictures name their images. */
+const char *cli_image_colours(const clae_image_shape *shape);
 /* A byte count with an optional K, M or G (powers of 1024) suffix. */
 int cli_parse_bytes(const char *text, uint64_t *out);
 /* A class number of labels: 0 to 2^30. */

@@ -190,3 +190,8 @@ int cli_check_output(const char *command, const char *flag, const char *path)
                                path, dir, strerror(errno));
     return 0;
 }
+
+const char *cli_image_colours(const clae_image_shape *shape)
+{
+    return shape->channels == 1 ? "grayscale" : "RGB";
+}

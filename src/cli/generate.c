@@ -22,11 +22,9 @@ static const char help[] =
 
 enum { OPT_N = OPT_FIRST_COMMAND_OPTION, OPT_SEED };
 
-/* RUN_OPTIONS without --data: the codes come from the seed. */
+/* No --data: the codes come from the seed. */
 static const struct option options[] = {
-    {"load", required_argument, NULL, OPT_RUN_LOAD},
-    {"out", required_argument, NULL, OPT_RUN_OUT},
-    {"batch-size", required_argument, NULL, OPT_RUN_BATCH},
+    RUN_MODEL_OPTIONS,
     {"n", required_argument, NULL, OPT_N},
     {"seed", required_argument, NULL, OPT_SEED},
     COMMON_OPTIONS,
@@ -83,7 +81,7 @@ int cmd_generate(int argc, char **argv)
     printf("wrote %s: %zu samples (%ux%u, %s) decoded from codes of %zu "
            "dimensions drawn from N(0, I) with seed %" PRIu64 "\n",
            r.out, g.n, shape.height, shape.width,
-           shape.channels == 1 ? "grayscale" : "RGB",
+           cli_image_colours(&shape),
            clae_model_code_width(r.model), g.seed);
 done:
     free(images);

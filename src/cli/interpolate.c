@@ -116,7 +116,7 @@ int cmd_interpolate(int argc, char **argv)
     printf("wrote %s: samples %zu and %zu of %s (%ux%u, %s) at the ends of a "
            "row of %zu images decoded from the codes between them\n",
            r.out, l.from, l.to, r.data, shape.height, shape.width,
-           shape.channels == 1 ? "grayscale" : "RGB", l.steps);
+           cli_image_colours(&shape), l.steps);
 done:
     free(tiles);
     free(decoded);

@@ -19,11 +19,9 @@ static const char help[] =
 
 enum { OPT_N = OPT_FIRST_COMMAND_OPTION };
 
-/* RUN_OPTIONS without --data: the codes are fixed. */
+/* No --data: the codes are fixed. */
 static const struct option options[] = {
-    {"load", required_argument, NULL, OPT_RUN_LOAD},
-    {"out", required_argument, NULL, OPT_RUN_OUT},
-    {"batch-size", required_argument, NULL, OPT_RUN_BATCH},
+    RUN_MODEL_OPTIONS,
     {"n", required_argument, NULL, OPT_N},
     COMMON_OPTIONS,
     {NULL, 0, NULL, 0},
@@ -74,7 +72,7 @@ int cmd_manifold(int argc, char **argv)
     printf("wrote %s: %zu x %zu images (%ux%u, %s) decoded from a grid over "
            "the 2-D latent space, the normal quantiles of 0.05 to 0.95\n",
            r.out, n, n, shape.height, shape.width,
-           shape.channels == 1 ? "grayscale" : "RGB");
+           cli_image_colours(&shape));
 done:
     free(images);
     cli_run_close(&r);

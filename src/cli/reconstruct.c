@@ -104,7 +104,7 @@ int cmd_reconstruct(int argc, char **argv)
     }
     printf("wrote %s: %zu samples of %s (%ux%u, %s), each row of %s\n", r.out,
            n, r.data, shape.height, shape.width,
-           shape.channels == 1 ? "grayscale" : "RGB",
+           cli_image_colours(&shape),
            g.noisy ? "noisy inputs above their reconstructions and the clean "
                      "originals"
                    : "originals above its reconstructions");
