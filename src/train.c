@@ -57,18 +57,31 @@ static int variational(const clae_model *m)
     return clae__spec_is_variational(&m->spec);
 }
 
-/* A variational model's loss: the reconstruction loss plus beta times the
- * KL divergence, both means over samples. */
-static double vae_loss(const clae_model *m, double recon, double kl)
+/* A variational model's KL weight, its spec's beta. */
+static float beta_of(const clae_model *m)
 {
-    return recon + (double)m->spec.layers[m->spec.latent].beta * kl;
+    return m->spec.layers[m->spec.latent].beta;
+}
+
+/* A variational model's loss from its mean reconstruction loss *loss and
+ * the n KL divergences in kl (read into host): *recon and *kl_mean get
+ * the two means, *loss becomes recon + beta * KL. */
+static clae_status add_kl(clae_model *m, cl_mem kl, float *host, size_t n,
+                          double *loss, double *recon, double *kl_mean)
+{
+    clae_status status = CLAE_SUCCESS;
+    *recon = *loss;
+    CLAE_TRY(mean_loss(m->ctx, kl, host, n, (double)n, kl_mean));
+    *loss = *recon + (double)beta_of(m) * *kl_mean;
+fail:
+    return status;
 }
 
 /* The KL term's weight at the model's next step: beta, or a linear
  * warm-up toward it over warmup epochs of `batches` steps. */
 static float kl_weight(const clae_model *m, unsigned warmup, size_t batches)
 {
-    float beta = m->spec.layers[m->spec.latent].beta;
+    float beta = beta_of(m);
     double ramp = warmup ? (double)(m->step + 1) / ((double)warmup * batches)
                          : 1.0;
     return ramp < 1.0 ? (float)(beta * ramp) : beta;
@@ -244,7 +257,8 @@ static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
         CLAE_TRY(clae__feed_batch(&t->train, start, rows, &x, &off));
         t->ws->draw = (uint32_t)m->step;
         t->ws->kl_off = start;
-        if (variational(m)) t->ws->kl_weight = kl_weight(m, o->kl_warmup, batches);
+        if (variational(m))
+            t->ws->kl_weight = kl_weight(m, o->kl_warmup, batches);
         clae__penalty_activity_slot(&t->penalty, start / b, t->ws);
         CLAE_TRY(clae__model_forward(m, t->ws, x, off, rows));
         CLAE_TRY(clae__model_loss_backward(m, t->ws, x, off, rows,
@@ -261,12 +275,9 @@ static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
     CLAE_TRY(mean_loss(m->ctx, t->train_loss, t->loss_host,
                        t->train_loss_count, (double)clae__loss_divisor(m, n),
                        loss));
-    if (variational(m)) {
-        metrics->train_recon = *loss;
-        CLAE_TRY(mean_loss(m->ctx, t->train_kl, t->loss_host, n, (double)n,
-                           &metrics->train_kl));
-        *loss = vae_loss(m, *loss, metrics->train_kl);
-    }
+    if (variational(m))
+        CLAE_TRY(add_kl(m, t->train_kl, t->loss_host, n, loss,
+                        &metrics->train_recon, &metrics->train_kl));
     CLAE_TRY(clae__penalty_epoch(m, &t->penalty, n, b, &penalty));
     *loss += penalty;
 fail:
@@ -282,12 +293,9 @@ static clae_status validate(trainer *t, clae_model *m,
     double penalty, *loss = &metrics->val_loss;
     t->ws->kl = t->val_kl;
     CLAE_TRY(evaluate_feed(m, t->ws, &t->val, t->val_loss, t->loss_host, loss));
-    if (variational(m)) {
-        metrics->val_recon = *loss;
-        CLAE_TRY(mean_loss(m->ctx, t->val_kl, t->loss_host, t->val.data->n,
-                           (double)t->val.data->n, &metrics->val_kl));
-        *loss = vae_loss(m, *loss, metrics->val_kl);
-    }
+    if (variational(m))
+        CLAE_TRY(add_kl(m, t->val_kl, t->loss_host, t->val.data->n, loss,
+                        &metrics->val_recon, &metrics->val_kl));
     CLAE_TRY(clae__penalty_now(m, &t->penalty, &penalty));
     *loss += penalty;
 fail:
@@ -412,11 +420,8 @@ static clae_status evaluate(clae_model *m, const clae_data *data,
         ws->kl = kl;
     }
     CLAE_TRY(evaluate_feed(m, ws, &feed, sample_loss, host, loss));
-    if (kl) {
-        double kl_mean;
-        CLAE_TRY(mean_loss(ctx, kl, kl_host, n, (double)n, &kl_mean));
-        *loss = vae_loss(m, *loss, kl_mean);
-    }
+    double recon, kl_mean;
+    if (kl) CLAE_TRY(add_kl(m, kl, kl_host, n, loss, &recon, &kl_mean));
     if (scoring != SCORE_NONE) {
         const float divisor = (float)clae__loss_divisor(m, 1);
         for (size_t i = 0; i < n; i++)
