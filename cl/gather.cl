@@ -1,6 +1,8 @@
-/* gather_rows: dst[r, :] = src[index[index_off + r], :], the batch of a
- * shuffled epoch. src is (n, cols), dst is (rows, cols), both row-major.
- * Global size (ceil(cols / CHUNK), rows). */
+/* The batches of a shuffled epoch, gathered from the resident set.
+ * Global size (ceil(cols / CHUNK), rows); dst is (rows, cols) and row r is
+ * the set's row index[index_off + r]. */
+
+/* gather_rows: a set of floats, src (n, cols). */
 __kernel void gather_rows(__global float *dst, __global const float *src,
                           __global const uint *index, uint index_off,
                           uint cols)
@@ -9,4 +11,29 @@ __kernel void gather_rows(__global float *dst, __global const float *src,
     const size_t r = get_global_id(1);
     const size_t s = index[index_off + r];
     store_chunk(dst + r * cols + c0, load_chunk(src + s * cols + c0, n), n);
+}
+
+/* gather_codes: a set held as byte codes, src (n, cols), code k standing
+ * for the float k / scale (a uint8 file's values): a quarter of the memory
+ * traffic of gather_rows, which is what bounds it. The division is
+ * k * inverse corrected by one fused multiply-add, which gives the rounded
+ * quotient the host computed (the host checks all 256 codes before it
+ * chooses codes; inverse is 1 / scale rounded to float). */
+__kernel void gather_codes(__global float *dst, __global const uchar *src,
+                           __global const uint *index, uint index_off,
+                           uint cols, float scale, float inverse)
+{
+    const uint c0 = get_global_id(0) * CHUNK, n = chunk_width(c0, cols);
+    const size_t r = get_global_id(1);
+    __global const uchar *codes = src + index[index_off + r] * (size_t)cols + c0;
+    float8 k;
+    if (n == CHUNK) {
+        k = convert_float8(vload8(0, codes));
+    } else {
+        float v[CHUNK] = {0.0f};
+        for (uint i = 0; i < n; i++) v[i] = codes[i];
+        k = vload8(0, v);
+    }
+    const float8 s = scale, inv = inverse, q = k * inv;
+    store_chunk(dst + r * cols + c0, fma(fma(-q, s, k), inv, q), n);
 }

@@ -1,4 +1,5 @@
 /* Batches from a resident or a streamed data set (see feed.h). */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,14 +23,40 @@ static size_t chunk_buffer_rows(const clae__feed *f)
     return f->chunk_rows < f->data->n ? f->chunk_rows : f->data->n;
 }
 
+/* The set's values as byte codes (n * d bytes, malloc'ed) when each is
+ * exactly what clae__gather_codes decodes from one; else NULL. */
+static unsigned char *byte_codes(const clae_data *data)
+{
+    float table[256];
+    if (!(data->scale > 0.0f) || !clae__codes_exact(data->scale, table))
+        return NULL;
+    size_t count = data->n * data->d;
+    unsigned char *codes = malloc(count);
+    for (size_t i = 0; codes && i < count; i++) {
+        float code = rintf(data->x[i] * data->scale);
+        if (!(code >= 0.0f && code <= 255.0f) ||
+            memcmp(&table[(int)code], &data->x[i], sizeof(float)) != 0) {
+            free(codes);
+            return NULL;
+        }
+        codes[i] = (unsigned char)code;
+    }
+    return codes;
+}
+
 static clae_status create_resident(clae__feed *f, int shuffled)
 {
     clae_status status = CLAE_SUCCESS;
     clae_context *ctx = f->ctx;
-    size_t bytes = f->data->n * row_bytes(f);
+    unsigned char *codes = shuffled ? byte_codes(f->data) : NULL;
+    size_t count = f->data->n * f->data->d;
+    size_t bytes = codes ? count : count * sizeof(float);
+    if (codes) f->code_scale = f->data->scale;
     CLAE_TRY(clae__buffer(ctx, bytes, "data set", &f->resident));
     CL_CHECK(ctx, clEnqueueWriteBuffer(ctx->queue, f->resident, CL_TRUE, 0,
-                                       bytes, f->data->x, 0, NULL, NULL));
+                                       bytes,
+                                       codes ? (void *)codes : f->data->x, 0,
+                                       NULL, NULL));
     if (shuffled) {
         CLAE_TRY(clae__buffer(ctx, f->data->n * sizeof(uint32_t),
                               "permutation", &f->order));
@@ -37,6 +64,7 @@ static clae_status create_resident(clae__feed *f, int shuffled)
                               &f->gathered));
     }
 fail:
+    free(codes);
     return status;
 }
 
@@ -88,7 +116,8 @@ clae_status clae__feed_create(clae_context *ctx, const clae_data *data,
 uint64_t clae__feed_bytes(const clae__feed *f)
 {
     if (f->resident)
-        return (uint64_t)f->data->n * row_bytes(f) +
+        return (uint64_t)f->data->n * f->data->d *
+                   (f->code_scale ? 1 : sizeof(float)) +
                (f->order ? f->data->n * sizeof(uint32_t) : 0) +
                (f->gathered ? f->batch * row_bytes(f) : 0);
     return 2 * (uint64_t)chunk_buffer_rows(f) * row_bytes(f);
@@ -196,8 +225,12 @@ clae_status clae__feed_batch(clae__feed *f, size_t start, size_t rows,
     if (f->gathered) {
         *x = f->gathered;
         *offset = 0;
-        return clae__gather_rows(f->ctx, f->gathered, f->resident, f->order,
-                                 start, rows, d);
+        return f->code_scale
+                   ? clae__gather_codes(f->ctx, f->gathered, f->resident,
+                                        f->order, start, rows, d,
+                                        f->code_scale)
+                   : clae__gather_rows(f->ctx, f->gathered, f->resident,
+                                       f->order, start, rows, d);
     }
     if (f->resident) {
         *x = f->resident;

@@ -2,7 +2,10 @@
  *
  * Resident: the whole set is one device buffer, uploaded once. A shuffled
  * pass gathers each batch on the device from the pass's order; an ordered
- * pass (evaluation) reads the batches in place.
+ * pass (evaluation) reads the batches in place. A shuffled pass over a set
+ * whose values are all k / scale for bytes k (images read from uint8 files)
+ * keeps the bytes and decodes them as it gathers: the gather reads a
+ * quarter of the bytes, and the set takes a quarter of the memory.
  *
  * Streamed, when the set does not fit the budget it is given: the host
  * copies the rows of the next chunk (a whole number of batches, in the
@@ -20,6 +23,9 @@ typedef struct {
     const clae_data *data;
     size_t batch;
     cl_mem resident;       /* the whole set; NULL when streamed */
+    float code_scale;      /* resident as byte codes k of k / code_scale
+                              (shuffled passes of a uint8 file's values);
+                              0: as floats */
     cl_mem order, gathered; /* resident shuffled passes: order and batch */
     const uint32_t *host_order; /* this pass's order; NULL: in file order */
     /* Streamed only. */
@@ -37,7 +43,8 @@ typedef struct {
 uint64_t clae__data_budget(const clae_context *ctx);
 
 /* Makes the feed for `data`, resident when it fits `budget` bytes and the
- * device's largest buffer, else streamed through two chunks of at most
+ * device's largest buffer as floats (even when it will be held as bytes),
+ * else streamed through two chunks of at most
  * budget / 2 bytes each (at least one batch), which it tells the context's
  * log. `shuffled` passes take an order (training); others read the set in
  * file order. */

@@ -1,4 +1,5 @@
 /* The own-kernel table and its launches. */
+#include <math.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -25,6 +26,7 @@ static const struct {
     {1, "loss_rows", offsetof(clae_kernels, loss_rows)},
     {1, "loss_backward", offsetof(clae_kernels, loss_backward)},
     {2, "gather_rows", offsetof(clae_kernels, gather_rows)},
+    {2, "gather_codes", offsetof(clae_kernels, gather_codes)},
     {3, "adam_update", offsetof(clae_kernels, adam_update)},
     {3, "sgd_update", offsetof(clae_kernels, sgd_update)},
     {4, "batchnorm_forward", offsetof(clae_kernels, batchnorm_forward)},
@@ -299,6 +301,39 @@ clae_status clae__gather_rows(clae_context *ctx, cl_mem dst, cl_mem src,
     size_t global[2] = {clae__chunks(cols), rows};
     return launch(ctx, ctx->kernels.gather_rows, "gather_rows",
                   CLAE_PROFILE_GATHER, args, 5, 2, global, NULL);
+}
+
+/* gather_codes' decoding, on the host: fmaf and the device's fma both
+ * round once, so the two agree. */
+static float decode(float k, float scale, float inverse)
+{
+    const float q = k * inverse;
+    return fmaf(fmaf(-q, scale, k), inverse, q);
+}
+
+int clae__codes_exact(float scale, float *table)
+{
+    const float inverse = 1.0f / scale;
+    for (int k = 0; k < 256; k++) {
+        table[k] = decode((float)k, scale, inverse);
+        if (table[k] != (float)k / scale) return 0;
+    }
+    return 1;
+}
+
+clae_status clae__gather_codes(clae_context *ctx, cl_mem dst, cl_mem codes,
+                               cl_mem index, size_t index_off, size_t rows,
+                               size_t cols, float scale)
+{
+    CHECK_FITS(ctx, index_off);
+    CHECK_FITS(ctx, cols);
+    cl_uint off = (cl_uint)index_off, c = (cl_uint)cols;
+    float inverse = 1.0f / scale;
+    struct arg args[] = {ARG(dst), ARG(codes), ARG(index), ARG(off),
+                         ARG(c),   ARG(scale), ARG(inverse)};
+    size_t global[2] = {clae__chunks(cols), rows};
+    return launch(ctx, ctx->kernels.gather_codes, "gather_codes",
+                  CLAE_PROFILE_GATHER, args, 7, 2, global, NULL);
 }
 
 clae_status clae__adam_update(clae_context *ctx, cl_mem p, cl_mem g, cl_mem m,

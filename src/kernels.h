@@ -14,7 +14,7 @@ typedef struct {
     cl_program programs[CLAE_PROGRAM_COUNT];
     cl_kernel bias_act_forward, bias_act_backward, softmax_rows,
         softmax_backward_rows, activity_penalty, loss_rows, loss_backward, gather_rows,
-        adam_update, sgd_update, batchnorm_forward, batchnorm_backward,
+        gather_codes,        adam_update, sgd_update, batchnorm_forward, batchnorm_backward,
         random_bits, random_fill, corrupt, dropout_forward, dropout_backward;
     cl_kernel im2col_rows, col2im_rows, patch_sums, patch_spread,
         pool_forward, pool_backward, channel_sums;
@@ -210,6 +210,14 @@ clae_status clae__channel_sums(clae_context *ctx, cl_mem sums, size_t sums_off,
 clae_status clae__gather_rows(clae_context *ctx, cl_mem dst, cl_mem src,
                               cl_mem index, size_t index_off, size_t rows,
                               size_t cols);
+/* The same from a set of byte codes: code k is the float k / scale, which
+ * the kernel computes exactly when clae__codes_exact(scale). */
+clae_status clae__gather_codes(clae_context *ctx, cl_mem dst, cl_mem codes,
+                               cl_mem index, size_t index_off, size_t rows,
+                               size_t cols, float scale);
+/* Whether gather_codes decodes every code k to k / scale rounded to float,
+ * which *table then holds (256 floats). */
+int clae__codes_exact(float scale, float *table);
 
 /* One Adam step over n parameters; step_size and v_scale carry the bias
  * corrections, decay is AdamW's lr * weight_decay, 0 for Adam (see

@@ -255,6 +255,43 @@ static void test_gather_rows(void **state)
     free(src); free(want); free(got); free(index);
 }
 
+/* gather_codes decodes byte code k to k / scale exactly as the host's
+ * float division does, for every code, at scales with inexact inverses;
+ * a scale whose inverse overflows is refused. */
+static void test_gather_codes(void **state)
+{
+    clae_context *ctx = test_context(state);
+    size_t n_src = 2 * rows_ + 3, index_off = 5, n = rows_ * cols_;
+    unsigned char *codes = malloc(n_src * cols_);
+    float *src = malloc(n_src * cols_ * 4), *want = malloc(n * 4);
+    float *got = malloc(n * 4), table[256];
+    unsigned *index = malloc((index_off + rows_) * sizeof *index);
+    for (size_t i = 0; i < n_src * cols_; i++) codes[i] = (unsigned char)(i * 37);
+    for (size_t i = 0; i < index_off + rows_; i++)
+        index[i] = (unsigned)((i * 7919) % n_src);
+    cl_mem d_codes = test_upload(ctx, codes, n_src * cols_);
+    cl_mem d_idx = test_upload(ctx, index, (index_off + rows_) * sizeof *index);
+    cl_mem d_dst = test_upload(ctx, NULL, n * 4);
+    const float scales[] = {255.0f, 100.0f, 7.0f, 0.3f};
+    for (size_t k = 0; k < sizeof scales / sizeof *scales; k++) {
+        assert_true(clae__codes_exact(scales[k], table));
+        for (size_t i = 0; i < n_src * cols_; i++)
+            src[i] = (float)codes[i] / scales[k];
+        assert_int_equal(clae__gather_codes(ctx, d_dst, d_codes, d_idx,
+                                            index_off, rows_, cols_,
+                                            scales[k]),
+                         CLAE_SUCCESS);
+        ref_gather_rows(want, src, index + index_off, rows_, cols_);
+        test_download(ctx, d_dst, got, n * 4);
+        assert_memory_equal(got, want, n * 4);
+    }
+    assert_false(clae__codes_exact(1e-39f, table));
+    clReleaseMemObject(d_codes);
+    clReleaseMemObject(d_idx);
+    clReleaseMemObject(d_dst);
+    free(codes); free(src); free(want); free(got); free(index);
+}
+
 /* Uploads host into an existing buffer (blocking). */
 static void test_write(clae_context *ctx, cl_mem mem, const float *host,
                        size_t n)
@@ -465,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_loss_rows),
         cmocka_unit_test(test_loss_backward),
         cmocka_unit_test(test_gather_rows),
+        cmocka_unit_test(test_gather_codes),
         cmocka_unit_test(test_adam_update),
         cmocka_unit_test(test_sgd_update),
         cmocka_unit_test(test_sgd_momentum_update),
