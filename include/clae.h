@@ -12,6 +12,7 @@
 #ifndef CLAE_H
 #define CLAE_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -42,6 +43,7 @@ enum {
     CLAE_ERR_HOST_MEMORY = -4006, /* malloc failed */
     CLAE_ERR_SPEC = -4007,        /* a model spec is malformed */
     CLAE_ERR_DIVERGED = -4008,    /* the loss became NaN or infinite */
+    CLAE_ERR_INTERRUPTED = -4009, /* clae_train_options.interrupt was set */
 };
 
 /* Symbolic name of any status: "CL_OUT_OF_RESOURCES", "CLAE_ERR_INPUT". */
@@ -262,6 +264,14 @@ typedef struct {
     void (*on_progress)(void *user, const clae_progress *progress);
     size_t progress_batches;
     void *user;
+    /* When *interrupt becomes nonzero (a signal handler may set it),
+     * training stops after the batch under way and returns
+     * CLAE_ERR_INTERRUPTED; the model then holds the parameters after that
+     * batch and where the epoch stood, so that a checkpoint of it
+     * (clae_model_save_checkpoint) resumed by clae_train with the same
+     * data, batch size and options finishes the epoch with the metrics an
+     * uninterrupted run reports. NULL: never. */
+    const volatile sig_atomic_t *interrupt;
 } clae_train_options;
 
 /* ===== Opaque handles =================================================== */

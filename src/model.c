@@ -171,6 +171,7 @@ void clae_model_destroy(clae_model *m)
     free(m->train_labels);
     free(m->device);
     free(m->norm_mean);
+    free(m->partial_sums);
     free(m->layers);
     free(m);
 }

@@ -128,6 +128,14 @@ struct clae_model {
     char *device;
     unsigned epoch;    /* epochs trained so far */
     uint64_t step;     /* optimizer steps so far */
+    /* An epoch stopped part-way (clae_train_options.interrupt): its first
+     * partial_batches batches of partial_batch_size rows are done, and
+     * partial_sums (partial_count floats, malloc'ed) holds what they
+     * added to the epoch's per-batch sums (see train.c), which the resumed
+     * epoch puts back, so that it reports what an uninterrupted one does.
+     * Checkpoints keep them. */
+    size_t partial_batches, partial_batch_size, partial_count;
+    float *partial_sums;
 };
 
 /* Buffers of one (model, batch size), made once and reused every batch:

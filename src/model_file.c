@@ -7,7 +7,8 @@
  * layers.<i>.weight, .bias, .running_mean, .running_var of a batchnorm;
  * a model trained on standardised data adds normalization.mean and
  * normalization.std [input features], and a checkpoint the optimizer's
- * moments, optimizer.moment1 and optimizer.moment2 [parameters].
+ * moments, optimizer.moment1 and optimizer.moment2 [parameters], and when
+ * an epoch stopped part-way, training.partial_sums (see clae_model).
  * __metadata__ holds the spec text and what src/model_meta.c writes. The
  * data section is the flat parameter buffer, the state buffer, then those
  * in that order, except that convolution weights (and their moments),
@@ -51,11 +52,11 @@ typedef struct {
     size_t count; /* floats; 0 when the model has none */
 } section;
 
-enum { SECTIONS = 6, OWN_TENSORS_FROM = 2 };
+enum { SECTIONS = 7, OWN_TENSORS_FROM = 2 };
 
 /* The data section's stretches in order: parameters, state, the input
- * standardisation (host), and with the optimizer its moments. Returns the
- * floats of them all. */
+ * standardisation (host), and with the optimizer its moments and a
+ * part-way epoch's sums (host). Returns the floats of them all. */
 static size_t sections_of(const clae_model *m, int with_optimizer,
                           section s[SECTIONS])
 {
@@ -68,6 +69,8 @@ static size_t sections_of(const clae_model *m, int with_optimizer,
     s[3] = (section){"normalization.std", NULL, m->norm_std, d};
     s[4] = (section){"optimizer.moment1", m1, NULL, m1 ? m->param_count : 0};
     s[5] = (section){"optimizer.moment2", m2, NULL, m2 ? m->param_count : 0};
+    s[6] = (section){"training.partial_sums", NULL, m->partial_sums,
+                     with_optimizer ? m->partial_count : 0};
     size_t total = 0;
     for (int k = 0; k < SECTIONS; k++) total += s[k].count;
     return total;
@@ -308,6 +311,17 @@ static clae_status make_own_tensors(clae_context *ctx, const char *path,
     if (clae_optimizer_parse(name, &m->moments_of))
         BAD_MODEL("%s: unknown optimizer '%s' in __metadata__", path, name);
     m->optimizer_known = 1;
+    const cJSON *partial = cJSON_GetObjectItemCaseSensitive(root, "training.partial_sums");
+    if (partial) {
+        const cJSON *shape = cJSON_GetObjectItemCaseSensitive(partial, "shape");
+        const cJSON *count = cJSON_GetArrayItem(shape, 0);
+        if (cJSON_GetArraySize(shape) != 1 || !cJSON_IsNumber(count) ||
+            !(count->valuedouble >= 1.0 && count->valuedouble <= 1e9))
+            BAD_MODEL("%s: tensor training.partial_sums has a bad shape", path);
+        m->partial_count = (size_t)count->valuedouble;
+        if (!(m->partial_sums = malloc(m->partial_count * sizeof(float))))
+            OUT_OF_MEMORY();
+    }
     cl_mem *moments[2] = {&m->moment1, &m->moment2};
     for (int k = 0; k < 2; k++) {
         char tensor[32];

@@ -22,6 +22,12 @@ int clae__meta_write(cJSON *meta, const clae_model *m, int with_optimizer)
                                      clae_optimizer_name(m->moments_of)) &&
              cJSON_AddStringToObject(meta, "moment_steps", number);
     }
+    if (with_optimizer && m->partial_batches) {
+        snprintf(number, sizeof number, "%zu", m->partial_batches);
+        ok = ok && cJSON_AddStringToObject(meta, "partial_batches", number);
+        snprintf(number, sizeof number, "%zu", m->partial_batch_size);
+        ok = ok && cJSON_AddStringToObject(meta, "partial_batch_size", number);
+    }
     snprintf(number, sizeof number, "%u", m->epoch);
     ok = ok && cJSON_AddStringToObject(meta, "epoch", number);
     snprintf(number, sizeof number, "%" PRIu64, m->step);
@@ -82,6 +88,19 @@ clae_status clae__meta_read(clae_context *ctx, const char *path,
     if (step) m->step = strtoull(step, NULL, 10);
     const char *moment_steps = clae__meta_string(meta, "moment_steps");
     if (moment_steps) m->moment_steps = strtoull(moment_steps, NULL, 10);
+    const char *batches = clae__meta_string(meta, "partial_batches"),
+               *batch_size = clae__meta_string(meta, "partial_batch_size");
+    if (!batches != !m->partial_sums || !batches != !batch_size)
+        BAD_MODEL("%s: a part-way epoch needs partial_batches, "
+                  "partial_batch_size and training.partial_sums", path);
+    if (batches) {
+        m->partial_batches = strtoull(batches, NULL, 10);
+        m->partial_batch_size = strtoull(batch_size, NULL, 10);
+        if (!m->partial_batches || !m->partial_batch_size)
+            BAD_MODEL("%s: partial_batches '%s' or partial_batch_size '%s' "
+                      "in __metadata__ is not a positive number", path,
+                      batches, batch_size);
+    }
     const char *init_seed = clae__meta_string(meta, "init_seed"),
                *train_seed = clae__meta_string(meta, "train_seed"),
                *device = clae__meta_string(meta, "device"),

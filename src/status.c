@@ -114,6 +114,7 @@ static const struct { clae_status code; const char *name; } status_names[] = {
     NAME(CLAE_ERR_HOST_MEMORY),
     NAME(CLAE_ERR_SPEC),
     NAME(CLAE_ERR_DIVERGED),
+    NAME(CLAE_ERR_INTERRUPTED),
 };
 
 const char *clae_strerror(clae_status status)

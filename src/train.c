@@ -230,10 +230,132 @@ fail:
     return status;
 }
 
+/* The device's per-batch sums of an epoch, in the order a model's
+ * partial_sums holds them: the training loss per chunk of columns, the
+ * penalties, a variational model's KL divergence per sample. */
+typedef struct {
+    cl_mem mem;       /* NULL when the run has none */
+    size_t per_batch; /* floats each (full) batch adds */
+} batch_sums;
+
+enum { BATCH_SUMS = 3 };
+
+static void batch_sums_of(const trainer *t, const clae_model *m, size_t b,
+                          batch_sums s[BATCH_SUMS])
+{
+    s[0] = (batch_sums){t->train_loss, clae__chunks(m->spec.input)};
+    s[1] = (batch_sums){t->penalty.batch_sums, t->penalty.per_eval};
+    s[2] = (batch_sums){t->train_kl, b};
+}
+
+/* An interrupted epoch: keeps the sums of its first `done` batches in the
+ * model (for a checkpoint), whose parameters are those after them. */
+static clae_status keep_partial(trainer *t, clae_model *m, size_t b,
+                                size_t done)
+{
+    clae_status status = CLAE_SUCCESS;
+    batch_sums s[BATCH_SUMS];
+    batch_sums_of(t, m, b, s);
+    size_t count = 0;
+    for (int k = 0; k < BATCH_SUMS; k++)
+        if (s[k].mem) count += done * s[k].per_batch;
+    float *sums = malloc(count * sizeof *sums), *at = sums;
+    if (!sums) return CLAE_FAIL(m->ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
+    for (int k = 0; k < BATCH_SUMS; k++) {
+        if (!s[k].mem) continue;
+        CL_CHECK(m->ctx, clEnqueueReadBuffer(m->ctx->queue, s[k].mem, CL_TRUE, 0,
+                                             done * s[k].per_batch * sizeof *at,
+                                             at, 0, NULL, NULL));
+        at += done * s[k].per_batch;
+    }
+    free(m->partial_sums);
+    m->partial_sums = sums;
+    sums = NULL;
+    m->partial_count = count;
+    m->partial_batches = done;
+    m->partial_batch_size = b;
+fail:
+    free(sums);
+    return status;
+}
+
+/* Resuming an interrupted epoch: puts its batches' sums back and returns
+ * how many batches it had done (0 for a fresh epoch). */
+static clae_status restore_partial(trainer *t, clae_model *m, size_t b,
+                                   size_t batches, size_t *done)
+{
+    clae_status status = CLAE_SUCCESS;
+    *done = m->partial_batches;
+    if (!*done) return CLAE_SUCCESS;
+    batch_sums s[BATCH_SUMS];
+    batch_sums_of(t, m, b, s);
+    size_t count = 0;
+    for (int k = 0; k < BATCH_SUMS; k++)
+        if (s[k].mem) count += *done * s[k].per_batch;
+    if (m->partial_batch_size != b || *done >= batches ||
+        count != m->partial_count)
+        return CLAE_FAIL(m->ctx, CLAE_ERR_USAGE,
+                         "the checkpoint stopped after batch %zu of epoch %u "
+                         "at batch size %zu: resume it with the same data, "
+                         "batch size and options",
+                         *done, m->epoch + 1, m->partial_batch_size);
+    const float *at = m->partial_sums;
+    for (int k = 0; k < BATCH_SUMS; k++) {
+        if (!s[k].mem) continue;
+        CL_CHECK(m->ctx, clEnqueueWriteBuffer(m->ctx->queue, s[k].mem, CL_TRUE,
+                                              0, *done * s[k].per_batch * sizeof *at,
+                                              at, 0, NULL, NULL));
+        at += *done * s[k].per_batch;
+    }
+fail:
+    return status;
+}
+
+/* Batches the host may enqueue ahead of the device when training can be
+ * interrupted: enough to keep the device busy, few enough that an
+ * interrupt stops it soon (the host would otherwise enqueue the whole
+ * epoch at once and wait at its end). */
+enum { RUN_AHEAD = 4 };
+
+/* Before batch k: waits until batch k - RUN_AHEAD is done. After it:
+ * marks its end in ring[k % RUN_AHEAD]. */
+static clae_status pace(clae_context *ctx, cl_event ring[RUN_AHEAD],
+                        size_t k, int after)
+{
+    clae_status status = CLAE_SUCCESS;
+    cl_event *slot = &ring[k % RUN_AHEAD];
+    if (after) {
+        CL_CHECK(ctx, clEnqueueMarkerWithWaitList(ctx->queue, 0, NULL, slot));
+        CL_CHECK(ctx, clFlush(ctx->queue));
+    } else if (*slot) {
+        CL_CHECK(ctx, clWaitForEvents(1, slot));
+        clReleaseEvent(*slot);
+        *slot = NULL;
+    }
+fail:
+    return status;
+}
+
+static void release_ring(cl_event ring[RUN_AHEAD])
+{
+    for (int i = 0; i < RUN_AHEAD; i++)
+        if (ring[i]) clReleaseEvent(ring[i]);
+}
+
+static void forget_partial(clae_model *m)
+{
+    free(m->partial_sums);
+    m->partial_sums = NULL;
+    m->partial_count = m->partial_batches = m->partial_batch_size = 0;
+}
+
 /* One epoch over a fresh permutation: batch, forward, loss, backward,
  * weight penalty, update per batch; nothing waits until the losses are read at the end
  * (except, for a streamed set, on the upload of each chunk, and when
- * somebody watches the progress). */
+ * somebody watches the progress). A resumed epoch starts after the
+ * batches its checkpoint had done; an interrupt stops it after the batch
+ * under way (CLAE_ERR_INTERRUPTED, the model keeping what it needs to
+ * resume). */
 static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
                                const clae_train_options *o,
                                clae_epoch_metrics *metrics)
@@ -241,19 +363,23 @@ static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
     double *loss = &metrics->train_loss;
     clae_status status = CLAE_SUCCESS;
     size_t b = o->batch_size, d = m->spec.input, batches = (n + b - 1) / b;
+    size_t first;
+    cl_event ring[RUN_AHEAD] = {NULL};
     size_t every = o->progress_batches ? o->progress_batches
                                        : (batches + 19) / 20;
     double penalty, started = now_seconds();
     clae__random_permutation(t->perm_host, n, o->seed, CLAE_STREAM_SHUFFLE,
                              m->epoch);
+    CLAE_TRY(restore_partial(t, m, b, batches, &first));
     CLAE_TRY(clae__feed_begin(&t->train, t->perm_host));
     t->ws->training = 1;
     t->ws->kl = t->train_kl;
     t->ws->seed = o->seed;
-    for (size_t start = 0; start < n; start += b) {
+    for (size_t start = first * b; start < n; start += b) {
         size_t rows = n - start < b ? n - start : b;
         cl_mem x;
         size_t off;
+        if (o->interrupt) CLAE_TRY(pace(m->ctx, ring, start / b, 0));
         CLAE_TRY(clae__feed_batch(&t->train, start, rows, &x, &off));
         t->ws->draw = (uint32_t)m->step;
         t->ws->kl_off = start;
@@ -268,10 +394,19 @@ static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
         CLAE_TRY(clae__penalty_batch(m, &t->penalty, t->ws->grads, start / b));
         CLAE_TRY(clae__optim_step(m, &t->optim, t->ws->grads));
         size_t done = start / b + 1;
+        if (o->interrupt) CLAE_TRY(pace(m->ctx, ring, start / b, 1));
         if (o->on_progress && (done % every == 0 || done == batches))
             CLAE_TRY(report_progress(t, m, o, done, batches, start + rows,
                                      started));
+        if (o->interrupt && *o->interrupt && done < batches) {
+            CLAE_TRY(keep_partial(t, m, b, done));
+            status = CLAE_FAIL(m->ctx, CLAE_ERR_INTERRUPTED,
+                               "interrupted after batch %zu of %zu of epoch %u",
+                               done, batches, m->epoch + 1);
+            goto fail;
+        }
     }
+    forget_partial(m);
     CLAE_TRY(mean_loss(m->ctx, t->train_loss, t->loss_host,
                        t->train_loss_count, (double)clae__loss_divisor(m, n),
                        loss));
@@ -281,6 +416,41 @@ static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
     CLAE_TRY(clae__penalty_epoch(m, &t->penalty, n, b, &penalty));
     *loss += penalty;
 fail:
+    release_ring(ring);
+    return status;
+}
+
+/* A diverged epoch: the 1-based number of its first batch whose sums
+ * (loss, penalty or KL) are not finite; 0 when none is. */
+static clae_status first_bad_batch(const trainer *t, const clae_model *m,
+                                   size_t b, size_t *batch)
+{
+    clae_status status = CLAE_SUCCESS;
+    batch_sums s[BATCH_SUMS];
+    float *host = NULL;
+    batch_sums_of(t, m, b, s);
+    *batch = 0;
+    for (int k = 0; k < BATCH_SUMS; k++) {
+        size_t bytes = 0;
+        if (!s[k].mem) continue;
+        CL_CHECK(m->ctx, clGetMemObjectInfo(s[k].mem, CL_MEM_SIZE, sizeof bytes,
+                                            &bytes, NULL));
+        free(host);
+        if (!(host = malloc(bytes))) {
+            status = CLAE_FAIL(m->ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
+            goto fail;
+        }
+        CL_CHECK(m->ctx, clEnqueueReadBuffer(m->ctx->queue, s[k].mem, CL_TRUE, 0,
+                                             bytes, host, 0, NULL, NULL));
+        for (size_t i = 0; i < bytes / sizeof *host; i++)
+            if (!isfinite(host[i])) {
+                size_t found = i / s[k].per_batch + 1;
+                if (!*batch || found < *batch) *batch = found;
+                break;
+            }
+    }
+fail:
+    free(host);
     return status;
 }
 
@@ -337,6 +507,11 @@ clae_status clae_train(clae_model *m, const clae_data *train,
     CLAE_TRY(clae__model_note_training(m, o->seed));
 
     for (unsigned e = 0; e < o->epochs; e++) {
+        if (o->interrupt && *o->interrupt) {
+            status = CLAE_FAIL(ctx, CLAE_ERR_INTERRUPTED,
+                               "interrupted after epoch %u", m->epoch);
+            goto fail;
+        }
         clae_epoch_metrics metrics = {
             .epoch = m->epoch + 1, .val_loss = NAN, .train_recon = NAN,
             .train_kl = NAN, .val_recon = NAN, .val_kl = NAN};
@@ -350,17 +525,26 @@ clae_status clae_train(clae_model *m, const clae_data *train,
             split_host_time(&profile, metrics.seconds);
             metrics.profile = &profile;
         }
-        m->epoch++;
         if (!isfinite(metrics.train_loss)) {
+            size_t batch;
+            CLAE_TRY(first_bad_batch(&t, m, o->batch_size, &batch));
             status = CLAE_FAIL(ctx, CLAE_ERR_DIVERGED,
-                               "the training loss became %g in epoch %u "
-                               "(try a smaller --lr)",
-                               metrics.train_loss, metrics.epoch);
+                               "the training loss became %g in epoch %u, "
+                               "batch %zu (try a smaller learning rate)",
+                               metrics.train_loss, metrics.epoch, batch);
             goto fail;
         }
+        m->epoch++;
         int stop = 0;
         if (val) {
             CLAE_TRY(validate(&t, m, &metrics));
+            if (!isfinite(metrics.val_loss)) {
+                status = CLAE_FAIL(ctx, CLAE_ERR_DIVERGED,
+                                   "the validation loss became %g after "
+                                   "epoch %u (try a smaller learning rate)",
+                                   metrics.val_loss, metrics.epoch);
+                goto fail;
+            }
             CLAE_TRY(clae__early_stop_update(m, &t.early_stop,
                                              metrics.val_loss, &stop));
         }

@@ -1,7 +1,9 @@
 /* End to end on real data: the reference model trained on the first 4,000
  * Fashion-MNIST training images, validated on the first 1,000 test images. */
+#include <signal.h>
 #include <unistd.h>
 
+#include "files.h"
 #include "model.h"
 #include "test_util.h"
 
@@ -93,20 +95,132 @@ static void test_reference_model_learns(void **state)
     clae_model_destroy(model);
 }
 
-/* Same seed, same device: the same bits, epoch after epoch. */
+/* Saves model to a fresh temporary file and returns its bytes (the file
+ * is removed); a checkpoint with the optimizer's state when checkpoint. */
+static char *saved_bytes(clae_model *model, int checkpoint, size_t *size)
+{
+    char path[] = "/tmp/clae-test-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(checkpoint ? clae_model_save_checkpoint(model, path)
+                                : clae_model_save(model, path),
+                     CLAE_SUCCESS);
+    char *bytes = clae__read_file(path, size);
+    assert_non_null(bytes);
+    unlink(path);
+    return bytes;
+}
+
+/* The epochs of a and b from `from` on have the same losses, bit for bit. */
+static void assert_same_epochs(const history *a, const history *b,
+                               unsigned from)
+{
+    assert_int_equal(a->count, b->count);
+    for (unsigned e = from; e < a->count; e++) {
+        assert_int_equal(a->epochs[e].epoch, b->epochs[e].epoch);
+        assert_memory_equal(&a->epochs[e].train_loss, &b->epochs[e].train_loss,
+                            sizeof(double));
+        assert_memory_equal(&a->epochs[e].val_loss, &b->epochs[e].val_loss,
+                            sizeof(double));
+    }
+}
+
+/* Same seed, same device: the same bits, epoch after epoch, and the same
+ * model file. */
 static void test_training_is_deterministic(void **state)
 {
     clae_context *ctx = test_context(state);
     history a = {.stop_after = 2}, b = {.stop_after = 2};
-    clae_model_destroy(train_reference(ctx, CLAE_OPTIMIZER_ADAM, 1e-3f, &a));
-    clae_model_destroy(train_reference(ctx, CLAE_OPTIMIZER_ADAM, 1e-3f, &b));
+    clae_model *first = train_reference(ctx, CLAE_OPTIMIZER_ADAM, 1e-3f, &a);
+    clae_model *second = train_reference(ctx, CLAE_OPTIMIZER_ADAM, 1e-3f, &b);
     assert_int_equal(a.count, 2);
-    for (unsigned e = 0; e < 2; e++) {
-        assert_memory_equal(&a.epochs[e].train_loss, &b.epochs[e].train_loss,
-                            sizeof(double));
-        assert_memory_equal(&a.epochs[e].val_loss, &b.epochs[e].val_loss,
-                            sizeof(double));
-    }
+    assert_same_epochs(&a, &b, 0);
+    size_t size_a, size_b;
+    char *file_a = saved_bytes(first, 0, &size_a);
+    char *file_b = saved_bytes(second, 0, &size_b);
+    assert_int_equal(size_a, size_b);
+    assert_memory_equal(file_a, file_b, size_a);
+    free(file_a);
+    free(file_b);
+    clae_model_destroy(first);
+    clae_model_destroy(second);
+}
+
+/* Set by progress_interrupt as a signal handler would set it. */
+static volatile sig_atomic_t interrupted;
+
+typedef struct {
+    history h;
+    unsigned epoch; /* interrupt after this epoch's batch `batch` */
+    size_t batch;
+} interrupting;
+
+static void progress_interrupt(void *user, const clae_progress *p)
+{
+    const interrupting *i = user;
+    if (p->epoch == i->epoch && p->batch == i->batch) interrupted = 1;
+}
+
+/* Trains EPOCHS epochs with an L2 penalty (its per-batch sums must survive
+ * the interrupt too) into run->h; with run->epoch, interrupted there. */
+static clae_status train_interruptible(clae_model *model, interrupting *run,
+                                       unsigned epochs)
+{
+    clae_train_options o;
+    clae_train_options_default(&o);
+    o.epochs = epochs;
+    o.l2 = 1e-4f;
+    o.on_epoch = record;
+    o.on_progress = progress_interrupt;
+    o.progress_batches = 1;
+    o.user = run;
+    o.interrupt = &interrupted;
+    interrupted = 0;
+    return clae_train(model, train_set, val_set, &o);
+}
+
+/* Interrupted after batch 7 of epoch 2 and resumed from its checkpoint,
+ * a run reports what the uninterrupted one does and ends with the same
+ * model file. */
+static void test_interrupted_run_resumes_exactly(void **state)
+{
+    clae_context *ctx = test_context(state);
+    interrupting whole = {0}, parts = {.epoch = 2, .batch = 7};
+    clae_model *a = test_reference_model(ctx, train_set->d, 0);
+    assert_int_equal(train_interruptible(a, &whole, EPOCHS), CLAE_SUCCESS);
+
+    clae_model *b = test_reference_model(ctx, train_set->d, 0);
+    assert_int_equal(train_interruptible(b, &parts, EPOCHS),
+                     CLAE_ERR_INTERRUPTED);
+    assert_int_equal(parts.h.count, 1);
+    assert_int_equal(b->partial_batches, 7);
+    size_t size;
+    char *checkpoint = saved_bytes(b, 1, &size);
+    clae_model_destroy(b);
+    char path[] = "/tmp/clae-test-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, checkpoint, size), (ssize_t)size);
+    close(fd);
+    free(checkpoint);
+    assert_int_equal(clae_model_load(ctx, path, &b), CLAE_SUCCESS);
+    unlink(path);
+    assert_int_equal(b->partial_batches, 7);
+    parts.epoch = 0;
+    assert_int_equal(train_interruptible(b, &parts, EPOCHS - 1), CLAE_SUCCESS);
+    assert_int_equal(b->partial_batches, 0);
+    assert_same_epochs(&whole.h, &parts.h, 0);
+
+    size_t size_a, size_b;
+    char *file_a = saved_bytes(a, 1, &size_a);
+    char *file_b = saved_bytes(b, 1, &size_b);
+    assert_int_equal(size_a, size_b);
+    assert_memory_equal(file_a, file_b, size_a);
+    free(file_a);
+    free(file_b);
+    clae_model_destroy(a);
+    clae_model_destroy(b);
 }
 
 /* Plain SGD also learns: it needs a large rate on a mean-over-elements BCE
@@ -148,6 +262,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_reference_model_learns),
         cmocka_unit_test(test_training_is_deterministic),
+        cmocka_unit_test(test_interrupted_run_resumes_exactly),
         cmocka_unit_test(test_sgd_learns),
         cmocka_unit_test(test_save_load_evaluate_agree),
     };

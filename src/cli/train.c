@@ -1,6 +1,7 @@
 /* clae train: builds the model from flags, a preset or a spec file, trains
  * it, prints a line per epoch and writes the metrics CSV and the model. */
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +83,10 @@ static const char help[] =
     "                        E-th, as an uninterrupted run would\n"
     "  --quiet               print nothing but errors and warnings (on a\n"
     "                        terminal there is otherwise a progress bar)\n"
+    "Ctrl-C (SIGINT) or SIGTERM stops training after the batch under way and\n"
+    "saves a checkpoint to --checkpoint F, else beside --save M as\n"
+    "M's name with .ckpt.safetensors, else ./clae-checkpoint.safetensors;\n"
+    "--resume continues it to the same results (exit code 130 or 143).\n"
     "  --profile             after each epoch, where its time went: CLBlast\n"
     "                        GEMMs, each own kernel family, transfers, host\n"
     DATA_HELP
@@ -459,6 +464,56 @@ static int load_checkpoint(clae_context *ctx, train_args *a, clae_model **model)
     return 0;
 }
 
+/* The signal that asked training to stop (SIGINT or SIGTERM), 0 before. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig) { stop_signal = sig; }
+
+/* SIGINT and SIGTERM set stop_signal once; a second one acts as usual
+ * (SA_RESETHAND), so a run that does not stop can still be killed. */
+static void catch_stop_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* Where an interrupted run saves its checkpoint (DESIGN.md): --checkpoint,
+ * else beside --save (model.safetensors -> model.ckpt.safetensors), else
+ * in the working directory. */
+static void interrupt_checkpoint_path(const train_args *a, char *path,
+                                      size_t size)
+{
+    static const char ext[] = ".safetensors";
+    if (a->checkpoint) {
+        snprintf(path, size, "%s", a->checkpoint);
+    } else if (a->save) {
+        size_t n = strlen(a->save), k = strlen(ext);
+        if (n > k && strcmp(a->save + n - k, ext) == 0) n -= k;
+        snprintf(path, size, "%.*s.ckpt%s", (int)n, a->save, ext);
+    } else {
+        snprintf(path, size, "clae-checkpoint%s", ext);
+    }
+}
+
+/* After an interrupt: the checkpoint, and the exit code 128 + signal. */
+static int save_interrupted(const train_args *a, clae_context *ctx,
+                            clae_model *model)
+{
+    char path[4096], why[512];
+    snprintf(why, sizeof why, "%s", clae_last_error(ctx));
+    interrupt_checkpoint_path(a, path, sizeof path);
+    clae_status status = clae_model_save_checkpoint(model, path);
+    if (status) return cli_fail("train", ctx, status);
+    fprintf(stderr, "clae train: %s; saved a checkpoint to %s (continue "
+                    "with --resume %s)\n", why, path, path);
+    return 128 + stop_signal;
+}
+
 /* Holds out the last fraction of data as the validation set. */
 static clae_status split_off(clae_data *data, float fraction, clae_data **val)
 {
@@ -550,7 +605,13 @@ int cmd_train(int argc, char **argv)
         if (trained) printf("; resuming after epoch %u of %s", trained, a.resume);
         printf("\n");
     }
+    a.train.interrupt = &stop_signal;
+    catch_stop_signals();
     status = clae_train(model, train, val, &a.train);
+    if (status == CLAE_ERR_INTERRUPTED) {
+        rc = save_interrupted(&a, ctx, model);
+        goto done;
+    }
     if (status == CLAE_SUCCESS) status = r.status;
     /* The last checkpoint holds the end of the run (after early stopping,
      * the best epoch's weights it restored). */
