@@ -1003,6 +1003,78 @@ static void drop_seconds(char *line)
  * metrics and the very model file of 4 epochs in one go: Adam's moments,
  * the step schedule, the shuffling, dropout's and the latent layer's
  * draws and the KL warm-up all carry on. */
+/* SIGINT (exit 130) or SIGTERM (143) stops a run of a variational model
+ * with dropout, saving a checkpoint beside --save; resumed, it gives the
+ * uninterrupted run's metrics and model file. */
+static void interrupt_and_resume(int sig, const char *save_name,
+                                 const char *checkpoint_name)
+{
+    char spec[512], save[512], ck[512], whole[512], m_parts[512], m_whole[512];
+    snprintf(spec, sizeof spec, "%s", tmp_path("interrupted.txt"));
+    snprintf(save, sizeof save, "%s", tmp_path(save_name));
+    snprintf(ck, sizeof ck, "%s", tmp_path(checkpoint_name));
+    snprintf(whole, sizeof whole, "%s", tmp_path("whole.safetensors"));
+    snprintf(m_parts, sizeof m_parts, "%s", tmp_path("parts.csv"));
+    snprintf(m_whole, sizeof m_whole, "%s", tmp_path("whole.csv"));
+    const char *text = "input 64\ndense 32 relu\ndropout 0.25\n"
+                       "latent 3 gaussian\ndense 64 sigmoid\n";
+    write_whole(spec, text, strlen(text));
+    unlink(ck);
+    unlink(m_parts);
+#define SAME_RUN "--data", tmp_path("small.idx"), "--val-split", "0.25", \
+                 "--batch-size", "8", "--seed", "5"
+    run_signal.after = "epoch 1/";
+    run_signal.sig = sig;
+    const run_result *r = RUN(CLAE, "train", SAME_RUN, "--model", spec,
+                              "--epochs", "100000",
+                              "--metrics", m_parts, "--save", save);
+    expect_exit(r, 128 + sig);
+    expect_contains(r->err, "saved a checkpoint to ");
+    expect_contains(r->err, ck);
+    assert_true(access(save, F_OK) != 0); /* no model from a stopped run */
+    /* Interrupted after batch k of epoch E, or after epoch E - 1. */
+    const char *at = strstr(r->err, "of epoch ");
+    unsigned epochs = 0;
+    if (at) assert_int_equal(sscanf(at, "of epoch %u", &epochs), 1);
+    else assert_int_equal(sscanf(strstr(r->err, "after epoch "),
+                                 "after epoch %u", &epochs), 1), epochs++;
+    char n[16];
+    snprintf(n, sizeof n, "%u", epochs);
+    r = RUN(CLAE, "train", "--resume", ck, SAME_RUN, "--epochs", n,
+            "--metrics", m_parts, "--save", save);
+    expect_exit(r, 0);
+    r = RUN(CLAE, "train", SAME_RUN, "--model", spec, "--epochs", n,
+            "--metrics", m_whole, "--save", whole);
+    expect_exit(r, 0);
+#undef SAME_RUN
+    size_t a_size, b_size;
+    char *a = read_whole(whole, &a_size), *b = read_whole(save, &b_size);
+    assert_int_equal(a_size, b_size);
+    assert_memory_equal(a, b, a_size);
+    free(a);
+    free(b);
+    a = read_whole(m_whole, &a_size);
+    b = read_whole(m_parts, &b_size);
+    char *lines_a[256], *lines_b[256];
+    int count = split_lines(a, lines_a, 256);
+    assert_int_equal(count, (int)epochs + 1);
+    assert_int_equal(split_lines(b, lines_b, 256), count);
+    for (int i = 0; i < count; i++) { /* all but the seconds */
+        drop_seconds(lines_a[i]);
+        drop_seconds(lines_b[i]);
+        assert_string_equal(lines_a[i], lines_b[i]);
+    }
+    free(a);
+    free(b);
+}
+
+static void test_interrupted_runs_resume(void **state)
+{
+    (void)state;
+    interrupt_and_resume(SIGINT, "int.safetensors", "int.ckpt.safetensors");
+    interrupt_and_resume(SIGTERM, "term.model", "term.model.ckpt.safetensors");
+}
+
 static void test_resume(void **state)
 {
     (void)state;
@@ -1431,6 +1503,7 @@ int main(void)
         cmocka_unit_test(test_scale_kept),
         cmocka_unit_test(test_progress_and_quiet),
         cmocka_unit_test(test_resume),
+        cmocka_unit_test(test_interrupted_runs_resume),
         cmocka_unit_test(test_train_without_validation),
         cmocka_unit_test(test_training_flags_run),
         cmocka_unit_test(test_version),

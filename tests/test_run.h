@@ -31,6 +31,13 @@ static run_result last;
 /* Where run_env writes run.stdout and run.stderr; set by the suite. */
 static const char *run_capture_dir;
 
+/* When `after` is set, the next run gets signal `sig` once its stdout
+ * contains `after` (then both are cleared): an interrupted run. */
+static struct {
+    const char *after;
+    int sig;
+} run_signal;
+
 /* The whole file at path, NUL-terminated, its length in *size (when not
  * NULL; 0 on failure); NULL when it cannot be read. The caller frees it. */
 static inline char *read_whole(const char *path, size_t *size)
@@ -127,6 +134,14 @@ static inline const run_result *run_env(const char *const *env,
         pid_t got = waitpid(pid, &wstatus, WNOHANG);
         if (got == pid) break;
         if (got < 0 && errno != EINTR) fail_msg("waitpid: %s", strerror(errno));
+        if (run_signal.after && waited % 5 == 0) {
+            char *out = read_whole(out_path, NULL);
+            if (out && strstr(out, run_signal.after)) {
+                kill(pid, run_signal.sig);
+                run_signal.after = NULL;
+            }
+            free(out);
+        }
         if (waited > RUN_TIMEOUT_SECONDS * 100L) {
             kill(pid, SIGKILL);
             waitpid(pid, &wstatus, 0);
