@@ -71,7 +71,9 @@ clae_status clae_data_load(clae_context *ctx, const char *path,
     if (!(scale >= 0.0f) || !isfinite(scale))
         return CLAE_FAIL(ctx, CLAE_ERR_USAGE, "scale %g is negative or not a number",
                          (double)scale);
-    if (clae__is_npy(path)) status = npy_read(ctx, path, &data);
+    /* A .npy without its magic is a bad .npy, not an IDX file. */
+    if (clae__is_npy(path) || clae__ends_with(path, ".npy"))
+        status = npy_read(ctx, path, &data);
     else if (clae__ends_with(path, ".csv")) status = clae__csv_read(ctx, path, 0, &data);
     else status = clae__idx_read(ctx, path, 3, &data);
     if (status != CLAE_SUCCESS) return status;

@@ -15,6 +15,12 @@ char *clae__read_file(const char *path, size_t *size)
     if (!f) return NULL;
     char *text = NULL;
     long n = -1;
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f); /* its size would be the directory's */
+        errno = EISDIR;
+        return NULL;
+    }
     if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 &&
         fseek(f, 0, SEEK_SET) == 0 && (text = malloc((size_t)n + 1)) &&
         fread(text, 1, (size_t)n, f) == (size_t)n) {

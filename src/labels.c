@@ -34,7 +34,7 @@ clae_status clae_labels_load(clae_context *ctx, const char *path, int **labels,
     clae_status status;
     *labels = NULL;
     *n = 0;
-    if (clae__is_npy(path)) {
+    if (clae__is_npy(path) || clae__ends_with(path, ".npy")) {
         clae_npy_array a;
         if ((status = clae__npy_read(ctx, path, &a))) return status;
         if (a.dims == 1 || (a.dims == 2 && a.shape[1] == 1)) {

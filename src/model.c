@@ -60,6 +60,14 @@ static size_t optional_count(size_t (*count)(const clae_layer *),
     return count ? count(l) : 0;
 }
 
+/* a + b, or SIZE_MAX when that overflows. */
+static size_t add_capped(size_t a, size_t b)
+{
+    return b > SIZE_MAX - a ? SIZE_MAX : a + b;
+}
+
+/* Offsets and counts of the layers' parameters and state; a spec whose
+ * counts overflow leaves them at SIZE_MAX. */
 static void lay_out(clae_model *m)
 {
     size_t in = m->spec.input, off = 0, state = 0;
@@ -72,8 +80,8 @@ static void lay_out(clae_model *m)
                                                      : s->units,
                           .geometry = clae__layer_geometry(s), .act = s->act,
                           .param_off = off, .state_off = state};
-        off += l->ops->param_count(l);
-        state += optional_count(l->ops->state_count, l);
+        off = add_capped(off, l->ops->param_count(l));
+        state = add_capped(state, optional_count(l->ops->state_count, l));
         in = l->out;
     }
     for (size_t i = 0; i < m->count; i++)
@@ -141,12 +149,26 @@ clae_status clae__model_build(clae_context *ctx, clae_spec *spec,
         goto fail;
     }
     lay_out(m);
+    if (add_capped(m->param_count, m->state_count) > CLAE_MAX_MODEL_FLOATS) {
+        status = CLAE_FAIL(ctx, CLAE_ERR_SPEC, "spec: the layers hold more "
+                           "than %zu parameters", CLAE_MAX_MODEL_FLOATS);
+        goto fail;
+    }
     CLAE_TRY(upload_init(m, seed));
     *out = m;
     return CLAE_SUCCESS;
 fail:
     clae_model_destroy(m);
     return status;
+}
+
+size_t clae__spec_floats(const clae_spec *spec)
+{
+    clae_model m = {.spec = *spec, .count = spec->count};
+    if (!(m.layers = calloc(m.count, sizeof *m.layers))) return SIZE_MAX;
+    lay_out(&m);
+    free(m.layers);
+    return add_capped(m.param_count, m.state_count);
 }
 
 clae_status clae_model_create(clae_context *ctx, const char *spec_text,

@@ -279,8 +279,18 @@ void clae__unstandardize(const clae_model *model, float *x, size_t rows);
 /* Records that training starts on the model's device with this seed. */
 clae_status clae__model_note_training(clae_model *model, uint64_t seed);
 
+/* The most parameters (and running statistics) a model may hold: far
+ * beyond any device, and small enough that their sizes in bytes, with
+ * gradients and optimizer moments, never overflow. */
+#define CLAE_MAX_MODEL_FLOATS (SIZE_MAX / 64)
+
+/* The floats of parameters and running statistics the spec's layers hold
+ * (SIZE_MAX when the count overflows), without building the model. */
+size_t clae__spec_floats(const clae_spec *spec);
+
 /* A model from a parsed spec, its parameters initialised from the seed.
- * Takes ownership of spec (and clears it). */
+ * Takes ownership of spec (and clears it); refuses (CLAE_ERR_SPEC) more
+ * than CLAE_MAX_MODEL_FLOATS. */
 clae_status clae__model_build(clae_context *ctx, clae_spec *spec,
                               uint64_t seed, clae_model **model);
 

@@ -295,6 +295,20 @@ fail:
     return status;
 }
 
+/* A layer's tensor, as read, must hold numbers: a NaN weight would only
+ * show later as a loss of NaN, or not at all. */
+static clae_status check_finite(clae_context *ctx, const char *path,
+                                const file_tensor *tensor, const float *x)
+{
+    const size_t count = count_of(tensor);
+    for (size_t i = 0; i < count; i++)
+        if (!isfinite(x[i]))
+            return CLAE_FAIL(ctx, CLAE_ERR_INPUT, "%s: tensor %s holds %s at "
+                             "%zu", path, tensor->name,
+                             isnan(x[i]) ? "NaN" : "an infinite value", i);
+    return CLAE_SUCCESS;
+}
+
 /* Room for the model's own tensors the file holds: the standardisation,
  * and a checkpoint's moments of the optimizer its metadata names. */
 static clae_status make_own_tensors(clae_context *ctx, const char *path,
@@ -366,20 +380,28 @@ clae_status clae_model_load(clae_context *ctx, const char *path,
         snprintf(why, sizeof why, "%s", clae_last_error(ctx));
         BAD_MODEL("%s: the spec in __metadata__ is invalid: %s", path, why);
     }
+    const unsigned char *data = file + 8 + header_size;
+    const size_t data_size = size - 8 - (size_t)header_size;
+    /* Checked before building, which allocates what the spec asks for. */
+    if (clae__spec_floats(&spec) > data_size / sizeof(float))
+        BAD_MODEL("%s: the spec in __metadata__ has more parameters than the "
+                  "file's %zu bytes of data hold", path, data_size);
     /* The spec gives the layout; the tensors then overwrite the arena. */
     CLAE_TRY(clae__model_build(ctx, &spec, 0, &m));
     CLAE_TRY(make_own_tensors(ctx, path, root, meta, m));
-    const unsigned char *data = file + 8 + header_size;
-    const size_t data_size = size - 8 - (size_t)header_size;
     section s[SECTIONS];
     size_t count = 0;
     const size_t floats = sections_of(m, 1, s);
     if (!(values = malloc(floats * sizeof *values)) ||
         !(tensors = file_tensors(m, 1, &count)))
         OUT_OF_MEMORY();
-    for (size_t t = 0; t < count; t++)
+    for (size_t t = 0; t < count; t++) {
         CLAE_TRY(read_tensor(ctx, path, root, &tensors[t], data, data_size,
                              values + tensors[t].begin));
+        if (tensors[t].begin < m->param_count + m->state_count)
+            CLAE_TRY(check_finite(ctx, path, &tensors[t],
+                                  values + tensors[t].begin));
+    }
     CLAE_TRY(relayout(m, tensors, count, s, values, 0));
     float *at = values;
     for (int k = 0; k < SECTIONS; at += s[k++].count) {

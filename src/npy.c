@@ -80,7 +80,9 @@ static clae_status read_header(clae_context *ctx, FILE *f, const char *path,
     clae_status status = CLAE_SUCCESS;
     unsigned char pre[12];
     char *header = NULL;
-    if (fread(pre, 1, 10, f) != 10 || memcmp(pre, npy_magic, 6) != 0)
+    size_t got = fread(pre, 1, 10, f);
+    if (got != 10 && ferror(f)) INPUT_ERROR("%s: %s", path, strerror(errno));
+    if (got != 10 || memcmp(pre, npy_magic, 6) != 0)
         INPUT_ERROR("%s: not a .npy file (bad magic)", path);
     unsigned major = pre[6];
     uint32_t len = pre[8] | (uint32_t)pre[9] << 8;

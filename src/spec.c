@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "files.h"
+#include "model.h"
 #include "spec.h"
 
 float clae__act_default_param(clae_activation act)
@@ -769,5 +770,17 @@ clae_status clae_spec_load(clae_context *ctx, const char *path, char **out)
         *out = NULL;
         return CLAE_FAIL(ctx, CLAE_ERR_INPUT, "%s: not a text file", path);
     }
-    return CLAE_SUCCESS;
+    /* Parsed here too, so that what is wrong with it names the file. */
+    clae_spec spec;
+    clae_status status = clae__spec_parse(ctx, *out, &spec);
+    if (status == CLAE_SUCCESS && clae__spec_floats(&spec) > CLAE_MAX_MODEL_FLOATS)
+        status = CLAE_FAIL(ctx, CLAE_ERR_SPEC, "the layers hold more than %zu "
+                           "parameters", CLAE_MAX_MODEL_FLOATS);
+    clae__spec_free(&spec);
+    if (status == CLAE_SUCCESS) return CLAE_SUCCESS;
+    char why[sizeof ctx->last_error]; /* not an argument aliasing it */
+    snprintf(why, sizeof why, "%s", clae_last_error(ctx));
+    free(*out);
+    *out = NULL;
+    return CLAE_FAIL(ctx, status, "%s: %s", path, why);
 }

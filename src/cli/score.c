@@ -177,19 +177,18 @@ static int write_scores(cli_run *r, const float *scores, size_t n,
     return status ? cli_fail("score", r->ctx, status) : 0;
 }
 
-static int report_ranking(cli_run *r, const score_args *a, const float *scores)
+/* How well the scores rank the samples of --labels that are not of the
+ * normal class above those that are. */
+static int ranking(cli_run *r, const score_args *a, const float *scores,
+                   double *auc, double *ap)
 {
     int *labels = NULL;
-    double auc, ap;
     int rc = cli_run_labels(r, "score", a->labels, &labels);
     if (rc) return rc;
     clae_status status = clae_anomaly_metrics(r->ctx, scores, labels, r->input->n,
-                                              (int)a->normal_class, &auc, &ap);
+                                              (int)a->normal_class, auc, ap);
     free(labels);
-    if (status) return cli_fail("score", r->ctx, status);
-    printf("ROC AUC %.4f  average precision %.4f  (anomalies: classes other "
-           "than %ld)\n", auc, ap, a->normal_class);
-    return 0;
+    return status ? cli_fail("score", r->ctx, status) : 0;
 }
 
 int cmd_score(int argc, char **argv)
@@ -197,7 +196,7 @@ int cmd_score(int argc, char **argv)
     cli_run r = {0};
     score_args a = {.percentile = -1.0f, .normal_class = -1};
     float *scores = NULL;
-    double threshold = INFINITY;
+    double threshold = INFINITY, auc = 0.0, ap = 0.0;
     size_t flagged = 0;
     int rc = cli_run_parse(&r, "score", argc, argv, options, score_option, &a,
                            FASHION_TEST, "--data", NEEDS_LOAD | NEEDS_OUT);
@@ -221,6 +220,8 @@ int cmd_score(int argc, char **argv)
     }
     if (a.percentile >= 0.0f && (rc = threshold_from(&r, &a, &threshold)))
         goto done;
+    /* Bad labels are found before the scores are written: no file then. */
+    if (a.labels && (rc = ranking(&r, &a, scores, &auc, &ap))) goto done;
     if ((rc = write_scores(&r, scores, r.input->n, threshold,
                            a.percentile >= 0.0f, &flagged)))
         goto done;
@@ -229,7 +230,9 @@ int cmd_score(int argc, char **argv)
         printf(", %zu above the threshold (%.1f %%)", flagged,
                100.0 * (double)flagged / (double)r.input->n);
     printf("\n");
-    if (a.labels) rc = report_ranking(&r, &a, scores);
+    if (a.labels)
+        printf("ROC AUC %.4f  average precision %.4f  (anomalies: classes "
+               "other than %ld)\n", auc, ap, a.normal_class);
 done:
     free(scores);
     cli_run_close(&r);
