@@ -98,3 +98,32 @@ $(B)/tests/%: $(B)/tests/%.o $(REF_OBJ) $(B)/libclae.a
 
 clean:
 	rm -rf $(B)
+
+# ===== Sanitizers, valgrind, static analysis and fuzzing ====================
+# Each target installs what it is missing (as `make test` does) and builds
+# into its own directory under $(B) (asan/, valgrind/, fuzz/), so the normal
+# build beside it is untouched and `make clean` removes them all.
+
+# Debian packages of these targets: gcc's ASan and UBSan runtimes (test-asan),
+# valgrind, the linters, and clang with its compiler-rt (libFuzzer) for fuzz.
+ASAN_PACKAGES = libasan8 libubsan1
+VALGRIND_PACKAGES = valgrind
+LINT_PACKAGES = cppcheck clang-tidy
+FUZZ_PACKAGES = clang libclang-rt-14-dev
+SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all \
+	-fno-omit-frame-pointer
+
+# make test-asan: the library, clae, clae-devices and every suite built with
+# ASan and UBSan into $(ASAN_B), every suite run on PoCL (tests/asan/run.sh
+# says how and what each costs). ASAN_SUITES picks some: ASAN_SUITES=test_data.
+ASAN_B = $(B)/asan
+ASAN_CFLAGS = -O1 -g $(SANITIZE)
+ASAN_SUITES = $(TEST_SRC:tests/%.c=%)
+
+.PHONY: test-asan
+test-asan: deps
+	@sh tools/deps.sh $(ASAN_PACKAGES)
+	@$(MAKE) --no-print-directory B=$(ASAN_B) CFLAGS="$(ASAN_CFLAGS)" \
+		$(ASAN_B)/clae $(ASAN_B)/clae-devices \
+		$(ASAN_SUITES:%=$(ASAN_B)/tests/%)
+	@sh tests/asan/run.sh $(ASAN_B) $(ASAN_SUITES)
