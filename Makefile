@@ -127,3 +127,61 @@ test-asan: deps
 		$(ASAN_B)/clae $(ASAN_B)/clae-devices \
 		$(ASAN_SUITES:%=$(ASAN_B)/tests/%)
 	@sh tests/asan/run.sh $(ASAN_B) $(ASAN_SUITES)
+
+# make fuzz: a libFuzzer target per parser (tests/fuzz/fuzz_*.c: IDX plain
+# and gzip, .npy, CSV, model files, model specs), built with clang into
+# $(FUZZ_B) with ASan and UBSan, each run FUZZ_SECONDS from its seed corpus
+# in tests/fuzz/corpus/<target>/ (tests/fuzz/run.sh; new inputs go to
+# $(FUZZ_B)/corpus/, crashes to tests/fuzz/regressions/<target>/).
+# make fuzz-ci: the same for FUZZ_CI_SECONDS each; make fuzz-regressions:
+# every target over its saved crashes, once. FUZZ_TARGETS picks some.
+FUZZ_B = $(B)/fuzz
+CLANG = clang
+FUZZ_CFLAGS = -O1 -g $(SANITIZE) -fsanitize=fuzzer-no-link
+FUZZ_TARGETS = $(patsubst tests/fuzz/%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_SECONDS = 60
+FUZZ_CI_SECONDS = 25
+
+.PHONY: fuzz-build fuzz fuzz-ci fuzz-regressions
+fuzz-build: deps
+	@sh tools/deps.sh $(FUZZ_PACKAGES)
+	@$(MAKE) --no-print-directory B=$(FUZZ_B) CC=$(CLANG) \
+		CFLAGS="$(FUZZ_CFLAGS)" $(FUZZ_TARGETS:%=$(FUZZ_B)/%)
+
+fuzz: fuzz-build
+	@sh tests/fuzz/run.sh fuzz $(FUZZ_B) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-ci: fuzz-build
+	@sh tests/fuzz/run.sh fuzz $(FUZZ_B) $(FUZZ_CI_SECONDS) $(FUZZ_TARGETS)
+
+fuzz-regressions: fuzz-build
+	@sh tests/fuzz/run.sh replay $(FUZZ_B) 0 $(FUZZ_TARGETS)
+
+# A fuzz target, linked with libFuzzer (built by fuzz-build's make, whose
+# $(B) is $(FUZZ_B) and $(CC) clang).
+$(B)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(B)/libclae.a
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $(CLAE_CFLAGS) -o $@ $< $(B)/libclae.a \
+		$(LIBS)
+
+# A fuzz target with tests/fuzz/replay.c's main instead of libFuzzer, on
+# the normal build (make valgrind runs these over the corpora).
+$(B)/fuzz-replay/%: tests/fuzz/%.c tests/fuzz/replay.c tests/fuzz/fuzz.h \
+		$(B)/libclae.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CLAE_CFLAGS) -o $@ $< tests/fuzz/replay.c \
+		$(B)/libclae.a $(LIBS)
+
+# make valgrind: memcheck (--error-exitcode=1 --leak-check=full) over the
+# suites of host code and the fuzz targets' replays of their corpora, on
+# the normal build (tests/valgrind/run.sh says which and why).
+VALGRIND_SUITES = test_data test_formats
+# Every fuzz target but fuzz_model, which needs a device (test_data's model
+# file tests cover that loader under memcheck).
+VALGRIND_FUZZ = $(filter-out fuzz_model,$(FUZZ_TARGETS))
+
+.PHONY: valgrind
+valgrind: deps
+	@sh tools/deps.sh $(VALGRIND_PACKAGES)
+	@$(MAKE) --no-print-directory $(VALGRIND_SUITES:%=$(B)/tests/%) \
+		$(VALGRIND_FUZZ:%=$(B)/fuzz-replay/%)
+	@sh tests/valgrind/run.sh $(B) "$(VALGRIND_SUITES)" "$(VALGRIND_FUZZ)"
