@@ -108,7 +108,7 @@ clean:
 # valgrind, the linters, and clang with its compiler-rt (libFuzzer) for fuzz.
 ASAN_PACKAGES = libasan8 libubsan1
 VALGRIND_PACKAGES = valgrind
-LINT_PACKAGES = cppcheck clang-tidy
+LINT_PACKAGES = cppcheck clang-tidy python3
 FUZZ_PACKAGES = clang libclang-rt-14-dev
 SANITIZE = -fsanitize=address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
@@ -185,3 +185,11 @@ valgrind: deps
 	@$(MAKE) --no-print-directory $(VALGRIND_SUITES:%=$(B)/tests/%) \
 		$(VALGRIND_FUZZ:%=$(B)/fuzz-replay/%)
 	@sh tests/valgrind/run.sh $(B) "$(VALGRIND_SUITES)" "$(VALGRIND_FUZZ)"
+
+# make lint: cppcheck and clang-tidy (checks in .clang-tidy) over src/ and
+# src/cli/, failing on any finding that tests/lint/accepted does not accept
+# with a reason (tests/lint/run.py; reports in $(B)/lint/).
+.PHONY: lint
+lint: deps
+	@sh tools/deps.sh $(LINT_PACKAGES)
+	@/usr/bin/python3 tests/lint/run.py $(B) $(CLAE_CFLAGS)
