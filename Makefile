@@ -100,9 +100,10 @@ clean:
 	rm -rf $(B)
 
 # ===== Sanitizers, valgrind, static analysis and fuzzing ====================
-# Each target installs what it is missing (as `make test` does) and builds
-# into its own directory under $(B) (asan/, valgrind/, fuzz/), so the normal
-# build beside it is untouched and `make clean` removes them all.
+# Each target installs what it is missing (as `make test` does). test-asan
+# and the fuzz targets build into their own directories under $(B) (asan/,
+# fuzz/), so the normal build beside them is untouched; valgrind and lint
+# use the normal build. `make clean` removes them all.
 
 # Debian packages of these targets: gcc's ASan and UBSan runtimes (test-asan),
 # valgrind, the linters, and clang with its compiler-rt (libFuzzer) for fuzz.

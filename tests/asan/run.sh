@@ -10,9 +10,9 @@
 # exit non-zero. Leaks are suppressed only inside the OpenCL driver stack,
 # by tests/asan/lsan.supp (one reason per entry).
 #
-# Every suite fits: about 4 minutes in all on the 2-core CI machine, plus
+# Every suite fits: about 5 minutes in all on the 2-core CI machine, plus
 # about a minute to build. Seconds per suite, measured there: test_cli 66,
-# test_program 55 (it compiles every kernel with PoCL's cache empty),
+# test_bad_inputs 63, test_program 55 (it compiles every kernel with PoCL's cache empty),
 # test_variants 23, test_gradcheck 18, test_vae_cli 17, test_optim 7,
 # test_stream 6, test_model_spec 5, test_train 5, test_tune 4, test_blas 2,
 # and 1 or less each for test_conv, test_data, test_formats, test_infer,
