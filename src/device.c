@@ -1,4 +1,5 @@
 /* Platforms and devices: listing, choosing, opening a context and queue. */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -6,6 +7,7 @@
 #include "blas.h"
 #include "gemm_tuning.h"
 #include "context.h"
+#include "numbers.h"
 
 static void platform_string(cl_platform_id p, cl_platform_info what,
                             char *out, size_t size)
@@ -174,8 +176,12 @@ static int choose_device(void *user, cl_platform_id p, cl_device_id d,
 
 static int parse_index_pair(const char *text, int *p, int *d)
 {
-    char tail;
-    return sscanf(text, "%d:%d%c", p, d, &tail) == 2 && *p >= 0 && *d >= 0;
+    unsigned long pi, di;
+    const char *colon = clae__parse_uint(text, ':', INT_MAX, &pi);
+    if (!colon || !clae__parse_uint(colon + 1, '\0', INT_MAX, &di)) return 0;
+    *p = (int)pi;
+    *d = (int)di;
+    return 1;
 }
 
 static clae_status find_device(clae_context *ctx, const char *spec,

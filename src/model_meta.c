@@ -3,7 +3,9 @@
  * (clae_train_source) and, in a checkpoint, whose optimizer moments it
  * holds. Every value is a string, as safetensors requires. */
 #include <cjson/cJSON.h>
+#include <float.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 
 #include "model.h"
 #include "model_meta.h"
+#include "numbers.h"
 
 int clae__meta_write(cJSON *meta, const clae_model *m, int with_optimizer)
 {
@@ -58,11 +61,12 @@ int clae__meta_write(cJSON *meta, const clae_model *m, int with_optimizer)
                  m->train_width, m->train_channels);
         ok = ok && cJSON_AddStringToObject(meta, "image_shape", number);
     }
-    if (m->train_labels) {
-        snprintf(number, sizeof number, "%d", m->train_class);
+    if (m->train_labels)
         ok = ok &&
-             cJSON_AddStringToObject(meta, "train_labels", m->train_labels) &&
-             cJSON_AddStringToObject(meta, "train_class", number);
+             cJSON_AddStringToObject(meta, "train_labels", m->train_labels);
+    if (m->train_labels && m->train_class >= 0) { /* -1: no class, not saved */
+        snprintf(number, sizeof number, "%d", m->train_class);
+        ok = ok && cJSON_AddStringToObject(meta, "train_class", number);
     }
     return ok;
 }
@@ -78,6 +82,38 @@ const char *clae__meta_string(const cJSON *meta, const char *key)
         status = CLAE_FAIL(ctx, CLAE_ERR_INPUT, __VA_ARGS__);                \
         goto fail;                                                           \
     } while (0)
+
+/* Where the training data came from (clae_train_source), as meta says. */
+static clae_status read_train_source(clae_context *ctx, const char *path,
+                                     const cJSON *meta, clae_model *m)
+{
+    clae_status status = CLAE_SUCCESS;
+    const char *class_k = clae__meta_string(meta, "train_class"),
+               *scale = clae__meta_string(meta, "scale"),
+               *shape = clae__meta_string(meta, "image_shape");
+    unsigned long class_number = 0;
+    clae_image_shape image = {0, 0, 0};
+    clae_train_source source = {
+        .data = clae__meta_string(meta, "train_data"),
+        .labels = clae__meta_string(meta, "train_labels")};
+    if (class_k && !clae__parse_uint(class_k, '\0', INT_MAX, &class_number))
+        BAD_MODEL("%s: train_class '%s' in __metadata__ is not a class number",
+                  path, class_k);
+    if (scale && !clae__parse_float(scale, 0.0f, FLT_MAX, &source.scale))
+        BAD_MODEL("%s: scale '%s' in __metadata__ is not a number", path, scale);
+    if (shape && (!clae__parse_shape(shape, m->spec.input, &image) ||
+                  (size_t)image.height * image.width * image.channels !=
+                      m->spec.input))
+        BAD_MODEL("%s: image_shape '%s' in __metadata__ does not fit the "
+                  "model's %zu inputs", path, shape, m->spec.input);
+    source.class_k = class_k ? (int)class_number : -1;
+    source.height = image.height;
+    source.width = image.width;
+    source.channels = image.channels;
+    status = clae_model_set_train_source(m, &source);
+fail:
+    return status;
+}
 
 clae_status clae__meta_read(clae_context *ctx, const char *path,
                             const cJSON *meta, clae_model *m)
@@ -114,23 +150,7 @@ clae_status clae__meta_read(clae_context *ctx, const char *path,
         status = CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
         goto fail;
     }
-    const char *class_k = clae__meta_string(meta, "train_class"),
-               *scale = clae__meta_string(meta, "scale"),
-               *shape = clae__meta_string(meta, "image_shape");
-    clae_train_source source = {
-        .data = clae__meta_string(meta, "train_data"),
-        .labels = clae__meta_string(meta, "train_labels"),
-        .class_k = class_k ? atoi(class_k) : -1,
-        .scale = scale ? strtof(scale, NULL) : 0.0f};
-    if (!(source.scale >= 0.0f) || !isfinite(source.scale))
-        BAD_MODEL("%s: scale '%s' in __metadata__ is not a number", path, scale);
-    if (shape && (sscanf(shape, "%ux%ux%u", &source.height, &source.width,
-                         &source.channels) != 3 ||
-                  (size_t)source.height * source.width * source.channels !=
-                      m->spec.input))
-        BAD_MODEL("%s: image_shape '%s' in __metadata__ does not fit the "
-                  "model's %zu inputs", path, shape, m->spec.input);
-    CLAE_TRY(clae_model_set_train_source(m, &source));
+    CLAE_TRY(read_train_source(ctx, path, meta, m));
 fail:
     return status;
 }

@@ -19,15 +19,14 @@
  * deconv. A dense layer flattens an image; flatten and reshape change
  * what the next layer sees without a layer of their own. The last layer
  * must reconstruct the input (same width). */
-#include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "files.h"
 #include "model.h"
+#include "numbers.h"
 #include "spec.h"
 
 float clae__act_default_param(clae_activation act)
@@ -38,21 +37,8 @@ float clae__act_default_param(clae_activation act)
 /* A positive size below 2^31 (layers and inputs are far smaller). */
 static int parse_size(const char *word, size_t *out)
 {
-    char *end;
-    if (!word || !isdigit((unsigned char)*word)) return 0;
-    unsigned long long v = strtoull(word, &end, 10);
-    if (*end || v == 0 || v > 0x7fffffffULL) return 0;
-    *out = (size_t)v;
-    return 1;
-}
-
-/* A finite number in [lo, hi]. */
-static int parse_number(const char *word, float lo, float hi, float *out)
-{
-    char *end;
-    errno = 0;
-    float v = strtof(word, &end);
-    if (end == word || *end || errno || !isfinite(v) || v < lo || v > hi)
+    unsigned long v;
+    if (!word || !clae__parse_uint(word, '\0', 0x7fffffff, &v) || v == 0)
         return 0;
     *out = v;
     return 1;
@@ -60,15 +46,12 @@ static int parse_number(const char *word, float lo, float hi, float *out)
 
 static int parse_shape(const char *word, clae_spec *spec)
 {
-    unsigned h, w, c;
-    char tail;
-    if (sscanf(word, "%ux%ux%u%c", &h, &w, &c, &tail) != 3 || !h || !w || !c ||
-        (unsigned long long)h * w * c > 0x7fffffffULL)
-        return 0;
-    spec->height = h;
-    spec->width = w;
-    spec->channels = c;
-    spec->input = (size_t)h * w * c;
+    clae_image_shape shape;
+    if (!clae__parse_shape(word, 0x7fffffff, &shape)) return 0;
+    spec->height = shape.height;
+    spec->width = shape.width;
+    spec->channels = shape.channels;
+    spec->input = (size_t)shape.height * shape.width * shape.channels;
     return 1;
 }
 
@@ -80,7 +63,7 @@ int clae__spec_parse_init(const char *word, clae_layer_spec *layer)
         if (clae__init_parse(name, &layer->init) != CLAE_SUCCESS ||
             (layer->init != CLAE_INIT_NORMAL && layer->init != CLAE_INIT_UNIFORM))
             return 0;
-        return parse_number(number, 1e-30f, 1e3f, &layer->init_scale);
+        return clae__parse_float(number, 1e-30f, 1e3f, &layer->init_scale);
     }
     return clae__init_parse(word, &layer->init) == CLAE_SUCCESS &&
            layer->init != CLAE_INIT_NORMAL && layer->init != CLAE_INIT_UNIFORM;
@@ -214,12 +197,12 @@ static int parse_weighted_option(parser *p, const char *word,
                                 p->lineno, v);
     } else if ((v = option_value(word, "slope")) &&
                layer->act.kind == CLAE_ACT_LEAKY_RELU) {
-        if (!parse_number(v, 0.0f, 1.0f, &layer->act.param))
+        if (!clae__parse_float(v, 0.0f, 1.0f, &layer->act.param))
             *status = CLAE_FAIL(ctx, CLAE_ERR_SPEC,
                                 "spec line %d: slope must be in [0, 1]", p->lineno);
     } else if ((v = option_value(word, "alpha")) &&
                layer->act.kind == CLAE_ACT_ELU) {
-        if (!parse_number(v, 1e-6f, 1e3f, &layer->act.param))
+        if (!clae__parse_float(v, 1e-6f, 1e3f, &layer->act.param))
             *status = CLAE_FAIL(ctx, CLAE_ERR_SPEC,
                                 "spec line %d: alpha must be positive", p->lineno);
     } else {
@@ -265,12 +248,13 @@ fail:
 /* "3x5" or "3" (square) into *h and *w. */
 static int parse_kernel(const char *word, size_t *h, size_t *w)
 {
-    char tail;
-    unsigned a, b;
-    int got = sscanf(word, "%ux%u%c", &a, &b, &tail);
-    if (got == 1 && !strchr(word, 'x')) b = a;
-    else if (got != 2) return 0;
-    if (!a || !b || a > 1024 || b > 1024) return 0;
+    unsigned long a, b;
+    const char *end = clae__parse_uint(word, strchr(word, 'x') ? 'x' : '\0',
+                                       1024, &a);
+    if (!end) return 0;
+    b = a;
+    if (*end == 'x' && !clae__parse_uint(end + 1, '\0', 1024, &b)) return 0;
+    if (!a || !b) return 0;
     *h = a;
     *w = b;
     return 1;
@@ -478,7 +462,7 @@ static clae_status parse_dropout(parser *p, char **w, int n, clae_spec *spec)
     clae_context *ctx = p->ctx;
     clae_status status = CLAE_SUCCESS;
     clae_layer_spec layer = {.kind = CLAE_LAYER_DROPOUT};
-    if (n != 2 || !parse_number(w[1], 0.0f, 0.99f, &layer.rate))
+    if (n != 2 || !clae__parse_float(w[1], 0.0f, 0.99f, &layer.rate))
         SPEC_ERROR("spec line %d: expected 'dropout RATE', RATE in [0, 0.99]",
                    p->lineno);
     status = add_layer(p, spec, layer);
@@ -495,8 +479,9 @@ static clae_status parse_noise(parser *p, char **w, int n, clae_spec *spec)
         SPEC_ERROR("spec line %d: 'noise' corrupts the input: it goes first, "
                    "right after 'input'", p->lineno);
     if (n != 3 || clae__noise_parse(w[1], &layer.noise) != CLAE_SUCCESS ||
-        !parse_number(w[2], 0.0f, layer.noise == CLAE_NOISE_KERNEL_GAUSSIAN ? 1e3f : 1.0f,
-                      &layer.rate))
+        !clae__parse_float(w[2], 0.0f,
+                           layer.noise == CLAE_NOISE_KERNEL_GAUSSIAN ? 1e3f : 1.0f,
+                           &layer.rate))
         SPEC_ERROR("spec line %d: expected 'noise gaussian STD', 'noise mask P' "
                    "or 'noise salt_pepper P' (P in [0, 1])", p->lineno);
     status = add_layer(p, spec, layer);
@@ -521,7 +506,7 @@ static clae_status parse_latent(parser *p, char **w, int n, clae_spec *spec)
     for (int i = 3; i < n; i++) {
         const char *v = option_value(w[i], "beta");
         if (v) {
-            if (!parse_number(v, 0.0f, 1e6f, &layer.beta))
+            if (!clae__parse_float(v, 0.0f, 1e6f, &layer.beta))
                 SPEC_ERROR("spec line %d: beta must be in [0, 1e6]", p->lineno);
         } else if (!parse_weighted_option(p, w[i], &layer, &status)) {
             SPEC_ERROR("spec line %d: unknown latent option '%s' (beta=, "
@@ -549,7 +534,7 @@ static clae_status parse_code(parser *p, char **w, int n, clae_spec *spec)
                      : (v = option_value(w[i], "rho"))  ? &spec->sparsity_rho
                      : (v = option_value(w[i], "beta")) ? &spec->sparsity_beta
                                                         : NULL;
-        if (!out || !parse_number(v, 0.0f, 1e6f, out))
+        if (!out || !clae__parse_float(v, 0.0f, 1e6f, out))
             SPEC_ERROR("spec line %d: expected 'code [l1=L] [rho=R beta=B]' "
                        "with values >= 0", p->lineno);
     }

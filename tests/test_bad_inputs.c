@@ -386,6 +386,16 @@ static void make_model_files(void)
     }
     write_model_variant("st_bad_scale.safetensors", "__metadata__",
                         "\"format\"", "\"scale\":\"-3\",\"format\"");
+    /* numbers that sscanf and atoi read wrapped or in part, each of which
+     * once gave a model that loads: class 0, 28x28x1, scale 0.5 */
+    write_model_variant("st_class_wraps.safetensors", "__metadata__",
+                        "\"format\"",
+                        "\"train_class\":\"4294967296\",\"format\"");
+    write_model_variant("st_shape_wraps.safetensors", "__metadata__",
+                        "\"image_shape\":\"28x28x1\"",
+                        "\"image_shape\":\"4294967324x28x1\"");
+    write_model_variant("st_scale_junk.safetensors", "__metadata__",
+                        "\"format\"", "\"scale\":\"0.5x\",\"format\"");
 }
 
 static void make_spec_files(void)
@@ -396,6 +406,12 @@ static void make_spec_files(void)
                              "dense 2147482864 relu\ndense 784 sigmoid\n"
                              "loss bce\n");
     write_file("binary.spec", "input 784\0\1\2", 12);
+    /* 2^32 + 28 and 2^32 + 3, which sscanf's %u once read as 28 and 3 */
+    write_text("input_wraps.spec", "input 4294967324x28x1\ndense 16 relu\n"
+                                   "dense 784 sigmoid\nloss bce\n");
+    write_text("kernel_wraps.spec", "input 28x28x1\n"
+                                    "conv 4 4294967299x3 relu same\n"
+                                    "conv 1 3x3 sigmoid same\nloss bce\n");
     assert_int_equal(mkdir(tmp_path("adir"), 0755), 0);
     assert_int_equal(mkdir(tmp_path("adir.npy"), 0755), 0);
     assert_int_equal(mkdir(tmp_path("adir.csv"), 0755), 0);
@@ -609,6 +625,12 @@ static const bad_case cases[] = {
      "@st_inf_bias.safetensors", "layers.0.bias holds an infinite value"},
     {"st negative scale", {LOAD("@st_bad_scale.safetensors")},
      "@st_bad_scale.safetensors", "scale"},
+    {"st train_class beyond int", {LOAD("@st_class_wraps.safetensors")},
+     "@st_class_wraps.safetensors", "train_class '4294967296'"},
+    {"st image_shape beyond 32 bits", {LOAD("@st_shape_wraps.safetensors")},
+     "@st_shape_wraps.safetensors", "image_shape '4294967324x28x1'"},
+    {"st scale with junk", {LOAD("@st_scale_junk.safetensors")},
+     "@st_scale_junk.safetensors", "scale '0.5x'"},
     {"st missing", {LOAD("@absent.safetensors")}, "@absent.safetensors",
      "No such file"},
     {"st directory", {LOAD("@adir")}, "@adir", "directory"},
@@ -639,6 +661,12 @@ static const bad_case cases[] = {
      "not a text file"},
     {"spec wraps size_t", {TRAIN_WITH("--model", "@wraps.spec")}, "@wraps.spec",
      "parameters"},
+    {"spec input side beyond 32 bits",
+     {TRAIN_WITH("--model", "@input_wraps.spec")}, "@input_wraps.spec",
+     "expected 'input N' or 'input HxWxC'"},
+    {"spec kernel side beyond 32 bits",
+     {TRAIN_WITH("--model", "@kernel_wraps.spec")}, "@kernel_wraps.spec",
+     "expected 'conv CHANNELS KHxKW"},
     /* flags */
     {"batch size 0", {TRAIN_WITH("--batch-size", "0")}, "--batch-size", "'0'"},
     {"batch size negative", {TRAIN_WITH("--batch-size", "-8")}, "--batch-size",
@@ -665,6 +693,11 @@ static const bad_case cases[] = {
     {"device 9:9", {TRAIN_WITH("--device", "9:9")}, "9:9", "no device"},
     {"device 9:9 in encode", {ENCODE_ON("@good.idx"), "--device", "9:9"}, "9:9",
      "no device"},
+    {"device beyond 32 bits", {TRAIN_WITH("--device", "4294967296:0")},
+     "4294967296:0", "expected P:D"},
+    {"arch input side beyond 32 bits",
+     {CLAE, "arch", "--input", "4294967298x2x1", "reference"}, "--input",
+     "'4294967298x2x1'"},
     {"device type", {TRAIN_WITH("--device-type", "tpu")}, "--device-type",
      "'tpu'"},
     {"val-split 1.5", {TRAIN_WITH("--val-split", "1.5")}, "--val-split", "'1.5'"},

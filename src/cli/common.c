@@ -110,18 +110,35 @@ int cli_parse_size(const char *text, size_t *out)
     return 1;
 }
 
+/* --input's HxWxC: sscanf only splits the digits ("%u" would read
+ * 4294967298 as 2), cli_parse_size converts each side. */
+static int parse_image(const char *text, size_t max, clae_image_shape *image)
+{
+    char digits[3][16], tail;
+    size_t side[3], values = 1;
+    if (sscanf(text, "%15[0-9]x%15[0-9]x%15[0-9]%c", digits[0], digits[1],
+               digits[2], &tail) != 3)
+        return 0;
+    for (int i = 0; i < 3; i++) {
+        if (!cli_parse_size(digits[i], &side[i]) || side[i] == 0 ||
+            side[i] > max / values)
+            return 0;
+        values *= side[i];
+    }
+    *image = (clae_image_shape){(unsigned)side[0], (unsigned)side[1],
+                                (unsigned)side[2]};
+    return 1;
+}
+
 int cli_parse_input(const char *text, size_t *width, clae_image_shape *image)
 {
-    unsigned h, w, c;
-    char tail;
-    if (sscanf(text, "%ux%ux%u%c", &h, &w, &c, &tail) == 3 && h && w && c &&
-        (unsigned long long)h * w * c <= 1u << 24) {
-        *image = (clae_image_shape){h, w, c};
-        *width = (size_t)h * w * c;
+    const size_t max = 1u << 24;
+    if (parse_image(text, max, image)) {
+        *width = (size_t)image->height * image->width * image->channels;
         return 1;
     }
     *image = (clae_image_shape){0, 0, 0};
-    return cli_parse_size(text, width) && *width && *width <= 1u << 24;
+    return cli_parse_size(text, width) && *width && *width <= max;
 }
 
 int cli_parse_class(const char *text, long *out)
