@@ -35,14 +35,16 @@ struct clae_context {
     char last_error[4096];
 };
 
-/* Records a failure in the context and returns status. The message says what
- * failed; file:line is appended. ctx may be NULL (the status alone is kept). */
-clae_status clae__fail(clae_context *ctx, clae_status status, const char *file,
-                       int line, const char *fmt, ...)
-    __attribute__((format(printf, 5, 6)));
+/* Records a failure in the context: the message says what failed;
+ * file:line is appended. ctx may be NULL (nothing is recorded). */
+void clae__fail(clae_context *ctx, const char *file, int line,
+                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
+/* Records the failure and is status, visibly: a static analyzer that sees
+ * one file at a time then knows a failure never returns success. status
+ * is evaluated twice: a constant or a variable, not a call. */
 #define CLAE_FAIL(ctx, status, ...) \
-    clae__fail((ctx), (status), __FILE__, __LINE__, __VA_ARGS__)
+    (clae__fail((ctx), __FILE__, __LINE__, __VA_ARGS__), (status))
 
 /* Checks a call that returns a cl_int (or CLBlast code): on failure records
  * "call: CL_NAME" and jumps to the cleanup label `fail` with `status` set. */

@@ -102,21 +102,18 @@ clae_status clae_anomaly_metrics(clae_context *ctx, const float *scores,
                              "sample %zu scores %g: no ranking with a score "
                              "that is not finite (has the model diverged?)",
                              i, (double)scores[i]);
-    ranked *r = malloc(n * sizeof *r);
-    if (!r) return CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
     size_t anomalies = 0;
-    for (size_t i = 0; i < n; i++) {
-        r[i] = (ranked){scores[i], labels[i] != normal_class};
-        anomalies += (size_t)r[i].anomaly;
-    }
+    for (size_t i = 0; i < n; i++) anomalies += labels[i] != normal_class;
     const size_t normals = n - anomalies;
-    if (anomalies == 0 || normals == 0) {
-        free(r);
+    if (anomalies == 0 || normals == 0) /* n == 0 too: no malloc(0) below */
         return CLAE_FAIL(ctx, CLAE_ERR_USAGE,
                          "the labels have %zu samples of class %d and %zu of "
                          "others: both are needed", normals, normal_class,
                          anomalies);
-    }
+    ranked *r = malloc(n * sizeof *r);
+    if (!r) return CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
+    for (size_t i = 0; i < n; i++)
+        r[i] = (ranked){scores[i], labels[i] != normal_class};
     qsort(r, n, sizeof *r, by_score_down);
     /* Walk groups of tied scores from the top: an anomaly beats every
      * normal below its group and half of those tied with it. */

@@ -78,21 +78,25 @@ static void draw_frame(const frame *f, const char *title, const char *x_label,
     cairo_stroke(cr);
     double step = tick_step(f->x1 - f->x0);
     if (integer_x && step < 1.0) step = 1.0;
-    for (double t = ceil(f->x0 / step) * step; t <= f->x1; t += step) {
-        double x = to_x(f, t);
+    /* Ticks counted by an integer: a float counter drifts off the
+     * multiples of step, and stalls where step is below its precision. */
+    for (long long i = (long long)ceil(f->x0 / step); (double)i * step <= f->x1;
+         i++) {
+        double t = (double)i * step, x = to_x(f, t);
         cairo_move_to(cr, x, HEIGHT - BOTTOM);
         cairo_line_to(cr, x, HEIGHT - BOTTOM + 5);
         cairo_stroke(cr);
-        snprintf(label, sizeof label, "%g", fabs(t) < 1e-12 * step ? 0.0 : t);
+        snprintf(label, sizeof label, "%g", t);
         text_at(cr, x, HEIGHT - BOTTOM + 9, label, 0.5, 0.0);
     }
     step = tick_step(f->y1 - f->y0);
-    for (double t = ceil(f->y0 / step) * step; t <= f->y1; t += step) {
-        double y = to_y(f, t);
+    for (long long i = (long long)ceil(f->y0 / step); (double)i * step <= f->y1;
+         i++) {
+        double t = (double)i * step, y = to_y(f, t);
         cairo_move_to(cr, LEFT - 5, y);
         cairo_line_to(cr, LEFT, y);
         cairo_stroke(cr);
-        snprintf(label, sizeof label, "%.4g", fabs(t) < 1e-12 * step ? 0.0 : t);
+        snprintf(label, sizeof label, "%.4g", t);
         text_at(cr, LEFT - 8, y, label, 1.0, 0.5);
     }
     text_at(cr, (LEFT + WIDTH - RIGHT) / 2.0, HEIGHT - 20, x_label, 0.5, 0.0);

@@ -130,10 +130,10 @@ int clae_status_is_user_error(clae_status status)
            status == CLAE_ERR_INPUT || status == CLAE_ERR_SPEC;
 }
 
-clae_status clae__fail(clae_context *ctx, clae_status status, const char *file,
-                       int line, const char *fmt, ...)
+void clae__fail(clae_context *ctx, const char *file, int line,
+                const char *fmt, ...)
 {
-    if (!ctx) return status;
+    if (!ctx) return;
     va_list ap;
     va_start(ap, fmt);
     int n = vsnprintf(ctx->last_error, sizeof ctx->last_error, fmt, ap);
@@ -142,7 +142,6 @@ clae_status clae__fail(clae_context *ctx, clae_status status, const char *file,
     if (used < sizeof ctx->last_error)
         snprintf(ctx->last_error + used, sizeof ctx->last_error - used,
                  " (%s:%d)", file, line);
-    return status;
 }
 
 static void log_message(clae_context *ctx, clae_log_level level,

@@ -259,7 +259,9 @@ static clae_status keep_partial(trainer *t, clae_model *m, size_t b,
     size_t count = 0;
     for (int k = 0; k < BATCH_SUMS; k++)
         if (s[k].mem) count += done * s[k].per_batch;
-    float *sums = malloc(count * sizeof *sums), *at = sums;
+    /* count >= done (the training loss is always kept), but should it be 0,
+     * malloc(0) may give NULL, which would read as out of memory */
+    float *sums = malloc((count ? count : 1) * sizeof *sums), *at = sums;
     if (!sums) return CLAE_FAIL(m->ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
     for (int k = 0; k < BATCH_SUMS; k++) {
         if (!s[k].mem) continue;

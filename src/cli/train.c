@@ -424,7 +424,7 @@ static int parse_args(int argc, char **argv, train_args *a)
         return cli_usage_error("train", "--checkpoint-every needs --checkpoint F");
     int rc = check_training_flags(a);
     if (rc) return rc;
-    if (!rc) rc = cli_check_output("train", "--save", a->save);
+    rc = cli_check_output("train", "--save", a->save);
     if (!rc) rc = cli_check_output("train", "--checkpoint", a->checkpoint);
     return rc ? rc : cli_check_output("train", "--metrics", a->metrics);
 }
@@ -514,25 +514,30 @@ static int save_interrupted(const train_args *a, clae_context *ctx,
     return 128 + stop_signal;
 }
 
-/* Holds out the last fraction of data as the validation set. */
-static clae_status split_off(clae_data *data, float fraction, clae_data **val)
+/* Holds out the last fraction of data as the validation set; 0, or the
+ * exit code after saying why. */
+static int split_off(clae_data *data, float fraction, clae_data **val)
 {
     size_t n_val = (size_t)((double)data->n * fraction);
-    if (n_val == 0 || n_val >= data->n) return CLAE_ERR_USAGE;
+    if (n_val == 0 || n_val >= data->n)
+        return cli_usage_error("train", "--val-split leaves no training or "
+                                        "validation samples");
     clae_data *v = malloc(sizeof *v);
-    if (!v) return CLAE_ERR_HOST_MEMORY;
+    float *x = malloc(n_val * data->d * sizeof *x);
+    if (!v || !x) {
+        free(v);
+        free(x);
+        fprintf(stderr, "clae train: out of host memory\n");
+        return EXIT_RUNTIME;
+    }
     *v = *data;
     v->n = n_val;
-    v->x = malloc(n_val * data->d * sizeof(float));
+    v->x = x;
     v->source = NULL; /* named "the validation data" in messages */
-    if (!v->x) {
-        free(v);
-        return CLAE_ERR_HOST_MEMORY;
-    }
     data->n -= n_val;
     memcpy(v->x, data->x + data->n * data->d, n_val * data->d * sizeof(float));
     *val = v;
-    return CLAE_SUCCESS;
+    return 0;
 }
 
 int cmd_train(int argc, char **argv)
@@ -568,11 +573,8 @@ int cmd_train(int argc, char **argv)
     if (a.labels &&
         (rc = cli_keep_class("train", ctx, a.labels, (int)a.class_k, train)))
         goto done;
-    if (a.val_split > 0.0f && (status = split_off(train, a.val_split, &val))) {
-        rc = cli_usage_error("train", "--val-split leaves no training or "
-                                      "validation samples");
+    if (a.val_split > 0.0f && (rc = split_off(train, a.val_split, &val)))
         goto done;
-    }
     if (!a.resume && ((status = make_spec(ctx, &a, train, &spec)) ||
                       (status = clae_model_create(ctx, spec, a.train.seed, &model))))
         goto fail;
