@@ -50,7 +50,7 @@ run: deps
 test: deps
 	@$(MAKE) --no-print-directory check
 
-check: all $(B)/bench-gemm $(TESTS)
+check: all $(B)/bench-gemm $(TESTS) $(B)/libclfault.so
 	@sh tests/run.sh $(TESTS)
 
 # clae against PyTorch on this machine; prints the report for BENCHMARKS.md.
@@ -95,6 +95,13 @@ $(B)/bench-gemm: $(B)/tools/bench-gemm.o $(B)/libclae.a
 
 $(B)/tests/%: $(B)/tests/%.o $(REF_OBJ) $(B)/libclae.a
 	$(CC) $(CFLAGS) -o $@ $^ $(TEST_LIBS) $(LIBS)
+
+# The fault injector that tests/fault/sweep.sh preloads into clae: it makes
+# each OpenCL and CLBlast call site fail once in turn (tests/fault/clfault.c).
+$(B)/libclfault.so: tests/fault/clfault.c tests/fault/wrappers.c \
+		tests/fault/clfault.h
+	$(CC) $(CFLAGS) $(CLAE_CFLAGS) -fPIC -shared -o $@ tests/fault/clfault.c \
+		tests/fault/wrappers.c -ldl -lpthread
 
 clean:
 	rm -rf $(B)

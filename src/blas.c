@@ -25,7 +25,8 @@ clae_status clae__gemm(clae_context *ctx, const clae_gemm *g, cl_mem temp)
                           g->a, g->a_off, g->lda, g->b, g->b_off, g->ldb,
                           g->beta, g->c, g->c_off, g->ldc, &ctx->queue, event);
     if (rc != CLBlastSuccess)
-        return CLAE_FAIL(ctx, rc, "CLBlastSgemm(%c%c, m=%zu n=%zu k=%zu): %s",
+        return CLAE_FAIL(ctx, rc, "%s(%c%c, m=%zu n=%zu k=%zu): %s",
+                         temp ? "CLBlastSgemmWithTempBuffer" : "CLBlastSgemm",
                          g->trans_a ? 'T' : 'N', g->trans_b ? 'T' : 'N', g->m,
                          g->n, g->k, clae_strerror(rc));
     return CLAE_SUCCESS;
@@ -57,4 +58,4 @@ clae_status clae__blas_override(clae_context *ctx,
     return CLAE_SUCCESS;
 }
 
-void clae__blas_clear_cache(void) { CLBlastClearCache(); }
+clae_status clae__blas_clear_cache(void) { return CLBlastClearCache(); }

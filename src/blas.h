@@ -41,6 +41,6 @@ clae_status clae__blas_override(clae_context *ctx,
                                 const clae_kernel_params *params);
 
 /* Drops CLBlast's process-wide program cache. */
-void clae__blas_clear_cache(void);
+clae_status clae__blas_clear_cache(void); /* CLBlast's status */
 
 #endif

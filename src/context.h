@@ -81,6 +81,11 @@ void clae__warn(clae_context *ctx, const char *fmt, ...)
 void clae__inform(clae_context *ctx, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* Waits for queue's commands before the objects they use are released;
+ * a failure there is only warned about, as nothing is left to return it
+ * to. */
+void clae__finish_before_release(clae_context *ctx, cl_command_queue queue);
+
 /* Creates a device buffer of `bytes` (at least 1) or fails with its name. */
 clae_status clae__buffer(clae_context *ctx, size_t bytes, const char *what,
                          cl_mem *out);

@@ -4,38 +4,45 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <CL/cl_ext.h>
+
 #include "blas.h"
 #include "gemm_tuning.h"
 #include "context.h"
 #include "numbers.h"
 
-static void platform_string(cl_platform_id p, cl_platform_info what,
-                            char *out, size_t size)
+/* Device queries record the first that fails and go on, so that a series
+ * of them (a device's description) reports one error at its end. */
+typedef struct {
+    cl_int err;
+    const char *what; /* e.g. "clGetDeviceInfo(CL_DEVICE_NAME)" */
+} query_error;
+
+static void note(query_error *q, cl_int err, const char *what)
 {
-    if (clGetPlatformInfo(p, what, size, out, NULL) != CL_SUCCESS)
-        snprintf(out, size, "?");
+    if (err != CL_SUCCESS && q->err == CL_SUCCESS) {
+        q->err = err;
+        q->what = what;
+    }
 }
 
-static void device_string(cl_device_id d, cl_device_info what, char *out,
-                          size_t size)
+static clae_status query_failed(clae_context *ctx, const query_error *q)
 {
-    if (clGetDeviceInfo(d, what, size, out, NULL) != CL_SUCCESS)
-        snprintf(out, size, "?");
+    return CLAE_FAIL(ctx, q->err, "%s: %s", q->what, clae_strerror(q->err));
 }
 
-static uint64_t device_ulong(cl_device_id d, cl_device_info what)
-{
-    cl_ulong v = 0;
-    clGetDeviceInfo(d, what, sizeof v, &v, NULL);
-    return v;
-}
+#define DEVICE_INFO(q, d, name, out, size) \
+    note((q), clGetDeviceInfo((d), (name), (size), (out), NULL), \
+         "clGetDeviceInfo(" #name ")")
 
-static unsigned device_uint(cl_device_id d, cl_device_info what)
-{
-    cl_uint v = 0;
-    clGetDeviceInfo(d, what, sizeof v, &v, NULL);
-    return v;
-}
+/* Strings are read whole, then cut to the field's size. */
+#define STRING_INFO(q, get, object, name, field)                             \
+    do {                                                                     \
+        char text_[1024] = "";                                               \
+        note((q), get((object), (name), sizeof text_, text_, NULL),          \
+             #get "(" #name ")");                                            \
+        snprintf((field), sizeof(field), "%s", text_);                       \
+    } while (0)
 
 static const char *type_name(cl_device_type type)
 {
@@ -46,58 +53,74 @@ static const char *type_name(cl_device_type type)
 }
 
 static void describe(cl_platform_id p, cl_device_id d, unsigned pi,
-                     unsigned di, clae_device_info *info)
+                     unsigned di, clae_device_info *info, query_error *q)
 {
     memset(info, 0, sizeof *info);
     info->platform_index = pi;
     info->device_index = di;
-    platform_string(p, CL_PLATFORM_NAME, info->platform_name,
-                    sizeof info->platform_name);
-    platform_string(p, CL_PLATFORM_VERSION, info->platform_version,
-                    sizeof info->platform_version);
-    device_string(d, CL_DEVICE_NAME, info->name, sizeof info->name);
-    device_string(d, CL_DEVICE_VENDOR, info->vendor, sizeof info->vendor);
-    device_string(d, CL_DEVICE_VERSION, info->opencl_version,
-                  sizeof info->opencl_version);
-    device_string(d, CL_DRIVER_VERSION, info->driver_version,
-                  sizeof info->driver_version);
+    STRING_INFO(q, clGetPlatformInfo, p, CL_PLATFORM_NAME, info->platform_name);
+    STRING_INFO(q, clGetPlatformInfo, p, CL_PLATFORM_VERSION,
+                info->platform_version);
+    STRING_INFO(q, clGetDeviceInfo, d, CL_DEVICE_NAME, info->name);
+    STRING_INFO(q, clGetDeviceInfo, d, CL_DEVICE_VENDOR, info->vendor);
+    STRING_INFO(q, clGetDeviceInfo, d, CL_DEVICE_VERSION, info->opencl_version);
+    STRING_INFO(q, clGetDeviceInfo, d, CL_DRIVER_VERSION, info->driver_version);
     cl_device_type type = 0;
-    clGetDeviceInfo(d, CL_DEVICE_TYPE, sizeof type, &type, NULL);
+    cl_uint units = 0, clock = 0;
+    cl_ulong global = 0, local = 0, max_alloc = 0;
+    DEVICE_INFO(q, d, CL_DEVICE_TYPE, &type, sizeof type);
+    DEVICE_INFO(q, d, CL_DEVICE_MAX_COMPUTE_UNITS, &units, sizeof units);
+    DEVICE_INFO(q, d, CL_DEVICE_MAX_CLOCK_FREQUENCY, &clock, sizeof clock);
+    DEVICE_INFO(q, d, CL_DEVICE_GLOBAL_MEM_SIZE, &global, sizeof global);
+    DEVICE_INFO(q, d, CL_DEVICE_LOCAL_MEM_SIZE, &local, sizeof local);
+    DEVICE_INFO(q, d, CL_DEVICE_MAX_MEM_ALLOC_SIZE, &max_alloc,
+                sizeof max_alloc);
     snprintf(info->type, sizeof info->type, "%s", type_name(type));
-    info->compute_units = device_uint(d, CL_DEVICE_MAX_COMPUTE_UNITS);
-    info->clock_mhz = device_uint(d, CL_DEVICE_MAX_CLOCK_FREQUENCY);
-    info->global_mem_bytes = device_ulong(d, CL_DEVICE_GLOBAL_MEM_SIZE);
-    info->local_mem_bytes = device_ulong(d, CL_DEVICE_LOCAL_MEM_SIZE);
-    info->max_alloc_bytes = device_ulong(d, CL_DEVICE_MAX_MEM_ALLOC_SIZE);
+    info->compute_units = units;
+    info->clock_mhz = clock;
+    info->global_mem_bytes = global;
+    info->local_mem_bytes = local;
+    info->max_alloc_bytes = max_alloc;
 }
 
-/* Calls visit for every device of every platform until it returns nonzero.
- * Returns CLAE_ERR_NO_PLATFORM when there is no platform or no device. */
+/* Calls visit for every device of every platform until it returns nonzero
+ * or records a failure in *q. Returns CLAE_ERR_NO_PLATFORM when there is no
+ * platform or no device; a failed query is recorded in *q. */
 typedef int (*device_visitor)(void *user, cl_platform_id p, cl_device_id d,
-                              unsigned pi, unsigned di);
+                              unsigned pi, unsigned di, query_error *q);
 
-static clae_status for_each_device(device_visitor visit, void *user)
+static clae_status for_each_device(device_visitor visit, void *user,
+                                   query_error *q)
 {
     cl_uint np = 0;
-    if (clGetPlatformIDs(0, NULL, &np) != CL_SUCCESS || np == 0)
+    cl_int err = clGetPlatformIDs(0, NULL, &np);
+    /* The ICD loader's word for "no driver installed". */
+    if (err == CL_PLATFORM_NOT_FOUND_KHR || (err == CL_SUCCESS && np == 0))
         return CLAE_ERR_NO_PLATFORM;
+    note(q, err, "clGetPlatformIDs");
     cl_platform_id platforms[64];
     if (np > 64) np = 64;
-    if (clGetPlatformIDs(np, platforms, NULL) != CL_SUCCESS)
-        return CLAE_ERR_NO_PLATFORM;
+    if (q->err == CL_SUCCESS)
+        note(q, clGetPlatformIDs(np, platforms, NULL), "clGetPlatformIDs");
+    if (q->err != CL_SUCCESS) return CLAE_SUCCESS;
     unsigned seen = 0;
     for (unsigned pi = 0; pi < np; pi++) {
         cl_uint nd = 0;
-        if (clGetDeviceIDs(platforms[pi], CL_DEVICE_TYPE_ALL, 0, NULL, &nd) !=
-                CL_SUCCESS || nd == 0)
+        err = clGetDeviceIDs(platforms[pi], CL_DEVICE_TYPE_ALL, 0, NULL, &nd);
+        if (err == CL_DEVICE_NOT_FOUND || (err == CL_SUCCESS && nd == 0))
             continue;
         cl_device_id devices[64];
         if (nd > 64) nd = 64;
-        if (clGetDeviceIDs(platforms[pi], CL_DEVICE_TYPE_ALL, nd, devices,
-                           NULL) != CL_SUCCESS)
-            continue;
+        note(q, err, "clGetDeviceIDs");
+        if (q->err == CL_SUCCESS)
+            note(q,
+                 clGetDeviceIDs(platforms[pi], CL_DEVICE_TYPE_ALL, nd, devices,
+                                NULL),
+                 "clGetDeviceIDs");
+        if (q->err != CL_SUCCESS) return CLAE_SUCCESS;
         for (unsigned di = 0; di < nd; di++, seen++)
-            if (visit(user, platforms[pi], devices[di], pi, di))
+            if (visit(user, platforms[pi], devices[di], pi, di, q) ||
+                q->err != CL_SUCCESS)
                 return CLAE_SUCCESS;
     }
     return seen ? CLAE_SUCCESS : CLAE_ERR_NO_PLATFORM;
@@ -106,7 +129,7 @@ static clae_status for_each_device(device_visitor visit, void *user)
 struct device_list { clae_device_info *items; size_t count, cap; int oom; };
 
 static int append_device(void *user, cl_platform_id p, cl_device_id d,
-                         unsigned pi, unsigned di)
+                         unsigned pi, unsigned di, query_error *q)
 {
     struct device_list *list = user;
     if (list->count == list->cap) {
@@ -116,14 +139,16 @@ static int append_device(void *user, cl_platform_id p, cl_device_id d,
         list->items = grown;
         list->cap = cap;
     }
-    describe(p, d, pi, di, &list->items[list->count++]);
+    describe(p, d, pi, di, &list->items[list->count++], q);
     return 0;
 }
 
 clae_status clae_devices_list(clae_device_info **devices, size_t *count)
 {
     struct device_list list = {0};
-    clae_status status = for_each_device(append_device, &list);
+    query_error q = {CL_SUCCESS, NULL};
+    clae_status status = for_each_device(append_device, &list, &q);
+    if (status == CLAE_SUCCESS && q.err != CL_SUCCESS) status = q.err;
     if (status == CLAE_SUCCESS && list.oom) status = CLAE_ERR_HOST_MEMORY;
     if (status != CLAE_SUCCESS) {
         free(list.items);
@@ -138,10 +163,10 @@ const char *clae_opencl_platform_version(char *buffer, size_t size)
 {
     cl_platform_id p;
     cl_uint n = 0;
-    if (clGetPlatformIDs(1, &p, &n) != CL_SUCCESS || n == 0)
+    if (clGetPlatformIDs(1, &p, &n) != CL_SUCCESS || n == 0 ||
+        clGetPlatformInfo(p, CL_PLATFORM_VERSION, size, buffer, NULL) !=
+            CL_SUCCESS)
         snprintf(buffer, size, "none");
-    else
-        platform_string(p, CL_PLATFORM_VERSION, buffer, size);
     return buffer;
 }
 
@@ -156,14 +181,14 @@ struct device_choice {
 };
 
 static int choose_device(void *user, cl_platform_id p, cl_device_id d,
-                         unsigned pi, unsigned di)
+                         unsigned pi, unsigned di, query_error *q)
 {
     struct device_choice *c = user;
     if (c->index_p >= 0) {
         if ((int)pi != c->index_p || (int)di != c->index_d) return 0;
     } else {
         cl_device_type type = 0;
-        clGetDeviceInfo(d, CL_DEVICE_TYPE, sizeof type, &type, NULL);
+        DEVICE_INFO(q, d, CL_DEVICE_TYPE, &type, sizeof type);
         if (!(type & c->type)) return 0;
     }
     c->platform = p;
@@ -189,26 +214,28 @@ static clae_status find_device(clae_context *ctx, const char *spec,
                                struct device_choice *c)
 {
     clae_status status = CLAE_SUCCESS;
+    query_error q = {CL_SUCCESS, NULL};
     memset(c, 0, sizeof *c);
     c->index_p = -1;
     if (spec) {
         if (!parse_index_pair(spec, &c->index_p, &c->index_d))
             return CLAE_FAIL(ctx, CLAE_ERR_NO_DEVICE,
                              "device '%s': expected P:D, e.g. 0:0", spec);
-        status = for_each_device(choose_device, c);
+        status = for_each_device(choose_device, c, &q);
     } else if (type == CLAE_DEVICE_DEFAULT) {
         c->type = CL_DEVICE_TYPE_GPU;
-        status = for_each_device(choose_device, c);
-        if (status == CLAE_SUCCESS && !c->found) {
+        status = for_each_device(choose_device, c, &q);
+        if (status == CLAE_SUCCESS && q.err == CL_SUCCESS && !c->found) {
             c->type = CL_DEVICE_TYPE_ALL;
-            status = for_each_device(choose_device, c);
+            status = for_each_device(choose_device, c, &q);
         }
     } else {
         c->type = type == CLAE_DEVICE_GPU   ? CL_DEVICE_TYPE_GPU
                   : type == CLAE_DEVICE_CPU ? CL_DEVICE_TYPE_CPU
                                             : CL_DEVICE_TYPE_ALL;
-        status = for_each_device(choose_device, c);
+        status = for_each_device(choose_device, c, &q);
     }
+    if (q.err != CL_SUCCESS) return query_failed(ctx, &q);
     if (status == CLAE_ERR_NO_PLATFORM)
         return CLAE_FAIL(ctx, status,
                          "no OpenCL platform found: install an OpenCL driver "
@@ -252,7 +279,10 @@ clae_status clae_context_create(const clae_context_options *options,
     CLAE_TRY(find_device(ctx, spec, options->device_type, &choice));
     ctx->platform = choice.platform;
     ctx->device = choice.device;
-    describe(choice.platform, choice.device, choice.pi, choice.di, &ctx->info);
+    query_error q = {CL_SUCCESS, NULL};
+    describe(choice.platform, choice.device, choice.pi, choice.di, &ctx->info,
+             &q);
+    if (q.err != CL_SUCCESS) return query_failed(ctx, &q);
     ctx->driver_caches_builds = driver_has_build_cache(&ctx->info);
 
     cl_int err;
@@ -275,18 +305,28 @@ fail:
     return status;
 }
 
+void clae__finish_before_release(clae_context *ctx, cl_command_queue queue)
+{
+    cl_int err = clFinish(queue);
+    if (err != CL_SUCCESS)
+        clae__warn(ctx, "clFinish before releasing the queue's objects: %s",
+                   clae_strerror(err));
+}
+
 void clae_context_destroy(clae_context *ctx)
 {
     if (!ctx) return;
     clae__kernels_release(&ctx->kernels);
     if (ctx->queue) {
-        clFinish(ctx->queue);
+        clae__finish_before_release(ctx, ctx->queue);
         /* CLBlast keeps programs per context; drop them before it goes. */
-        clae__blas_clear_cache();
+        clae_status err = clae__blas_clear_cache();
+        if (err != CLAE_SUCCESS)
+            clae__warn(ctx, "CLBlastClearCache: %s", clae_strerror(err));
         clReleaseCommandQueue(ctx->queue);
     }
     if (ctx->uploads) {
-        clFinish(ctx->uploads);
+        clae__finish_before_release(ctx, ctx->uploads);
         clReleaseCommandQueue(ctx->uploads);
     }
     clae__profile_release(&ctx->profiler);
@@ -300,12 +340,19 @@ const clae_device_info *clae_context_device(const clae_context *ctx)
     return &ctx->info;
 }
 
+/* What buffer_freed takes off the context's count of device bytes. */
+typedef struct {
+    _Atomic uint64_t *held;
+    uint64_t bytes;
+} buffer_bytes;
+
 /* Runs when the driver frees a buffer clae made (on any thread). */
 static void CL_CALLBACK buffer_freed(cl_mem mem, void *user)
 {
-    size_t bytes = 0;
-    clGetMemObjectInfo(mem, CL_MEM_SIZE, sizeof bytes, &bytes, NULL);
-    atomic_fetch_sub((_Atomic uint64_t *)user, (uint64_t)bytes);
+    (void)mem;
+    buffer_bytes *b = user;
+    atomic_fetch_sub(b->held, b->bytes);
+    free(b);
 }
 
 clae_status clae__buffer(clae_context *ctx, size_t bytes, const char *what,
@@ -317,9 +364,15 @@ clae_status clae__buffer(clae_context *ctx, size_t bytes, const char *what,
     if (err != CL_SUCCESS)
         return CLAE_FAIL(ctx, err, "clCreateBuffer(%s, %zu bytes): %s", what,
                          bytes, clae_strerror(err));
-    err = clSetMemObjectDestructorCallback(*out, buffer_freed,
-                                           (void *)&ctx->device_bytes);
+    buffer_bytes *freed = malloc(sizeof *freed);
+    if (!freed) {
+        clae__release_mem(out);
+        return CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
+    }
+    *freed = (buffer_bytes){&ctx->device_bytes, bytes};
+    err = clSetMemObjectDestructorCallback(*out, buffer_freed, freed);
     if (err != CL_SUCCESS) {
+        free(freed);
         clae__release_mem(out);
         return CLAE_FAIL(ctx, err, "clSetMemObjectDestructorCallback: %s",
                          clae_strerror(err));

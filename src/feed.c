@@ -249,8 +249,8 @@ void clae__feed_release(clae__feed *f)
 {
     /* Uploads may still read the staging arrays. */
     if (f->chunk[0]) {
-        clFinish(f->ctx->queue);
-        clFinish(f->ctx->uploads);
+        clae__finish_before_release(f->ctx, f->ctx->queue);
+        clae__finish_before_release(f->ctx, f->ctx->uploads);
     }
     for (int i = 0; i < 2; i++) {
         release_event(&f->uploaded[i]);

@@ -106,7 +106,11 @@ clae_status clae__kernels_create(clae_context *ctx, clae_kernels *k)
         cl_int err;
         *kernel_slot(k, i) = clCreateKernel(
             k->programs[kernel_table[i].program], kernel_table[i].name, &err);
-        CL_CHECK_ERR(ctx, kernel_table[i].name, err);
+        if (err != CL_SUCCESS) {
+            status = CLAE_FAIL(ctx, err, "clCreateKernel(%s): %s",
+                               kernel_table[i].name, clae_strerror(err));
+            goto fail;
+        }
     }
     CLAE_TRY(choose_loss_group(ctx, k));
     CLAE_TRY(choose_flat_group(ctx, k));

@@ -405,7 +405,7 @@ void clae__workspace_destroy(clae_workspace *ws)
      * driver frees each buffer as it is released, so the device memory
      * the context counts (clae_device_memory_peak) does not depend on
      * timing. */
-    if (ws->ctx) clFinish(ws->ctx->queue);
+    if (ws->ctx) clae__finish_before_release(ws->ctx, ws->ctx->queue);
     for (size_t i = 0; i < ws->count; i++) {
         if (ws->z) clae__release_mem(&ws->z[i]);
         if (ws->a) clae__release_mem(&ws->a[i]);

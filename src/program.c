@@ -104,7 +104,7 @@ static clae_status build(clae_context *ctx, const char *name, cl_program program
         clGetProgramBuildInfo(program, ctx->device, CL_PROGRAM_BUILD_LOG, size,
                               log, NULL);
     clae_status status = CLAE_FAIL(
-        ctx, rc, "building %s for %s with options '%s' failed: %s\n%s", name,
+        ctx, rc, "clBuildProgram(%s) for %s with options '%s': %s\n%s", name,
         ctx->info.name, options, clae_strerror(rc), log ? log : "(no log)");
     free(log);
     return status;
@@ -141,18 +141,26 @@ static void store_cached(clae_context *ctx, cl_program program,
                          const char *path)
 {
     size_t size = 0;
-    if (clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, sizeof size, &size,
-                         NULL) != CL_SUCCESS || size == 0)
-        return;
+    cl_int err = clGetProgramInfo(program, CL_PROGRAM_BINARY_SIZES, sizeof size,
+                                  &size, NULL);
+    if (err != CL_SUCCESS)
+        clae__warn(ctx, "not caching kernels in %s: "
+                        "clGetProgramInfo(CL_PROGRAM_BINARY_SIZES): %s",
+                   path, clae_strerror(err));
+    if (err != CL_SUCCESS || size == 0) return;
     unsigned char *binary = malloc(size);
     if (!binary) return;
     unsigned char *binaries[1] = {binary};
     char tmp[4200];
     snprintf(tmp, sizeof tmp, "%s.%ld.tmp", path, (long)getpid());
     FILE *f;
-    if (clGetProgramInfo(program, CL_PROGRAM_BINARIES, sizeof binaries,
-                         binaries, NULL) == CL_SUCCESS &&
-        (f = fopen(tmp, "wb"))) {
+    err = clGetProgramInfo(program, CL_PROGRAM_BINARIES, sizeof binaries,
+                           binaries, NULL);
+    if (err != CL_SUCCESS)
+        clae__warn(ctx, "not caching kernels in %s: "
+                        "clGetProgramInfo(CL_PROGRAM_BINARIES): %s",
+                   path, clae_strerror(err));
+    else if ((f = fopen(tmp, "wb"))) {
         int ok = fwrite(binary, 1, size, f) == size;
         ok = (fclose(f) == 0) && ok;
         if (!ok || rename(tmp, path) != 0) {

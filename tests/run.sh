@@ -1,19 +1,24 @@
 #!/bin/sh
-# Runs every cmocka suite on the default device (PoCL here), then the
-# own-kernel suites again under Oclgrind, which must report nothing.
+# Runs every cmocka suite on the default device (PoCL here), the fault
+# sweep, then the own-kernel suites again under Oclgrind, which must report
+# nothing.
 set -u
 failed=0
 for t in "$@"; do
     echo "== $t"
     "$t" || failed=$((failed + 1))
 done
+# Each OpenCL and CLBlast call site of a short training run fails in turn;
+# every run must end in a clean error or a full recovery.
+echo "== fault sweep"
+runs=$(($# + 1))
+sh tests/fault/sweep.sh build || failed=$((failed + 1))
 # test_conv runs without the uninitialised-value check: Oclgrind 21.10's
 # plugin stops on the LLVM 'freeze' that its compiler makes of conv.cl's
 # divide-and-remainder pairs, and with optimisation off it flags the max
 # pool's winners as unset although the suite checks every one of them
 # against the reference (storing a constant there silences it).
 oclgrind_suites="test_kernels test_layer_kernels test_random test_conv"
-runs=$#
 for s in $oclgrind_suites; do
     checks="--check-api --data-races --uninitialized"
     [ "$s" = test_conv ] && checks="--check-api --data-races"
