@@ -94,6 +94,12 @@ typedef enum {
     CLAE_LR_COSINE, /* lr (1 + cos(pi t / T)) / 2 at step t of T */
 } clae_lr_schedule;
 
+/* What training does when a batch's loss or gradient is not finite. */
+typedef enum {
+    CLAE_ON_NAN_STOP = 0,   /* stop: CLAE_ERR_DIVERGED, naming the batch */
+    CLAE_ON_NAN_SKIP_BATCH, /* leave the batch out and go on */
+} clae_on_nan;
+
 /* Name <-> enum; the *_parse functions return CLAE_ERR_USAGE on an unknown
  * name. Names are those of the spec text: "relu", "bce", "adam", ... */
 const char *clae_activation_name(clae_activation act);
@@ -104,6 +110,7 @@ const char *clae_optimizer_name(clae_optimizer optimizer);
 clae_status clae_optimizer_parse(const char *name, clae_optimizer *out);
 /* "constant", "step", "cosine". */
 clae_status clae_lr_schedule_parse(const char *name, clae_lr_schedule *out);
+clae_status clae_on_nan_parse(const char *name, clae_on_nan *out);
 clae_status clae_device_type_parse(const char *name, clae_device_type *out);
 /* CLAE_SUCCESS when name is an initialiser a spec's init= accepts
  * ("he_uniform", "normal(0.05)", ...), else CLAE_ERR_USAGE. */
@@ -205,6 +212,9 @@ typedef struct {
      * N(0, I)). NaN for other models, and val_ ones without a validation
      * set. */
     double train_recon, train_kl, val_recon, val_kl;
+    /* Batches left out under CLAE_ON_NAN_SKIP_BATCH (the train losses are
+     * means over the others), and the 1-based number of the first. */
+    size_t skipped_batches, first_skipped;
     /* Where those seconds went; NULL unless the context profiles. */
     const clae_profile *profile;
 } clae_epoch_metrics;
@@ -272,6 +282,15 @@ typedef struct {
      * data, batch size and options finishes the epoch with the metrics an
      * uninterrupted run reports. NULL: never. */
     const volatile sig_atomic_t *interrupt;
+    /* CLAE_ON_NAN_STOP (the default): an epoch whose loss is not finite
+     * stops training with CLAE_ERR_DIVERGED, naming its first bad batch.
+     * CLAE_ON_NAN_SKIP_BATCH: a batch whose loss or gradient holds a NaN
+     * or infinity leaves the parameters and the optimizer's state as they
+     * were (as PyTorch's GradScaler skips a step) and is left out of the
+     * epoch's train losses; only an epoch whose every batch is skipped
+     * diverges. The host then waits for each batch's check, which costs
+     * some speed. */
+    clae_on_nan on_nan;
 } clae_train_options;
 
 /* ===== Opaque handles =================================================== */

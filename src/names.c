@@ -9,6 +9,7 @@ static const char *const loss_names[] = {"bce", "mse", "mae", "cce"};
 static const char *const optimizer_names[] = {"adam", "sgd", "adamw",
                                               "rmsprop"};
 static const char *const lr_schedule_names[] = {"constant", "step", "cosine"};
+static const char *const on_nan_names[] = {"stop", "skip-batch"};
 static const char *const device_type_names[] = {"default", "gpu", "cpu", "any"};
 static const char *const init_names[] = {"glorot_uniform", "glorot_normal",
                                          "he_uniform",     "he_normal",
@@ -71,6 +72,11 @@ clae_status clae_optimizer_parse(const char *name, clae_optimizer *out)
 clae_status clae_lr_schedule_parse(const char *name, clae_lr_schedule *out)
 {
     PARSE_NAME(lr_schedule_names, name, out, clae_lr_schedule);
+}
+
+clae_status clae_on_nan_parse(const char *name, clae_on_nan *out)
+{
+    PARSE_NAME(on_nan_names, name, out, clae_on_nan);
 }
 
 clae_status clae_device_type_parse(const char *name, clae_device_type *out)

@@ -115,7 +115,8 @@ void clae__penalty_activity_slot(const clae_penalty *p, size_t batch,
 }
 
 clae_status clae__penalty_epoch(clae_model *m, clae_penalty *p, size_t n,
-                                size_t batch_size, double *mean)
+                                size_t batch_size, const unsigned char *skipped,
+                                size_t kept_rows, double *mean)
 {
     clae_status status = CLAE_SUCCESS;
     *mean = 0.0;
@@ -124,8 +125,9 @@ clae_status clae__penalty_epoch(clae_model *m, clae_penalty *p, size_t n,
     for (size_t b = 0; b < p->batches; b++) {
         size_t start = b * batch_size;
         size_t rows = n - start < batch_size ? n - start : batch_size;
+        if (skipped && skipped[b]) continue;
         *mean += sum_of(p->host + b * p->per_eval, p->per_eval) *
-                 ((double)rows / (double)n);
+                 ((double)rows / (double)kept_rows);
     }
 fail:
     return status;

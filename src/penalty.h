@@ -39,9 +39,13 @@ void clae__penalty_activity_slot(const clae_penalty *penalty, size_t batch,
                                  clae_workspace *ws);
 
 /* The epoch's penalty as its data loss is averaged: the batches' penalties
- * weighted by their rows (n samples in batches of batch_size). One read. */
+ * weighted by their rows (n samples in batches of batch_size), leaving out
+ * the batches marked in skipped (NULL: none), whose rows kept_rows does
+ * not count. One read. */
 clae_status clae__penalty_epoch(clae_model *model, clae_penalty *penalty,
-                                size_t n, size_t batch_size, double *mean);
+                                size_t n, size_t batch_size,
+                                const unsigned char *skipped, size_t kept_rows,
+                                double *mean);
 
 /* The weight penalty at the current weights (for the validation loss;
  * the activity penalty is not counted there). */

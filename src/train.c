@@ -35,10 +35,20 @@ static double now_seconds(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
+/* Which sums a mean leaves out: those of the batches marked in skipped
+ * (NULL: none), each batch holding per_batch of them. */
+typedef struct {
+    const unsigned char *skipped;
+    size_t per_batch;
+} left_out;
+
+static const left_out NONE_LEFT_OUT = {NULL, 1};
+
 /* Reads count loss sums (per sample, or per batch and chunk of columns)
- * and returns their sum over divisor. */
+ * and returns their sum, less those left out, over divisor. */
 static clae_status mean_loss(clae_context *ctx, cl_mem sums, float *host,
-                             size_t count, double divisor, double *mean)
+                             size_t count, left_out out, double divisor,
+                             double *mean)
 {
     clae_status status = CLAE_SUCCESS;
     CL_CHECK(ctx, clEnqueueReadBuffer(
@@ -46,7 +56,8 @@ static clae_status mean_loss(clae_context *ctx, cl_mem sums, float *host,
                       host, 0, NULL,
                       clae__profile_event(ctx, CLAE_PROFILE_TRANSFER)));
     double sum = 0.0;
-    for (size_t i = 0; i < count; i++) sum += host[i];
+    for (size_t i = 0; i < count; i++)
+        if (!out.skipped || !out.skipped[i / out.per_batch]) sum += host[i];
     *mean = sum / divisor;
 fail:
     return status;
@@ -64,14 +75,15 @@ static float beta_of(const clae_model *m)
 }
 
 /* A variational model's loss from its mean reconstruction loss *loss and
- * the n KL divergences in kl (read into host): *recon and *kl_mean get
- * the two means, *loss becomes recon + beta * KL. */
+ * the n KL divergences in kl (read into host), of which `kept` count: *recon
+ * and *kl_mean get the two means, *loss becomes recon + beta * KL. */
 static clae_status add_kl(clae_model *m, cl_mem kl, float *host, size_t n,
-                          double *loss, double *recon, double *kl_mean)
+                          left_out out, size_t kept, double *loss,
+                          double *recon, double *kl_mean)
 {
     clae_status status = CLAE_SUCCESS;
     *recon = *loss;
-    CLAE_TRY(mean_loss(m->ctx, kl, host, n, (double)n, kl_mean));
+    CLAE_TRY(mean_loss(m->ctx, kl, host, n, out, (double)kept, kl_mean));
     *loss = *recon + (double)beta_of(m) * *kl_mean;
 fail:
     return status;
@@ -107,7 +119,7 @@ static clae_status evaluate_feed(clae_model *m, clae_workspace *ws,
         CLAE_TRY(clae__model_forward(m, ws, x, off, rows));
         CLAE_TRY(clae__model_loss(m, ws, x, off, rows, sample_loss, start));
     }
-    CLAE_TRY(mean_loss(m->ctx, sample_loss, host_loss, n,
+    CLAE_TRY(mean_loss(m->ctx, sample_loss, host_loss, n, NONE_LEFT_OUT,
                        (double)clae__loss_divisor(m, n), mean));
 fail:
     return status;
@@ -126,6 +138,11 @@ typedef struct {
     size_t train_loss_count;
     uint32_t *perm_host;
     float *loss_host; /* room for either set of losses */
+    /* CLAE_ON_NAN_SKIP_BATCH: the gradient's partial sums of |g|, on the
+     * device and the host, and the epoch's skipped batches. */
+    cl_mem grad_sums;
+    float *grad_host;
+    unsigned char *skipped;
 } trainer;
 
 static void trainer_release(trainer *t)
@@ -140,8 +157,11 @@ static void trainer_release(trainer *t)
     clae__release_mem(&t->val_loss);
     clae__release_mem(&t->train_kl);
     clae__release_mem(&t->val_kl);
+    clae__release_mem(&t->grad_sums);
     free(t->perm_host);
     free(t->loss_host);
+    free(t->grad_host);
+    free(t->skipped);
 }
 
 static uint64_t data_bytes(const clae_data *data)
@@ -201,6 +221,15 @@ static clae_status trainer_init(trainer *t, clae_model *m,
         if (val)
             CLAE_TRY(clae__buffer(ctx, val->n * sizeof(float),
                                   "validation KL divergences", &t->val_kl));
+    }
+    if (o->on_nan == CLAE_ON_NAN_SKIP_BATCH) {
+        size_t blocks = clae__sum_blocks(m->param_count);
+        CLAE_TRY(clae__buffer(ctx, blocks * sizeof(float), "gradient sums",
+                              &t->grad_sums));
+        t->grad_host = malloc(blocks * sizeof *t->grad_host);
+        t->skipped = malloc(batches);
+        if (!t->grad_host || !t->skipped)
+            return CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
     }
 fail:
     return status;
@@ -351,6 +380,74 @@ static void forget_partial(clae_model *m)
     m->partial_count = m->partial_batches = m->partial_batch_size = 0;
 }
 
+static int all_finite(const float *x, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!isfinite(x[i])) return 0;
+    return 1;
+}
+
+/* CLAE_ON_NAN_SKIP_BATCH: whether batch k's training loss and gradient are
+ * finite; the host waits for the batch here. */
+static clae_status batch_finite(trainer *t, clae_model *m, size_t k,
+                                int *finite)
+{
+    clae_status status = CLAE_SUCCESS;
+    clae_context *ctx = m->ctx;
+    size_t blocks = clae__sum_blocks(m->param_count);
+    size_t chunks = clae__chunks(m->spec.input);
+    /* Sums of |g| (l1 1, l2 0): not finite exactly when some g is not, where
+     * sums of squares would overflow for large finite gradients. */
+    CLAE_TRY(clae__penalty_sums(ctx, t->ws->grads, 0, m->param_count, 1.0f,
+                                0.0f, NULL, t->grad_sums, 0));
+    CL_CHECK(ctx, clEnqueueReadBuffer(ctx->queue, t->grad_sums, CL_TRUE, 0,
+                                      blocks * sizeof(float), t->grad_host, 0,
+                                      NULL, NULL));
+    CL_CHECK(ctx, clEnqueueReadBuffer(ctx->queue, t->train_loss, CL_TRUE,
+                                      k * chunks * sizeof(float),
+                                      chunks * sizeof(float), t->loss_host, 0,
+                                      NULL, NULL));
+    *finite = all_finite(t->grad_host, blocks) &&
+              all_finite(t->loss_host, chunks);
+fail:
+    return status;
+}
+
+/* Marks batch k skipped where the epoch's means and a checkpoint will see
+ * it: its training loss sums become NaN. */
+static clae_status mark_skipped(trainer *t, clae_model *m, size_t k)
+{
+    clae_status status = CLAE_SUCCESS;
+    const float nan = NAN;
+    size_t chunks = clae__chunks(m->spec.input);
+    CL_CHECK(m->ctx, clEnqueueFillBuffer(m->ctx->queue, t->train_loss, &nan,
+                                         sizeof nan, k * chunks * sizeof nan,
+                                         chunks * sizeof nan, 0, NULL, NULL));
+fail:
+    return status;
+}
+
+/* The epoch's batches that were skipped (those whose training loss is not
+ * finite), into t->skipped and metrics, and the rows of the others. */
+static clae_status find_skipped(trainer *t, clae_model *m, size_t n, size_t b,
+                                clae_epoch_metrics *metrics, size_t *kept_rows)
+{
+    clae_status status = CLAE_SUCCESS;
+    size_t chunks = clae__chunks(m->spec.input), batches = (n + b - 1) / b;
+    CL_CHECK(m->ctx, clEnqueueReadBuffer(m->ctx->queue, t->train_loss, CL_TRUE,
+                                         0, batches * chunks * sizeof(float),
+                                         t->loss_host, 0, NULL, NULL));
+    *kept_rows = n;
+    for (size_t k = 0; k < batches; k++) {
+        t->skipped[k] = !all_finite(t->loss_host + k * chunks, chunks);
+        if (!t->skipped[k]) continue;
+        *kept_rows -= n - k * b < b ? n - k * b : b;
+        if (!metrics->skipped_batches++) metrics->first_skipped = k + 1;
+    }
+fail:
+    return status;
+}
+
 /* One epoch over a fresh permutation: batch, forward, loss, backward,
  * weight penalty, update per batch; nothing waits until the losses are read at the end
  * (except, for a streamed set, on the upload of each chunk, and when
@@ -394,7 +491,10 @@ static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
                                            start / b * clae__chunks(d)));
         CLAE_TRY(clae__model_backward(m, t->ws, x, off, rows));
         CLAE_TRY(clae__penalty_batch(m, &t->penalty, t->ws->grads, start / b));
-        CLAE_TRY(clae__optim_step(m, &t->optim, t->ws->grads));
+        int finite = 1;
+        if (t->skipped) CLAE_TRY(batch_finite(t, m, start / b, &finite));
+        if (finite) CLAE_TRY(clae__optim_step(m, &t->optim, t->ws->grads));
+        else CLAE_TRY(mark_skipped(t, m, start / b));
         size_t done = start / b + 1;
         if (o->interrupt) CLAE_TRY(pace(m->ctx, ring, start / b, 1));
         if (o->on_progress && (done % every == 0 || done == batches))
@@ -409,17 +509,32 @@ static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
         }
     }
     forget_partial(m);
+    size_t kept = n;
+    if (t->skipped) CLAE_TRY(find_skipped(t, m, n, b, metrics, &kept));
+    if (!kept) { /* every batch skipped: the epoch diverged */
+        *loss = NAN;
+        goto fail;
+    }
+    left_out out = {t->skipped, clae__chunks(d)};
     CLAE_TRY(mean_loss(m->ctx, t->train_loss, t->loss_host,
-                       t->train_loss_count, (double)clae__loss_divisor(m, n),
-                       loss));
-    if (variational(m))
-        CLAE_TRY(add_kl(m, t->train_kl, t->loss_host, n, loss,
+                       t->train_loss_count, out,
+                       (double)clae__loss_divisor(m, kept), loss));
+    if (variational(m)) {
+        out.per_batch = b;
+        CLAE_TRY(add_kl(m, t->train_kl, t->loss_host, n, out, kept, loss,
                         &metrics->train_recon, &metrics->train_kl));
-    CLAE_TRY(clae__penalty_epoch(m, &t->penalty, n, b, &penalty));
+    }
+    CLAE_TRY(clae__penalty_epoch(m, &t->penalty, n, b, t->skipped, kept,
+                                 &penalty));
     *loss += penalty;
 fail:
     release_ring(ring);
     return status;
+}
+
+static const char *not_finite_name(double x)
+{
+    return isnan(x) ? "NaN" : x > 0 ? "infinite" : "-infinite";
 }
 
 /* A diverged epoch: the 1-based number of its first batch whose sums
@@ -466,7 +581,8 @@ static clae_status validate(trainer *t, clae_model *m,
     t->ws->kl = t->val_kl;
     CLAE_TRY(evaluate_feed(m, t->ws, &t->val, t->val_loss, t->loss_host, loss));
     if (variational(m))
-        CLAE_TRY(add_kl(m, t->val_kl, t->loss_host, t->val.data->n, loss,
+        CLAE_TRY(add_kl(m, t->val_kl, t->loss_host, t->val.data->n,
+                        NONE_LEFT_OUT, t->val.data->n, loss,
                         &metrics->val_recon, &metrics->val_kl));
     CLAE_TRY(clae__penalty_now(m, &t->penalty, &penalty));
     *loss += penalty;
@@ -527,13 +643,23 @@ clae_status clae_train(clae_model *m, const clae_data *train,
             split_host_time(&profile, metrics.seconds);
             metrics.profile = &profile;
         }
+        if (!isfinite(metrics.train_loss) && metrics.skipped_batches) {
+            status = CLAE_FAIL(ctx, CLAE_ERR_DIVERGED,
+                               "every batch of epoch %u had a loss or gradient "
+                               "that was not finite (try a smaller learning "
+                               "rate)",
+                               metrics.epoch);
+            goto fail;
+        }
         if (!isfinite(metrics.train_loss)) {
             size_t batch;
             CLAE_TRY(first_bad_batch(&t, m, o->batch_size, &batch));
             status = CLAE_FAIL(ctx, CLAE_ERR_DIVERGED,
-                               "the training loss became %g in epoch %u, "
-                               "batch %zu (try a smaller learning rate)",
-                               metrics.train_loss, metrics.epoch, batch);
+                               "the training loss became %s in epoch %u, "
+                               "batch %zu (try a smaller learning rate, or "
+                               "skipping such batches)",
+                               not_finite_name(metrics.train_loss),
+                               metrics.epoch, batch);
             goto fail;
         }
         m->epoch++;
@@ -542,9 +668,10 @@ clae_status clae_train(clae_model *m, const clae_data *train,
             CLAE_TRY(validate(&t, m, &metrics));
             if (!isfinite(metrics.val_loss)) {
                 status = CLAE_FAIL(ctx, CLAE_ERR_DIVERGED,
-                                   "the validation loss became %g after "
+                                   "the validation loss became %s after "
                                    "epoch %u (try a smaller learning rate)",
-                                   metrics.val_loss, metrics.epoch);
+                                   not_finite_name(metrics.val_loss),
+                                   metrics.epoch);
                 goto fail;
             }
             CLAE_TRY(clae__early_stop_update(m, &t.early_stop,
@@ -607,7 +734,9 @@ static clae_status evaluate(clae_model *m, const clae_data *data,
     }
     CLAE_TRY(evaluate_feed(m, ws, &feed, sample_loss, host, loss));
     double recon, kl_mean;
-    if (kl) CLAE_TRY(add_kl(m, kl, kl_host, n, loss, &recon, &kl_mean));
+    if (kl)
+        CLAE_TRY(add_kl(m, kl, kl_host, n, NONE_LEFT_OUT, n, loss, &recon,
+                        &kl_mean));
     if (scoring != SCORE_NONE) {
         const float divisor = (float)clae__loss_divisor(m, 1);
         for (size_t i = 0; i < n; i++)

@@ -458,6 +458,7 @@ static void test_flag_training_values(void **state)
     expect_bad_train_flag("--rho", "1.5");
     expect_bad_train_flag("--rho", "x");
     expect_bad_train_flag("--lr-schedule", "linear");
+    expect_bad_train_flag("--on-nan", "ignore");
     expect_bad_train_flag("--lr-step-epochs", "0");
     expect_bad_train_flag("--lr-step-epochs", "2.5");
     expect_bad_train_flag("--lr-gamma", "0");
@@ -566,6 +567,75 @@ static void test_unwritable_output(void **state)
     r = RUN(CLAE, "train", "--data", tmp_path("small.idx"), "--epochs", "1",
             "--metrics", "/nonexistent/m.csv");
     expect_usage_error(r, "--metrics /nonexistent/m.csv");
+}
+
+/* ---- diverging runs ----------------------------------------------------- */
+
+/* A run whose loss becomes NaN in epoch 2 (its learning rate grows a
+ * millionfold after epoch 1) exits 1 naming epoch 2 and the batch, saves
+ * no model, and keeps epoch 1's checkpoint, which a saner run resumes. */
+static void test_diverging_run_keeps_last_checkpoint(void **state)
+{
+    (void)state;
+    const char *ckpt = tmp_path("diverge.ckpt.safetensors"),
+               *save = tmp_path("diverge.safetensors");
+    const run_result *r = RUN(
+        CLAE, "train", "--data", tmp_path("small.idx"), "--epochs", "3",
+        "--batch-size", "64", "--loss", "mse", "--activation", "linear",
+        "--output-activation", "linear", "--optimizer", "sgd", "--lr", "0.1",
+        "--lr-schedule", "step", "--lr-step-epochs", "1", "--lr-gamma", "1e6",
+        "--checkpoint", ckpt, "--save", save);
+    expect_exit(r, 1);
+    expect_contains(r->err, "the training loss became NaN in epoch 2, batch ");
+    assert_false(file_exists(save));
+    assert_int_equal(count_with_prefix("diverge.safetensors"), 0);
+    assert_true(file_exists(ckpt));
+    r = RUN(CLAE, "train", "--data", tmp_path("small.idx"), "--epochs", "2",
+            "--batch-size", "64", "--optimizer", "sgd", "--lr", "0.1",
+            "--resume", ckpt, "--save", save);
+    expect_exit(r, 0);
+    expect_contains(r->out, "resuming after epoch 1");
+    expect_contains(r->out, "epoch 2/2");
+    assert_true(file_exists(save));
+}
+
+/* 300 rows of 16 values in [0, 1], one of them 1e30: a finite value whose
+ * squared error is not. */
+static void write_csv_with_huge_value(const char *name)
+{
+    char *text = malloc(300 * 16 * 8), *at = text;
+    assert_non_null(text);
+    uint32_t seed = 3;
+    for (int i = 0; i < 300; i++)
+        for (int j = 0; j < 16; j++) {
+            if (i == 100 && j == 3) at += sprintf(at, "1e30");
+            else at += sprintf(at, "%.3f", test_uniform(&seed, 0.0f, 1.0f));
+            *at++ = j == 15 ? '\n' : ',';
+        }
+    write_whole(tmp_path(name), text, (size_t)(at - text));
+    free(text);
+}
+
+/* With --on-nan skip-batch that row's batch is left out, with a warning,
+ * every epoch, and the run ends well; without it the run stops in epoch
+ * 1 at that batch. */
+static void test_on_nan_skip_batch(void **state)
+{
+    (void)state;
+    write_csv_with_huge_value("huge.csv");
+    const run_result *r = RUN(CLAE, "train", "--data", tmp_path("huge.csv"),
+                              "--hidden", "8", "--epochs", "2",
+                              "--batch-size", "64", "--loss", "mse",
+                              "--on-nan", "skip-batch");
+    expect_exit(r, 0);
+    expect_contains(r->err, "epoch 1: left out 1 batch whose loss or "
+                            "gradient was not finite (the first: batch ");
+    expect_contains(r->err, "epoch 2: left out 1 batch");
+    expect_contains(r->out, "epoch 2/2  train_loss 0.");
+    r = RUN(CLAE, "train", "--data", tmp_path("huge.csv"), "--hidden", "8",
+            "--epochs", "2", "--batch-size", "64", "--loss", "mse");
+    expect_exit(r, 1);
+    expect_contains(r->err, "the training loss became infinite in epoch 1");
 }
 
 /* ---- a successful small run -------------------------------------------- */
@@ -1493,6 +1563,8 @@ int main(void)
         cmocka_unit_test(test_eval_without_load),
         cmocka_unit_test(test_conflicting_flags),
         cmocka_unit_test(test_unwritable_output),
+        cmocka_unit_test(test_diverging_run_keeps_last_checkpoint),
+        cmocka_unit_test(test_on_nan_skip_batch),
         cmocka_unit_test(test_train_small_run),
         cmocka_unit_test(test_eval_matches_val_loss),
         cmocka_unit_test(test_eval_width_mismatch),

@@ -60,8 +60,9 @@ static void check_model_penalized(clae_context *ctx, const char *spec_text,
     assert_int_equal(clae__penalty_batch(m, &penalty, ws->grads, 0),
                      CLAE_SUCCESS);
     double device_penalty;
-    assert_int_equal(clae__penalty_epoch(m, &penalty, ROWS, BATCH,
-                                         &device_penalty), CLAE_SUCCESS);
+    assert_int_equal(clae__penalty_epoch(m, &penalty, ROWS, BATCH, NULL,
+                                         ROWS, &device_penalty),
+                     CLAE_SUCCESS);
     test_download(ctx, ws->grads, grads, np * 4);
     test_download(ctx, dl, chunk_loss, chunks * 4);
 

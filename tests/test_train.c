@@ -5,6 +5,7 @@
 
 #include "files.h"
 #include "model.h"
+#include "philox.h"
 #include "test_util.h"
 
 #define TRAIN_N 4000
@@ -35,19 +36,29 @@ static int record(void *user, const clae_epoch_metrics *m)
     return h->stop_after && h->count >= h->stop_after;
 }
 
-static clae_model *train_reference(clae_context *ctx, clae_optimizer opt,
-                                   float lr, history *h)
+/* Trains model EPOCHS epochs on train (validating on val_set) into h. */
+static clae_status train_on(clae_model *model, const clae_data *train,
+                            clae_optimizer opt, float lr, clae_on_nan on_nan,
+                            history *h)
 {
-    clae_model *model = test_reference_model(ctx, train_set->d, 0);
     clae_train_options o;
     clae_train_options_default(&o);
     o.optimizer = opt;
     o.learning_rate = lr;
     o.epochs = EPOCHS;
+    o.on_nan = on_nan;
     o.on_epoch = record;
     o.user = h;
-    clae_status status = clae_train(model, train_set, val_set, &o);
-    if (status != CLAE_SUCCESS) fail_msg("%s", clae_last_error(ctx));
+    return clae_train(model, train, val_set, &o);
+}
+
+static clae_model *train_reference(clae_context *ctx, clae_optimizer opt,
+                                   float lr, history *h)
+{
+    clae_model *model = test_reference_model(ctx, train_set->d, 0);
+    if (train_on(model, train_set, opt, lr, CLAE_ON_NAN_STOP, h) !=
+        CLAE_SUCCESS)
+        fail_msg("%s", clae_last_error(ctx));
     return model;
 }
 
@@ -145,6 +156,111 @@ static void test_training_is_deterministic(void **state)
     free(file_b);
     clae_model_destroy(first);
     clae_model_destroy(second);
+}
+
+/* A copy of the training set whose sample `bad` holds an infinity (which
+ * clae_data_load would refuse), so that every batch it falls in has a
+ * loss and a gradient that are not finite. */
+static clae_data *with_infinite_sample(size_t bad)
+{
+    clae_data *copy = malloc(sizeof *copy);
+    assert_non_null(copy);
+    *copy = *train_set;
+    copy->source = NULL;
+    copy->value_bytes = sizeof(float);
+    size_t count = copy->n * copy->d;
+    assert_non_null(copy->x = malloc(count * sizeof *copy->x));
+    memcpy(copy->x, train_set->x, count * sizeof *copy->x);
+    copy->x[bad * copy->d + copy->d / 2] = INFINITY;
+    return copy;
+}
+
+/* The 1-based batch of epoch `epoch` (0-based) that sample `which` falls
+ * in, as the training's shuffle (seed 0) orders them. */
+static size_t batch_of(size_t which, unsigned epoch)
+{
+    uint32_t *perm = malloc(TRAIN_N * sizeof *perm);
+    assert_non_null(perm);
+    clae__random_permutation(perm, TRAIN_N, 0, CLAE_STREAM_SHUFFLE, epoch);
+    size_t at = 0;
+    while (perm[at] != which) at++;
+    free(perm);
+    return at / 256 + 1; /* the default batch size */
+}
+
+enum { BAD_SAMPLE = 1234 };
+
+/* A non-finite loss stops training: CLAE_ERR_DIVERGED, naming the epoch
+ * and the batch where it happened. */
+static void test_divergence_names_epoch_and_batch(void **state)
+{
+    clae_context *ctx = test_context(state);
+    clae_data *bad = with_infinite_sample(BAD_SAMPLE);
+    clae_model *model = test_reference_model(ctx, train_set->d, 0);
+    history h = {0};
+    assert_int_equal(train_on(model, bad, CLAE_OPTIMIZER_ADAM, 1e-3f,
+                              CLAE_ON_NAN_STOP, &h),
+                     CLAE_ERR_DIVERGED);
+    assert_int_equal(h.count, 0);
+    char expected[64];
+    snprintf(expected, sizeof expected, "in epoch 1, batch %zu ",
+             batch_of(BAD_SAMPLE, 0));
+    if (!strstr(clae_last_error(ctx), expected))
+        fail_msg("'%s' does not say '%s'", clae_last_error(ctx), expected);
+    clae_model_destroy(model);
+    clae_data_free(bad);
+}
+
+/* CLAE_ON_NAN_SKIP_BATCH leaves out the one batch per epoch that holds the
+ * bad sample, says which, and trains on: finite losses, and a model as good
+ * as the mean-image predictor's bound says a learning one is. */
+static void test_skip_batch_leaves_out_bad_batches(void **state)
+{
+    clae_context *ctx = test_context(state);
+    clae_data *bad = with_infinite_sample(BAD_SAMPLE);
+    clae_model *model = test_reference_model(ctx, train_set->d, 0);
+    history h = {0};
+    assert_int_equal(train_on(model, bad, CLAE_OPTIMIZER_ADAM, 1e-3f,
+                              CLAE_ON_NAN_SKIP_BATCH, &h),
+                     CLAE_SUCCESS);
+    assert_int_equal(h.count, EPOCHS);
+    for (unsigned e = 0; e < EPOCHS; e++) {
+        assert_int_equal(h.epochs[e].skipped_batches, 1);
+        assert_int_equal(h.epochs[e].first_skipped, batch_of(BAD_SAMPLE, e));
+        assert_true(isfinite(h.epochs[e].train_loss));
+        assert_true(isfinite(h.epochs[e].val_loss));
+    }
+    assert_true(h.epochs[EPOCHS - 1].val_loss < mean_image_bce());
+    clae_model_destroy(model);
+    clae_data_free(bad);
+}
+
+/* With nothing to skip, the per-batch check changes nothing: the same
+ * metrics and model file, bit for bit, as without it. */
+static void test_skip_batch_without_bad_batches_changes_nothing(void **state)
+{
+    clae_context *ctx = test_context(state);
+    history a = {0}, b = {0};
+    clae_model *stop = test_reference_model(ctx, train_set->d, 0);
+    clae_model *skip = test_reference_model(ctx, train_set->d, 0);
+    assert_int_equal(train_on(stop, train_set, CLAE_OPTIMIZER_ADAM, 1e-3f,
+                              CLAE_ON_NAN_STOP, &a),
+                     CLAE_SUCCESS);
+    assert_int_equal(train_on(skip, train_set, CLAE_OPTIMIZER_ADAM, 1e-3f,
+                              CLAE_ON_NAN_SKIP_BATCH, &b),
+                     CLAE_SUCCESS);
+    assert_same_epochs(&a, &b, 0);
+    for (unsigned e = 0; e < EPOCHS; e++)
+        assert_int_equal(b.epochs[e].skipped_batches, 0);
+    size_t size_a, size_b;
+    char *file_a = saved_bytes(stop, 1, &size_a);
+    char *file_b = saved_bytes(skip, 1, &size_b);
+    assert_int_equal(size_a, size_b);
+    assert_memory_equal(file_a, file_b, size_a);
+    free(file_a);
+    free(file_b);
+    clae_model_destroy(stop);
+    clae_model_destroy(skip);
 }
 
 /* Set by progress_interrupt as a signal handler would set it. */
@@ -263,6 +379,9 @@ int main(void)
         cmocka_unit_test(test_reference_model_learns),
         cmocka_unit_test(test_training_is_deterministic),
         cmocka_unit_test(test_interrupted_run_resumes_exactly),
+        cmocka_unit_test(test_divergence_names_epoch_and_batch),
+        cmocka_unit_test(test_skip_batch_leaves_out_bad_batches),
+        cmocka_unit_test(test_skip_batch_without_bad_batches_changes_nothing),
         cmocka_unit_test(test_sgd_learns),
         cmocka_unit_test(test_save_load_evaluate_agree),
     };

@@ -69,6 +69,11 @@ static const char help[] =
     "  --batch-size B        (default 256)\n"
     "  --epochs E            (default 10)\n"
     "  --seed S              weights and shuffling (default 0)\n"
+    "  --on-nan A            when a loss or gradient is NaN or infinite:\n"
+    "                        stop (default: exit 1 naming the epoch and\n"
+    "                        batch, the last checkpoint kept) or skip-batch\n"
+    "                        (leave that batch out, warn, and go on; the\n"
+    "                        device then waits for each batch's check)\n"
     "output:\n"
     "  --metrics F.csv       epoch,train_loss,val_loss,seconds per epoch (a\n"
     "                        VAE's adds train_recon,train_kl,val_recon,val_kl)\n"
@@ -101,7 +106,7 @@ enum {
     OPT_RHO, OPT_LR_SCHEDULE, OPT_LR_STEP_EPOCHS, OPT_LR_GAMMA, OPT_CLIP_NORM,
     OPT_L1, OPT_L2, OPT_PATIENCE, OPT_MIN_DELTA, OPT_LABELS, OPT_CLASS,
     OPT_QUIET, OPT_CHECKPOINT, OPT_CHECKPOINT_EVERY, OPT_RESUME,
-    OPT_STANDARDIZE, OPT_BETA, OPT_KL_WARMUP,
+    OPT_STANDARDIZE, OPT_BETA, OPT_KL_WARMUP, OPT_ON_NAN,
 };
 
 static const struct option options[] = {
@@ -135,6 +140,7 @@ static const struct option options[] = {
     {"weight-decay", required_argument, NULL, OPT_WEIGHT_DECAY},
     {"rho", required_argument, NULL, OPT_RHO},
     {"lr-schedule", required_argument, NULL, OPT_LR_SCHEDULE},
+    {"on-nan", required_argument, NULL, OPT_ON_NAN},
     {"lr-step-epochs", required_argument, NULL, OPT_LR_STEP_EPOCHS},
     {"lr-gamma", required_argument, NULL, OPT_LR_GAMMA},
     {"clip-norm", required_argument, NULL, OPT_CLIP_NORM},
@@ -271,6 +277,11 @@ static int parse_option(train_args *a, int opt, const char *arg)
         if (clae_lr_schedule_parse(arg, &a->train.lr_schedule))
             return cli_usage_error(cmd, "--lr-schedule: unknown schedule '%s' "
                                         "(constant, step, cosine)", arg);
+        break;
+    case OPT_ON_NAN:
+        if (clae_on_nan_parse(arg, &a->train.on_nan))
+            return cli_usage_error(cmd, "--on-nan: unknown choice '%s' "
+                                        "(stop, skip-batch)", arg);
         break;
     case OPT_LR_STEP_EPOCHS: {
         size_t e;

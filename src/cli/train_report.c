@@ -91,6 +91,12 @@ int report_epoch(void *user, const clae_epoch_metrics *m)
                *val ? val : "-", val_parts, m->seconds);
     if (m->profile) print_profile(m->profile, m->seconds);
     fflush(stdout);
+    if (m->skipped_batches)
+        fprintf(stderr,
+                "clae: warning: epoch %u: left out %zu batch%s whose loss or "
+                "gradient was not finite (the first: batch %zu)\n",
+                m->epoch, m->skipped_batches,
+                m->skipped_batches == 1 ? "" : "es", m->first_skipped);
     if (r->metrics_path) {
         const double part[4] = {m->train_recon, m->train_kl, m->val_recon,
                                 m->val_kl};
