@@ -42,7 +42,8 @@ void clae__fail(clae_context *ctx, const char *file, int line,
 
 /* Records the failure and is status, visibly: a static analyzer that sees
  * one file at a time then knows a failure never returns success. status
- * is evaluated twice: a constant or a variable, not a call. */
+ * is evaluated after the message (whose arguments often name it again):
+ * pass a constant or a variable, not a call. */
 #define CLAE_FAIL(ctx, status, ...) \
     (clae__fail((ctx), __FILE__, __LINE__, __VA_ARGS__), (status))
 

@@ -396,8 +396,8 @@ static clae_status batch_finite(trainer *t, clae_model *m, size_t k,
     clae_context *ctx = m->ctx;
     size_t blocks = clae__sum_blocks(m->param_count);
     size_t chunks = clae__chunks(m->spec.input);
-    /* Sums of |g| (l1 1, l2 0): not finite exactly when some g is not, where
-     * sums of squares would overflow for large finite gradients. */
+    /* Sums of |g| (l1 1, l2 0) turn NaN or infinite when some g does; sums
+     * of squares would also overflow for large finite gradients. */
     CLAE_TRY(clae__penalty_sums(ctx, t->ws->grads, 0, m->param_count, 1.0f,
                                 0.0f, NULL, t->grad_sums, 0));
     CL_CHECK(ctx, clEnqueueReadBuffer(ctx->queue, t->grad_sums, CL_TRUE, 0,
@@ -450,8 +450,9 @@ fail:
 
 /* One epoch over a fresh permutation: batch, forward, loss, backward,
  * weight penalty, update per batch; nothing waits until the losses are read at the end
- * (except, for a streamed set, on the upload of each chunk, and when
- * somebody watches the progress). A resumed epoch starts after the
+ * (except, for a streamed set, on the upload of each chunk, when
+ * somebody watches the progress, and for CLAE_ON_NAN_SKIP_BATCH's check
+ * of each batch). A resumed epoch starts after the
  * batches its checkpoint had done; an interrupt stops it after the batch
  * under way (CLAE_ERR_INTERRUPTED, the model keeping what it needs to
  * resume). */
