@@ -44,6 +44,7 @@ enum {
     CLAE_ERR_SPEC = -4007,        /* a model spec is malformed */
     CLAE_ERR_DIVERGED = -4008,    /* the loss became NaN or infinite */
     CLAE_ERR_INTERRUPTED = -4009, /* clae_train_options.interrupt was set */
+    CLAE_ERR_REPLICAS = -4010,    /* clae_train_options.sum_across failed */
 };
 
 /* Symbolic name of any status: "CL_OUT_OF_RESOURCES", "CLAE_ERR_INPUT". */
@@ -291,6 +292,24 @@ typedef struct {
      * diverges. The host then waits for each batch's check, which costs
      * some speed. */
     clae_on_nan on_nan;
+    /* Data parallelism: `replicas` processes (e.g. MPI ranks, each with its
+     * own context and an identical model) train together, replica number
+     * `replica` (0-based) taking its share of every batch: rows
+     * [rows * replica / replicas, rows * (replica + 1) / replicas) of it.
+     * After each batch's backward pass sum_across(replica_user, data,
+     * count) must replace data[0 .. count) by its elementwise sum over all
+     * replicas (MPI_Allreduce with MPI_SUM, in place) and return 0, or
+     * nonzero when that failed; every replica makes the same calls in the
+     * same order. The summed gradients make the same update on every
+     * replica, the one a single process makes from the whole batch up to
+     * the order of float additions; the reported losses are the whole
+     * data's. Batch norm and activity penalties see a replica's share of
+     * the batch (as PyTorch's DistributedDataParallel without SyncBatchNorm
+     * does). 0 or 1: alone (sum_across unused). Not with
+     * CLAE_ON_NAN_SKIP_BATCH. */
+    unsigned replicas, replica;
+    int (*sum_across)(void *replica_user, float *data, size_t count);
+    void *replica_user;
 } clae_train_options;
 
 /* ===== Opaque handles =================================================== */
@@ -471,6 +490,9 @@ typedef struct {
 size_t clae_model_layer_count(const clae_model *model);
 clae_layer_info clae_model_layer_info(const clae_model *model, size_t index);
 size_t clae_model_param_count(const clae_model *model);
+/* Copies the parameters, clae_model_param_count floats in the order of the
+ * model's flat buffer, into out (the caller's). */
+clae_status clae_model_read_params(clae_model *model, float *out);
 
 /* Safetensors files; writes are atomic (temporary file, fsync, rename). */
 clae_status clae_model_save(clae_model *model, const char *path);

@@ -102,7 +102,8 @@ static clae_status latent_backward(clae_model *m, const clae_layer *l,
     size_t count = latent_gemms(m, l, ws, input, in_off, rows, g);
     CLAE_TRY(clae__latent_backward(m->ctx, stats, ws->z[l->index],
                                    ws->g[l->index], rows, l->out,
-                                   ws->kl_weight / (float)rows));
+                                   ws->kl_weight /
+                                       (float)clae__mean_rows(ws, rows)));
     CLAE_TRY(clae__bias_act_backward(m->ctx, stats, stats, ws->grads,
                                      bias_off(l), rows, stats_width(l), linear));
     CLAE_TRY(clae__gemm(m->ctx, &g[CLAE_GEMM_WEIGHT_GRAD], ws->temp));

@@ -227,6 +227,21 @@ static const char *const kind_names[] = {
 size_t clae_model_layer_count(const clae_model *m) { return m->count; }
 size_t clae_model_param_count(const clae_model *m) { return m->param_count; }
 
+size_t clae__mean_rows(const clae_workspace *ws, size_t rows)
+{
+    return ws->mean_rows ? ws->mean_rows : rows;
+}
+
+clae_status clae_model_read_params(clae_model *m, float *out)
+{
+    clae_status status = CLAE_SUCCESS;
+    CL_CHECK(m->ctx, clEnqueueReadBuffer(m->ctx->queue, m->params, CL_TRUE, 0,
+                                         m->param_count * sizeof *out, out, 0,
+                                         NULL, NULL));
+fail:
+    return status;
+}
+
 static clae_image_shape image_of(const clae_flow *f)
 {
     const clae_shape *s = &f->shape;
@@ -514,7 +529,8 @@ clae_status clae__model_loss_backward(clae_model *m, clae_workspace *ws,
     launch.loss = chunk_loss;
     launch.loss_off = loss_off;
     launch.grad = ws->g[m->count - 1];
-    launch.grad_scale = 1.0f / (float)clae__loss_divisor(m, rows);
+    launch.grad_scale =
+        1.0f / (float)clae__loss_divisor(m, clae__mean_rows(ws, rows));
     return clae__loss_backward(m->ctx, &launch);
 }
 

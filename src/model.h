@@ -169,7 +169,15 @@ struct clae_workspace {
     cl_mem kl;
     size_t kl_off;
     float kl_weight;
+    /* The rows the loss is a mean over when they are not the rows at hand:
+     * a replica's share of a batch is weighed as part of the whole batch
+     * (clae_train_options.replicas), so that the replicas' gradients add
+     * up to the batch's; 0: the rows at hand. */
+    size_t mean_rows;
 };
+
+/* The rows a loss over `rows` rows of ws is a mean over (ws->mean_rows). */
+size_t clae__mean_rows(const clae_workspace *ws, size_t rows);
 
 /* The key of the random draws of a layer of the workspace's seed. */
 uint64_t clae__layer_key(const clae_workspace *ws, const clae_layer *layer);

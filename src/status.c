@@ -115,6 +115,7 @@ static const struct { clae_status code; const char *name; } status_names[] = {
     NAME(CLAE_ERR_SPEC),
     NAME(CLAE_ERR_DIVERGED),
     NAME(CLAE_ERR_INTERRUPTED),
+    NAME(CLAE_ERR_REPLICAS),
 };
 
 const char *clae_strerror(clae_status status)

@@ -35,19 +35,37 @@ static double now_seconds(void)
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* Which sums a mean leaves out: those of the batches marked in skipped
- * (NULL: none), each batch holding per_batch of them. */
+static int replicated(const clae_train_options *o)
+{
+    return o && o->replicas > 1;
+}
+
+/* Replaces host[0 .. count) by its sum over the replicas, if there are. */
+static clae_status sum_across(clae_context *ctx, const clae_train_options *o,
+                              float *host, size_t count)
+{
+    if (!replicated(o) || !o->sum_across(o->replica_user, host, count))
+        return CLAE_SUCCESS;
+    return CLAE_FAIL(ctx, CLAE_ERR_REPLICAS,
+                     "summing %zu values across %u replicas failed", count,
+                     o->replicas);
+}
+
+/* How a mean takes its sums: first added up over the replicas of across
+ * (NULL: this process's are all), then without the batches marked in
+ * skipped (NULL: none), each batch holding per_batch of them. */
 typedef struct {
+    const clae_train_options *across;
     const unsigned char *skipped;
     size_t per_batch;
-} left_out;
+} sum_rule;
 
-static const left_out NONE_LEFT_OUT = {NULL, 1};
+static const sum_rule OWN_SUMS = {NULL, NULL, 1};
 
 /* Reads count loss sums (per sample, or per batch and chunk of columns)
- * and returns their sum, less those left out, over divisor. */
+ * and returns their sum, as rule says, over divisor. */
 static clae_status mean_loss(clae_context *ctx, cl_mem sums, float *host,
-                             size_t count, left_out out, double divisor,
+                             size_t count, sum_rule rule, double divisor,
                              double *mean)
 {
     clae_status status = CLAE_SUCCESS;
@@ -55,9 +73,10 @@ static clae_status mean_loss(clae_context *ctx, cl_mem sums, float *host,
                       ctx->queue, sums, CL_TRUE, 0, count * sizeof(float),
                       host, 0, NULL,
                       clae__profile_event(ctx, CLAE_PROFILE_TRANSFER)));
+    CLAE_TRY(sum_across(ctx, rule.across, host, count));
     double sum = 0.0;
     for (size_t i = 0; i < count; i++)
-        if (!out.skipped || !out.skipped[i / out.per_batch]) sum += host[i];
+        if (!rule.skipped || !rule.skipped[i / rule.per_batch]) sum += host[i];
     *mean = sum / divisor;
 fail:
     return status;
@@ -78,12 +97,12 @@ static float beta_of(const clae_model *m)
  * the n KL divergences in kl (read into host), of which `kept` count: *recon
  * and *kl_mean get the two means, *loss becomes recon + beta * KL. */
 static clae_status add_kl(clae_model *m, cl_mem kl, float *host, size_t n,
-                          left_out out, size_t kept, double *loss,
+                          sum_rule rule, size_t kept, double *loss,
                           double *recon, double *kl_mean)
 {
     clae_status status = CLAE_SUCCESS;
     *recon = *loss;
-    CLAE_TRY(mean_loss(m->ctx, kl, host, n, out, (double)kept, kl_mean));
+    CLAE_TRY(mean_loss(m->ctx, kl, host, n, rule, (double)kept, kl_mean));
     *loss = *recon + (double)beta_of(m) * *kl_mean;
 fail:
     return status;
@@ -119,7 +138,7 @@ static clae_status evaluate_feed(clae_model *m, clae_workspace *ws,
         CLAE_TRY(clae__model_forward(m, ws, x, off, rows));
         CLAE_TRY(clae__model_loss(m, ws, x, off, rows, sample_loss, start));
     }
-    CLAE_TRY(mean_loss(m->ctx, sample_loss, host_loss, n, NONE_LEFT_OUT,
+    CLAE_TRY(mean_loss(m->ctx, sample_loss, host_loss, n, OWN_SUMS,
                        (double)clae__loss_divisor(m, n), mean));
 fail:
     return status;
@@ -143,6 +162,7 @@ typedef struct {
     cl_mem grad_sums;
     float *grad_host;
     unsigned char *skipped;
+    float *grads_host; /* replicas: the gradient, summed through the host */
 } trainer;
 
 static void trainer_release(trainer *t)
@@ -162,6 +182,7 @@ static void trainer_release(trainer *t)
     free(t->loss_host);
     free(t->grad_host);
     free(t->skipped);
+    free(t->grads_host);
 }
 
 static uint64_t data_bytes(const clae_data *data)
@@ -222,6 +243,9 @@ static clae_status trainer_init(trainer *t, clae_model *m,
             CLAE_TRY(clae__buffer(ctx, val->n * sizeof(float),
                                   "validation KL divergences", &t->val_kl));
     }
+    if (replicated(o) &&
+        !(t->grads_host = malloc(m->param_count * sizeof *t->grads_host)))
+        return CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
     if (o->on_nan == CLAE_ON_NAN_SKIP_BATCH) {
         size_t blocks = clae__sum_blocks(m->param_count);
         CLAE_TRY(clae__buffer(ctx, blocks * sizeof(float), "gradient sums",
@@ -253,8 +277,23 @@ static clae_status report_progress(trainer *t, clae_model *m,
         .epoch = m->epoch + 1, .batch = done, .batches = batches,
         .seconds = seconds,
         .samples_per_second = seconds > 0.0 ? (double)samples / seconds : 0.0,
-        .running_loss = sum / (double)clae__loss_divisor(m, samples)};
+        /* A replica has only its shares' sums: their mean stands for all. */
+        .running_loss = sum * (replicated(o) ? o->replicas : 1) /
+                        (double)clae__loss_divisor(m, samples)};
     o->on_progress(o->user, &p);
+fail:
+    return status;
+}
+
+/* floats [off, off + count) of buf = 0. */
+static clae_status fill_zero(clae_context *ctx, cl_mem buf, size_t off,
+                             size_t count)
+{
+    clae_status status = CLAE_SUCCESS;
+    const float zero = 0.0f;
+    CL_CHECK(ctx, clEnqueueFillBuffer(ctx->queue, buf, &zero, sizeof zero,
+                                      off * sizeof zero, count * sizeof zero,
+                                      0, NULL, NULL));
 fail:
     return status;
 }
@@ -265,6 +304,9 @@ fail:
 typedef struct {
     cl_mem mem;       /* NULL when the run has none */
     size_t per_batch; /* floats each (full) batch adds */
+    /* Replicas hold the sums of their own shares, which add up across
+     * them; the penalties are the same on every replica. */
+    int shared;
 } batch_sums;
 
 enum { BATCH_SUMS = 3 };
@@ -272,17 +314,19 @@ enum { BATCH_SUMS = 3 };
 static void batch_sums_of(const trainer *t, const clae_model *m, size_t b,
                           batch_sums s[BATCH_SUMS])
 {
-    s[0] = (batch_sums){t->train_loss, clae__chunks(m->spec.input)};
-    s[1] = (batch_sums){t->penalty.batch_sums, t->penalty.per_eval};
-    s[2] = (batch_sums){t->train_kl, b};
+    s[0] = (batch_sums){t->train_loss, clae__chunks(m->spec.input), 1};
+    s[1] = (batch_sums){t->penalty.batch_sums, t->penalty.per_eval, 0};
+    s[2] = (batch_sums){t->train_kl, b, 1};
 }
 
 /* An interrupted epoch: keeps the sums of its first `done` batches in the
- * model (for a checkpoint), whose parameters are those after them. */
-static clae_status keep_partial(trainer *t, clae_model *m, size_t b,
-                                size_t done)
+ * model (for a checkpoint), whose parameters are those after them; with
+ * replicas, the sums of them all. */
+static clae_status keep_partial(trainer *t, clae_model *m,
+                                const clae_train_options *o, size_t done)
 {
     clae_status status = CLAE_SUCCESS;
+    size_t b = o->batch_size;
     batch_sums s[BATCH_SUMS];
     batch_sums_of(t, m, b, s);
     size_t count = 0;
@@ -297,6 +341,8 @@ static clae_status keep_partial(trainer *t, clae_model *m, size_t b,
         CL_CHECK(m->ctx, clEnqueueReadBuffer(m->ctx->queue, s[k].mem, CL_TRUE, 0,
                                              done * s[k].per_batch * sizeof *at,
                                              at, 0, NULL, NULL));
+        if (s[k].shared)
+            CLAE_TRY(sum_across(m->ctx, o, at, done * s[k].per_batch));
         at += done * s[k].per_batch;
     }
     free(m->partial_sums);
@@ -310,12 +356,15 @@ fail:
     return status;
 }
 
-/* Resuming an interrupted epoch: puts its batches' sums back and returns
- * how many batches it had done (0 for a fresh epoch). */
-static clae_status restore_partial(trainer *t, clae_model *m, size_t b,
-                                   size_t batches, size_t *done)
+/* Resuming an interrupted epoch: puts its batches' sums back (the shared
+ * ones, which hold every replica's, on replica 0 only) and returns how many
+ * batches it had done (0 for a fresh epoch). */
+static clae_status restore_partial(trainer *t, clae_model *m,
+                                   const clae_train_options *o, size_t batches,
+                                   size_t *done)
 {
     clae_status status = CLAE_SUCCESS;
+    size_t b = o->batch_size;
     *done = m->partial_batches;
     if (!*done) return CLAE_SUCCESS;
     batch_sums s[BATCH_SUMS];
@@ -333,10 +382,15 @@ static clae_status restore_partial(trainer *t, clae_model *m, size_t b,
     const float *at = m->partial_sums;
     for (int k = 0; k < BATCH_SUMS; k++) {
         if (!s[k].mem) continue;
-        CL_CHECK(m->ctx, clEnqueueWriteBuffer(m->ctx->queue, s[k].mem, CL_TRUE,
-                                              0, *done * s[k].per_batch * sizeof *at,
-                                              at, 0, NULL, NULL));
-        at += *done * s[k].per_batch;
+        size_t count_k = *done * s[k].per_batch;
+        if (s[k].shared && replicated(o) && o->replica != 0)
+            CLAE_TRY(fill_zero(m->ctx, s[k].mem, 0, count_k));
+        else
+            CL_CHECK(m->ctx, clEnqueueWriteBuffer(m->ctx->queue, s[k].mem,
+                                                  CL_TRUE, 0,
+                                                  count_k * sizeof *at, at, 0,
+                                                  NULL, NULL));
+        at += count_k;
     }
 fail:
     return status;
@@ -448,6 +502,84 @@ fail:
     return status;
 }
 
+/* The replica's share of a batch of `rows` rows: its rows [*lo, *hi). */
+static void share_of(const clae_train_options *o, size_t rows, size_t *lo,
+                     size_t *hi)
+{
+    size_t count = replicated(o) ? o->replicas : 1;
+    size_t r = replicated(o) ? o->replica : 0;
+    *lo = rows * r / count;
+    *hi = rows * (r + 1) / count;
+}
+
+/* The gradient becomes the sum of the replicas' (each weighed its share as
+ * part of the whole batch), through the host. */
+static clae_status sum_gradients(trainer *t, clae_model *m,
+                                 const clae_train_options *o)
+{
+    clae_status status = CLAE_SUCCESS;
+    clae_context *ctx = m->ctx;
+    size_t bytes = m->param_count * sizeof *t->grads_host;
+    CL_CHECK(ctx, clEnqueueReadBuffer(ctx->queue, t->ws->grads, CL_TRUE, 0,
+                                      bytes, t->grads_host, 0, NULL, NULL));
+    CLAE_TRY(sum_across(ctx, o, t->grads_host, m->param_count));
+    CL_CHECK(ctx, clEnqueueWriteBuffer(ctx->queue, t->ws->grads, CL_TRUE, 0,
+                                       bytes, t->grads_host, 0, NULL, NULL));
+fail:
+    return status;
+}
+
+/* One batch of `rows` rows from `start`: forward, loss and backward of the
+ * replica's share (a replica with no rows of it adds a zero gradient and
+ * zero loss sums), the gradients summed over the replicas, the weight
+ * penalty, and the update, unless CLAE_ON_NAN_SKIP_BATCH skips it. */
+static clae_status train_batch(trainer *t, clae_model *m,
+                               const clae_train_options *o, size_t start,
+                               size_t rows, size_t batches)
+{
+    clae_status status = CLAE_SUCCESS;
+    size_t k = start / o->batch_size, chunks = clae__chunks(m->spec.input);
+    size_t lo, hi, off;
+    cl_mem x;
+    share_of(o, rows, &lo, &hi);
+    t->ws->draw = (uint32_t)m->step;
+    t->ws->kl_off = start + lo;
+    t->ws->mean_rows = replicated(o) ? rows : 0;
+    if (variational(m)) t->ws->kl_weight = kl_weight(m, o->kl_warmup, batches);
+    clae__penalty_activity_slot(&t->penalty, k, t->ws);
+    if (hi > lo) {
+        CLAE_TRY(clae__feed_batch(&t->train, start + lo, hi - lo, &x, &off));
+        CLAE_TRY(clae__model_forward(m, t->ws, x, off, hi - lo));
+        CLAE_TRY(clae__model_loss_backward(m, t->ws, x, off, hi - lo,
+                                           t->train_loss, k * chunks));
+        CLAE_TRY(clae__model_backward(m, t->ws, x, off, hi - lo));
+    } else {
+        CLAE_TRY(fill_zero(m->ctx, t->ws->grads, 0, m->param_count));
+        CLAE_TRY(fill_zero(m->ctx, t->train_loss, k * chunks, chunks));
+    }
+    if (replicated(o)) CLAE_TRY(sum_gradients(t, m, o));
+    CLAE_TRY(clae__penalty_batch(m, &t->penalty, t->ws->grads, k));
+    int finite = 1;
+    if (t->skipped) CLAE_TRY(batch_finite(t, m, k, &finite));
+    if (finite) CLAE_TRY(clae__optim_step(m, &t->optim, t->ws->grads));
+    else CLAE_TRY(mark_skipped(t, m, k));
+fail:
+    return status;
+}
+
+/* Whether training stops here: *o->interrupt is set, on any replica (they
+ * must agree, or some would wait forever for the others' sums). */
+static clae_status interrupted(clae_context *ctx, const clae_train_options *o,
+                               int *stop)
+{
+    clae_status status = CLAE_SUCCESS;
+    float flag = o->interrupt && *o->interrupt ? 1.0f : 0.0f;
+    if (o->interrupt) CLAE_TRY(sum_across(ctx, o, &flag, 1));
+    *stop = flag > 0.0f;
+fail:
+    return status;
+}
+
 /* One epoch over a fresh permutation: batch, forward, loss, backward,
  * weight penalty, update per batch; nothing waits until the losses are read at the end
  * (except, for a streamed set, on the upload of each chunk, when
@@ -470,39 +602,26 @@ static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
     double penalty, started = now_seconds();
     clae__random_permutation(t->perm_host, n, o->seed, CLAE_STREAM_SHUFFLE,
                              m->epoch);
-    CLAE_TRY(restore_partial(t, m, b, batches, &first));
+    /* A replica writes the KL divergences of its shares only. */
+    if (replicated(o) && t->train_kl)
+        CLAE_TRY(fill_zero(m->ctx, t->train_kl, 0, n));
+    CLAE_TRY(restore_partial(t, m, o, batches, &first));
     CLAE_TRY(clae__feed_begin(&t->train, t->perm_host));
     t->ws->training = 1;
     t->ws->kl = t->train_kl;
     t->ws->seed = o->seed;
     for (size_t start = first * b; start < n; start += b) {
-        size_t rows = n - start < b ? n - start : b;
-        cl_mem x;
-        size_t off;
+        size_t rows = n - start < b ? n - start : b, done = start / b + 1;
+        int stop;
         if (o->interrupt) CLAE_TRY(pace(m->ctx, ring, start / b, 0));
-        CLAE_TRY(clae__feed_batch(&t->train, start, rows, &x, &off));
-        t->ws->draw = (uint32_t)m->step;
-        t->ws->kl_off = start;
-        if (variational(m))
-            t->ws->kl_weight = kl_weight(m, o->kl_warmup, batches);
-        clae__penalty_activity_slot(&t->penalty, start / b, t->ws);
-        CLAE_TRY(clae__model_forward(m, t->ws, x, off, rows));
-        CLAE_TRY(clae__model_loss_backward(m, t->ws, x, off, rows,
-                                           t->train_loss,
-                                           start / b * clae__chunks(d)));
-        CLAE_TRY(clae__model_backward(m, t->ws, x, off, rows));
-        CLAE_TRY(clae__penalty_batch(m, &t->penalty, t->ws->grads, start / b));
-        int finite = 1;
-        if (t->skipped) CLAE_TRY(batch_finite(t, m, start / b, &finite));
-        if (finite) CLAE_TRY(clae__optim_step(m, &t->optim, t->ws->grads));
-        else CLAE_TRY(mark_skipped(t, m, start / b));
-        size_t done = start / b + 1;
+        CLAE_TRY(train_batch(t, m, o, start, rows, batches));
         if (o->interrupt) CLAE_TRY(pace(m->ctx, ring, start / b, 1));
         if (o->on_progress && (done % every == 0 || done == batches))
             CLAE_TRY(report_progress(t, m, o, done, batches, start + rows,
                                      started));
-        if (o->interrupt && *o->interrupt && done < batches) {
-            CLAE_TRY(keep_partial(t, m, b, done));
+        CLAE_TRY(interrupted(m->ctx, o, &stop));
+        if (stop && done < batches) {
+            CLAE_TRY(keep_partial(t, m, o, done));
             status = CLAE_FAIL(m->ctx, CLAE_ERR_INTERRUPTED,
                                "interrupted after batch %zu of %zu of epoch %u",
                                done, batches, m->epoch + 1);
@@ -516,13 +635,13 @@ static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
         *loss = NAN;
         goto fail;
     }
-    left_out out = {t->skipped, clae__chunks(d)};
+    sum_rule rule = {o, t->skipped, clae__chunks(d)};
     CLAE_TRY(mean_loss(m->ctx, t->train_loss, t->loss_host,
-                       t->train_loss_count, out,
+                       t->train_loss_count, rule,
                        (double)clae__loss_divisor(m, kept), loss));
     if (variational(m)) {
-        out.per_batch = b;
-        CLAE_TRY(add_kl(m, t->train_kl, t->loss_host, n, out, kept, loss,
+        rule.per_batch = b;
+        CLAE_TRY(add_kl(m, t->train_kl, t->loss_host, n, rule, kept, loss,
                         &metrics->train_recon, &metrics->train_kl));
     }
     CLAE_TRY(clae__penalty_epoch(m, &t->penalty, n, b, t->skipped, kept,
@@ -541,12 +660,12 @@ static const char *not_finite_name(double x)
 /* A diverged epoch: the 1-based number of its first batch whose sums
  * (loss, penalty or KL) are not finite; 0 when none is. */
 static clae_status first_bad_batch(const trainer *t, const clae_model *m,
-                                   size_t b, size_t *batch)
+                                   const clae_train_options *o, size_t *batch)
 {
     clae_status status = CLAE_SUCCESS;
     batch_sums s[BATCH_SUMS];
     float *host = NULL;
-    batch_sums_of(t, m, b, s);
+    batch_sums_of(t, m, o->batch_size, s);
     *batch = 0;
     for (int k = 0; k < BATCH_SUMS; k++) {
         size_t bytes = 0;
@@ -560,6 +679,8 @@ static clae_status first_bad_batch(const trainer *t, const clae_model *m,
         }
         CL_CHECK(m->ctx, clEnqueueReadBuffer(m->ctx->queue, s[k].mem, CL_TRUE, 0,
                                              bytes, host, 0, NULL, NULL));
+        if (s[k].shared)
+            CLAE_TRY(sum_across(m->ctx, o, host, bytes / sizeof *host));
         for (size_t i = 0; i < bytes / sizeof *host; i++)
             if (!isfinite(host[i])) {
                 size_t found = i / s[k].per_batch + 1;
@@ -583,7 +704,7 @@ static clae_status validate(trainer *t, clae_model *m,
     CLAE_TRY(evaluate_feed(m, t->ws, &t->val, t->val_loss, t->loss_host, loss));
     if (variational(m))
         CLAE_TRY(add_kl(m, t->val_kl, t->loss_host, t->val.data->n,
-                        NONE_LEFT_OUT, t->val.data->n, loss,
+                        OWN_SUMS, t->val.data->n, loss,
                         &metrics->val_recon, &metrics->val_kl));
     CLAE_TRY(clae__penalty_now(m, &t->penalty, &penalty));
     *loss += penalty;
@@ -607,6 +728,13 @@ static clae_status check_options(clae_context *ctx, const clae_train_options *o)
                          o->batch_size);
     if (!(o->learning_rate > 0.0f) || !isfinite(o->learning_rate))
         return CLAE_FAIL(ctx, CLAE_ERR_USAGE, "learning rate must be positive");
+    if (replicated(o) && (!o->sum_across || o->replica >= o->replicas))
+        return CLAE_FAIL(ctx, CLAE_ERR_USAGE,
+                         "replica %u of %u: needs sum_across and a replica "
+                         "number below the count", o->replica, o->replicas);
+    if (replicated(o) && o->on_nan == CLAE_ON_NAN_SKIP_BATCH)
+        return CLAE_FAIL(ctx, CLAE_ERR_USAGE,
+                         "skipping batches is not supported with replicas");
     return CLAE_SUCCESS;
 }
 
@@ -626,7 +754,9 @@ clae_status clae_train(clae_model *m, const clae_data *train,
     CLAE_TRY(clae__model_note_training(m, o->seed));
 
     for (unsigned e = 0; e < o->epochs; e++) {
-        if (o->interrupt && *o->interrupt) {
+        int halt;
+        CLAE_TRY(interrupted(ctx, o, &halt));
+        if (halt) {
             status = CLAE_FAIL(ctx, CLAE_ERR_INTERRUPTED,
                                "interrupted after epoch %u", m->epoch);
             goto fail;
@@ -654,7 +784,7 @@ clae_status clae_train(clae_model *m, const clae_data *train,
         }
         if (!isfinite(metrics.train_loss)) {
             size_t batch;
-            CLAE_TRY(first_bad_batch(&t, m, o->batch_size, &batch));
+            CLAE_TRY(first_bad_batch(&t, m, o, &batch));
             status = CLAE_FAIL(ctx, CLAE_ERR_DIVERGED,
                                "the training loss became %s in epoch %u, "
                                "batch %zu (try a smaller learning rate, or "
@@ -736,7 +866,7 @@ static clae_status evaluate(clae_model *m, const clae_data *data,
     CLAE_TRY(evaluate_feed(m, ws, &feed, sample_loss, host, loss));
     double recon, kl_mean;
     if (kl)
-        CLAE_TRY(add_kl(m, kl, kl_host, n, NONE_LEFT_OUT, n, loss, &recon,
+        CLAE_TRY(add_kl(m, kl, kl_host, n, OWN_SUMS, n, loss, &recon,
                         &kl_mean));
     if (scoring != SCORE_NONE) {
         const float divisor = (float)clae__loss_divisor(m, 1);
