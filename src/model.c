@@ -548,6 +548,7 @@ clae_status clae__model_backward(clae_model *m, clae_workspace *ws,
                                             ws->penalty_off));
         CLAE_TRY(l->ops->backward(m, l, ws, i ? ws->a[i - 1] : input,
                                   i ? 0 : in_off, rows));
+        if (ws->layer_done) CLAE_TRY(ws->layer_done(ws->layer_done_user, i));
     }
 fail:
     return status;

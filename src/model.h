@@ -174,6 +174,12 @@ struct clae_workspace {
      * (clae_train_options.replicas), so that the replicas' gradients add
      * up to the batch's; 0: the rows at hand. */
     size_t mean_rows;
+    /* Called after each layer's backward pass is enqueued, last layer
+     * first: its parameters' gradient slice is then final (a tied layer
+     * above has added to it already), so replicas can start summing it
+     * while the device goes on (NULL: nobody). */
+    clae_status (*layer_done)(void *user, size_t layer);
+    void *layer_done_user;
 };
 
 /* The rows a loss over `rows` rows of ws is a mean over (ws->mean_rows). */

@@ -162,7 +162,11 @@ typedef struct {
     cl_mem grad_sums;
     float *grad_host;
     unsigned char *skipped;
-    float *grads_host; /* replicas: the gradient, summed through the host */
+    /* Replicas: the gradient, summed through the host, and per layer the
+     * read of its slice, started as soon as its backward pass is enqueued. */
+    float *grads_host;
+    cl_event *slice_read;
+    clae_model *model;
 } trainer;
 
 static void trainer_release(trainer *t)
@@ -183,6 +187,9 @@ static void trainer_release(trainer *t)
     free(t->grad_host);
     free(t->skipped);
     free(t->grads_host);
+    for (size_t l = 0; t->slice_read && l < t->model->count; l++)
+        if (t->slice_read[l]) clReleaseEvent(t->slice_read[l]);
+    free(t->slice_read);
 }
 
 static uint64_t data_bytes(const clae_data *data)
@@ -243,8 +250,10 @@ static clae_status trainer_init(trainer *t, clae_model *m,
             CLAE_TRY(clae__buffer(ctx, val->n * sizeof(float),
                                   "validation KL divergences", &t->val_kl));
     }
+    t->model = m;
     if (replicated(o) &&
-        !(t->grads_host = malloc(m->param_count * sizeof *t->grads_host)))
+        (!(t->grads_host = malloc(m->param_count * sizeof *t->grads_host)) ||
+         !(t->slice_read = calloc(m->count, sizeof *t->slice_read))))
         return CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
     if (o->on_nan == CLAE_ON_NAN_SKIP_BATCH) {
         size_t blocks = clae__sum_blocks(m->param_count);
@@ -512,8 +521,65 @@ static void share_of(const clae_train_options *o, size_t rows, size_t *lo,
     *hi = rows * (r + 1) / count;
 }
 
-/* The gradient becomes the sum of the replicas' (each weighed its share as
- * part of the whole batch), through the host. */
+/* Layer l's slice of the flat parameter (and gradient) buffer: [*from,
+ * *to); empty for layers without parameters. */
+static void slice_of(const clae_model *m, size_t l, size_t *from, size_t *to)
+{
+    *from = m->layers[l].param_off;
+    *to = l + 1 < m->count ? m->layers[l + 1].param_off : m->param_count;
+}
+
+/* The workspace's layer_done: starts reading layer l's final gradient
+ * slice to the host while the device goes on with the layers below. */
+static clae_status start_slice_read(void *user, size_t l)
+{
+    clae_status status = CLAE_SUCCESS;
+    trainer *t = user;
+    clae_context *ctx = t->model->ctx;
+    size_t from, to;
+    slice_of(t->model, l, &from, &to);
+    if (from == to) return CLAE_SUCCESS;
+    CL_CHECK(ctx, clEnqueueReadBuffer(ctx->queue, t->ws->grads, CL_FALSE,
+                                      from * sizeof(float),
+                                      (to - from) * sizeof(float),
+                                      t->grads_host + from, 0, NULL,
+                                      &t->slice_read[l]));
+    CL_CHECK(ctx, clFlush(ctx->queue));
+fail:
+    return status;
+}
+
+/* After the backward pass: each layer's slice, last layer first, is summed
+ * across the replicas as soon as it has arrived (while the device still
+ * computes the layers below) and written back; the writes come before the
+ * update in the queue, and the host array stays as it is until the next
+ * batch's reads, which the queue orders after them. */
+static clae_status sum_slices(trainer *t, clae_model *m,
+                              const clae_train_options *o)
+{
+    clae_status status = CLAE_SUCCESS;
+    clae_context *ctx = m->ctx;
+    for (size_t l = m->count; l-- > 0;) {
+        size_t from, to;
+        slice_of(m, l, &from, &to);
+        if (from == to) continue;
+        cl_int err = clWaitForEvents(1, &t->slice_read[l]);
+        clReleaseEvent(t->slice_read[l]);
+        t->slice_read[l] = NULL;
+        CL_CHECK(ctx, err);
+        CLAE_TRY(sum_across(ctx, o, t->grads_host + from, to - from));
+        CL_CHECK(ctx, clEnqueueWriteBuffer(ctx->queue, t->ws->grads, CL_FALSE,
+                                           from * sizeof(float),
+                                           (to - from) * sizeof(float),
+                                           t->grads_host + from, 0, NULL,
+                                           NULL));
+    }
+fail:
+    return status;
+}
+
+/* The whole gradient summed at once (a replica with no rows of a batch,
+ * which has no backward pass to overlap with). */
 static clae_status sum_gradients(trainer *t, clae_model *m,
                                  const clae_train_options *o)
 {
@@ -552,12 +618,17 @@ static clae_status train_batch(trainer *t, clae_model *m,
         CLAE_TRY(clae__model_forward(m, t->ws, x, off, hi - lo));
         CLAE_TRY(clae__model_loss_backward(m, t->ws, x, off, hi - lo,
                                            t->train_loss, k * chunks));
-        CLAE_TRY(clae__model_backward(m, t->ws, x, off, hi - lo));
+        t->ws->layer_done = replicated(o) ? start_slice_read : NULL;
+        t->ws->layer_done_user = t;
+        status = clae__model_backward(m, t->ws, x, off, hi - lo);
+        t->ws->layer_done = NULL;
+        CLAE_TRY(status);
+        if (replicated(o)) CLAE_TRY(sum_slices(t, m, o));
     } else {
         CLAE_TRY(fill_zero(m->ctx, t->ws->grads, 0, m->param_count));
         CLAE_TRY(fill_zero(m->ctx, t->train_loss, k * chunks, chunks));
+        if (replicated(o)) CLAE_TRY(sum_gradients(t, m, o));
     }
-    if (replicated(o)) CLAE_TRY(sum_gradients(t, m, o));
     CLAE_TRY(clae__penalty_batch(m, &t->penalty, t->ws->grads, k));
     int finite = 1;
     if (t->skipped) CLAE_TRY(batch_finite(t, m, k, &finite));
