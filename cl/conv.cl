@@ -17,6 +17,22 @@
  * .. + KERNEL_H - 1 and the columns alike; what lies outside the image is
  * zero padding (convolution) or left out (pooling). */
 
+/* Item `at` of one per pixel of a stack of images width x height: its
+ * column *x, its row *y, and (returned) its image. Each remainder is
+ * written a - (a / d) * d, not a % d: LLVM makes that of a % d beside
+ * a / d anyway (and x86 one division of the two), but its DivRemPairs
+ * pass first freezes a, an instruction at which Oclgrind 21.10's
+ * uninitialised-value check stops. */
+size_t pixel_of(size_t at, uint width, uint height, uint *x, uint *y)
+{
+    const uint pixels = width * height;
+    const size_t image = at / pixels;
+    const uint pixel = (uint)(at - image * pixels);
+    *y = pixel / width;
+    *x = pixel - *y * width;
+    return image;
+}
+
 /* col (rows * OUT_H * OUT_W, KERNEL_H * KERNEL_W * IN_C): row (b, oy, ox)
  * holds the patch under output pixel (oy, ox) of image b of x (at x_off),
  * element (i, j, c) its pixel (oy * STRIDE + i - PAD_H, ox * STRIDE + j -
@@ -31,10 +47,10 @@ __kernel void im2col_rows(__global const float *x, uint x_off,
 {
     const uint c0 = get_global_id(0) * CHUNK, n = chunk_width(c0, IN_C);
     const size_t row = get_global_id(1);
-    const uint pixels = OUT_H * OUT_W, p = (uint)(row % pixels);
-    const size_t b = row / pixels;
-    const int y0 = (int)(p / OUT_W * STRIDE) - (int)PAD_H,
-              x0 = (int)(p % OUT_W * STRIDE) - (int)PAD_W;
+    uint ox, oy;
+    const size_t b = pixel_of(row, OUT_W, OUT_H, &ox, &oy);
+    const int y0 = (int)(oy * STRIDE) - (int)PAD_H,
+              x0 = (int)(ox * STRIDE) - (int)PAD_W;
     __global const float *image = x + x_off + b * IN_H * IN_W * IN_C + c0;
     __global float *out = col + row * (KERNEL_H * KERNEL_W * IN_C) + c0;
     for (uint i = 0; i < KERNEL_H; i++) {
@@ -80,8 +96,8 @@ __kernel void col2im_rows(__global const float *col, __global float *x,
 {
     const uint c0 = get_global_id(0) * CHUNK, n = chunk_width(c0, IN_C);
     const size_t at = get_global_id(1);
-    const uint xx = (uint)(at % IN_W), y = (uint)(at / IN_W % IN_H);
-    const size_t b = at / ((size_t)IN_W * IN_H);
+    uint xx, y;
+    const size_t b = pixel_of(at, IN_W, IN_H, &xx, &y);
     const uint width = KERNEL_H * KERNEL_W * IN_C;
     float8 sum = 0.0f;
     for (int oy = first_window(y, KERNEL_H, STRIDE, PAD_H);
@@ -108,10 +124,10 @@ __kernel void col2im_rows(__global const float *col, __global float *x,
 __kernel void patch_sums(__global const float *y, __global float *z, uint16 g)
 {
     const size_t row = get_global_id(0);
-    const uint pixels = OUT_H * OUT_W, p = (uint)(row % pixels);
-    const size_t b = row / pixels;
-    const int y0 = (int)(p / OUT_W * STRIDE) - (int)PAD_H,
-              x0 = (int)(p % OUT_W * STRIDE) - (int)PAD_W;
+    uint ox, oy;
+    const size_t b = pixel_of(row, OUT_W, OUT_H, &ox, &oy);
+    const int y0 = (int)(oy * STRIDE) - (int)PAD_H,
+              x0 = (int)(ox * STRIDE) - (int)PAD_W;
     const uint area = KERNEL_H * KERNEL_W;
     float sum = 0.0f;
     for (uint i = 0; i < KERNEL_H; i++) {
@@ -135,18 +151,20 @@ __kernel void patch_spread(__global const float *dz, __global float *dy,
                            uint16 g)
 {
     const size_t at = get_global_id(0);
-    const uint x = (uint)(at % IN_W), y = (uint)(at / IN_W % IN_H);
-    const size_t b = at / ((size_t)IN_W * IN_H);
+    uint x, y;
+    const size_t b = pixel_of(at, IN_W, IN_H, &x, &y);
     __global float *out = dy + at * (KERNEL_H * KERNEL_W);
+    /* (A window starts at from_y when oy * STRIDE == from_y, not written
+     * from_y % STRIDE == 0: see pixel_of.) */
     for (uint i = 0; i < KERNEL_H; i++) {
         const int from_y = (int)(y + PAD_H) - (int)i;
         const int oy = from_y / (int)STRIDE;
-        const int on_y = from_y >= 0 && from_y % (int)STRIDE == 0 &&
+        const int on_y = from_y >= 0 && oy * (int)STRIDE == from_y &&
                          oy < (int)OUT_H;
         for (uint j = 0; j < KERNEL_W; j++) {
             const int from_x = (int)(x + PAD_W) - (int)j;
             const int ox = from_x / (int)STRIDE;
-            *out++ = on_y && from_x >= 0 && from_x % (int)STRIDE == 0 &&
+            *out++ = on_y && from_x >= 0 && ox * (int)STRIDE == from_x &&
                              ox < (int)OUT_W
                          ? dz[(b * OUT_H + (uint)oy) * OUT_W + (uint)ox]
                          : 0.0f;
@@ -198,8 +216,8 @@ __kernel void pool_forward(__global const float *x, uint x_off,
 {
     const uint c0 = get_global_id(0) * CHUNK, n = chunk_width(c0, IN_C);
     const size_t at = get_global_id(1);
-    const uint ox = (uint)(at % OUT_W), oy = (uint)(at / OUT_W % OUT_H);
-    const size_t b = at / ((size_t)OUT_W * OUT_H);
+    uint ox, oy;
+    const size_t b = pixel_of(at, OUT_W, OUT_H, &ox, &oy);
     const uint y0 = window_start(oy, STRIDE, PAD_H),
                y1 = window_end(oy, KERNEL_H, STRIDE, PAD_H, IN_H),
                x0 = window_start(ox, STRIDE, PAD_W),
@@ -239,8 +257,8 @@ __kernel void pool_backward(__global const float *dy, uint dy_off,
 {
     const uint c0 = get_global_id(0) * CHUNK, n = chunk_width(c0, IN_C);
     const size_t at = get_global_id(1);
-    const uint xx = (uint)(at % IN_W), y = (uint)(at / IN_W % IN_H);
-    const size_t b = at / ((size_t)IN_W * IN_H);
+    uint xx, y;
+    const size_t b = pixel_of(at, IN_W, IN_H, &xx, &y);
     const int oy0 = first_window(y, KERNEL_H, STRIDE, PAD_H),
               oy1 = last_window(y, STRIDE, PAD_H, OUT_H),
               ox0 = first_window(xx, KERNEL_W, STRIDE, PAD_W),

@@ -1,6 +1,7 @@
 /* The kernels of whole-row and per-feature layers against tests/ref:
  * softmax over rows and its backward pass, batch normalisation forward
- * (training and evaluation) and backward. Shapes are odd on purpose;
+ * (training and evaluation) and backward, the VAE's latent layer, the
+ * sparse code's activity penalty. Shapes are odd on purpose;
  * CLAE_TEST_SMALL=1 shrinks them for the Oclgrind run. */
 #include "test_util.h"
 #include "ref/ref.h"
@@ -241,6 +242,49 @@ static void test_latent(void **state)
     free(want_z); free(kl); free(want_kl);
 }
 
+/* activity_penalty adds the sparse code's penalty gradient to g and each
+ * chunk's penalty after an offset, with l1 only, the KL term only, and
+ * both; column 0's mean is below 0, which the KL term clamps. */
+static void test_activity_penalty(void **state)
+{
+    clae_context *ctx = test_context(state);
+    enum { OFF = 3 };
+    const struct { float l1, rho, beta; } cases[] = {
+        {0.3f, 0.05f, 0.0f}, {0.0f, 0.05f, 3.0f}, {0.3f, 0.05f, 3.0f}};
+    const size_t n = rows_ * cols_, chunks = clae__chunks(cols_);
+    float *a = malloc(n * 4), *g = malloc(n * 4), *want = malloc(n * 4),
+          *sums = malloc((OFF + chunks) * 4), *want_sums = malloc(chunks * 4);
+    double *ad = malloc(n * sizeof *ad);
+    test_fill(a, n, 87, -0.1f, 0.5f);
+    for (size_t r = 0; r < rows_; r++) a[r * cols_] = -0.25f;
+    for (size_t i = 0; i < n; i++) ad[i] = a[i];
+    cl_mem da = test_upload(ctx, a, n * 4);
+    for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+        test_fill(g, n, 88, -1.0f, 1.0f);
+        test_fill(sums, OFF + chunks, 89, -1.0f, 1.0f);
+        cl_mem dg = test_upload(ctx, g, n * 4),
+               ds = test_upload(ctx, sums, (OFF + chunks) * 4);
+        assert_int_equal(clae__activity_penalty(ctx, da, dg, rows_, cols_,
+                                                cases[k].l1, cases[k].rho,
+                                                cases[k].beta, ds, OFF),
+                         CLAE_SUCCESS);
+        ref_activity_penalty(ad, rows_, cols_, cases[k].l1, cases[k].rho,
+                             cases[k].beta, g, want_sums);
+        test_download(ctx, dg, want, n * 4);
+        test_assert_close("penalty gradient", want, g, n, 1e-6f, 1e-5f);
+        float before[OFF];
+        memcpy(before, sums, sizeof before);
+        test_download(ctx, ds, sums, (OFF + chunks) * 4);
+        test_assert_close("before the offset", sums, before, OFF, 0.0f, 0.0f);
+        test_assert_close("penalty sums", sums + OFF, want_sums, chunks, 1e-6f,
+                          1e-5f);
+        clReleaseMemObject(dg);
+        clReleaseMemObject(ds);
+    }
+    clReleaseMemObject(da);
+    free(a); free(g); free(want); free(sums); free(want_sums); free(ad);
+}
+
 int main(void)
 {
     int small = getenv("CLAE_TEST_SMALL") != NULL;
@@ -252,6 +296,7 @@ int main(void)
         cmocka_unit_test(test_batchnorm_forward_eval),
         cmocka_unit_test(test_batchnorm_backward),
         cmocka_unit_test(test_latent),
+        cmocka_unit_test(test_activity_penalty),
     };
     return cmocka_run_group_tests_name("layer kernels", tests,
                                        test_open_context, test_close_context);

@@ -228,6 +228,52 @@ void ref_penalty_sums(const float *x, size_t n, size_t block, float l1,
     }
 }
 
+/* Column c's share of the activity penalty, and in *kl_grad its KL
+ * term's derivative by each of the column's activations. The column's
+ * mean is kept inside [1e-6, 1 - 1e-6] as the kernel keeps it (its float
+ * bounds). */
+static double column_penalty(const double *a, size_t rows, size_t cols,
+                             size_t c, float l1, float rho, float beta,
+                             double *kl_grad)
+{
+    double sum = 0.0, magnitude = 0.0;
+    for (size_t r = 0; r < rows; r++) {
+        sum += a[r * cols + c];
+        magnitude += fabs(a[r * cols + c]);
+    }
+    double value = l1 * magnitude / (double)rows;
+    *kl_grad = 0.0;
+    if (beta > 0.0f) {
+        const double lo = 1e-6f, hi = 1.0f - 1e-6f, m = sum / (double)rows,
+                     mean = m < lo ? lo : m > hi ? hi : m;
+        value += beta * (rho * log(rho / mean) +
+                         (1.0 - rho) * log((1.0 - rho) / (1.0 - mean)));
+        *kl_grad = beta * ((1.0 - rho) / (1.0 - mean) - rho / mean) /
+                   (double)rows;
+    }
+    return value;
+}
+
+double ref_activity_penalty(const double *a, size_t rows, size_t cols,
+                            float l1, float rho, float beta, float *g,
+                            float *chunk_sums)
+{
+    double total = 0.0, chunk = 0.0, kl_grad;
+    for (size_t c = 0; c < cols; c++) {
+        chunk += column_penalty(a, rows, cols, c, l1, rho, beta, &kl_grad);
+        for (size_t r = 0; g && r < rows; r++) {
+            const size_t i = r * cols + c;
+            g[i] = (float)(g[i] + l1 * sign_of(a[i]) / (double)rows + kl_grad);
+        }
+        if (c % CLAE_CHUNK == CLAE_CHUNK - 1 || c + 1 == cols) {
+            if (chunk_sums) chunk_sums[c / CLAE_CHUNK] = (float)chunk;
+            total += chunk;
+            chunk = 0.0;
+        }
+    }
+    return total;
+}
+
 void ref_clip_grad_norm(float *g, size_t n, float max_norm)
 {
     double sum = 0.0;

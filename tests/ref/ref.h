@@ -93,6 +93,16 @@ void ref_rmsprop(float *p, const float *g, float *v, size_t n, float lr,
 void ref_penalty_sums(const float *x, size_t n, size_t block, float l1,
                       float l2, float *grads, float *sums);
 
+/* cl/activation.cl activity_penalty: the sparse code's penalty on its
+ * activations a (rows, cols), l1 sum |a| / rows plus beta times the sum
+ * over columns of KL(rho || the column's mean), the mean kept inside
+ * [1e-6, 1 - 1e-6]. Returned; chunk_sums (ceil(cols / 8), or NULL) gets
+ * each chunk of 8 columns' share, g (rows, cols, or NULL) += its gradient
+ * (through the kept mean, as the kernel's). */
+double ref_activity_penalty(const double *a, size_t rows, size_t cols,
+                            float l1, float rho, float beta, float *g,
+                            float *chunk_sums);
+
 /* torch.nn.utils.clip_grad_norm_: g (n) *= min(1, max_norm / (|g| +
  * 1e-6)). */
 void ref_clip_grad_norm(float *g, size_t n, float max_norm);

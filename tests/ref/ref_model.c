@@ -201,26 +201,6 @@ static clae_loss_kernel kernel_of(const clae_spec *spec, int logits)
     }
 }
 
-/* The code layer's activity penalty of a (rows, cols), as spec says. */
-static double activity_penalty(const clae_spec *spec, const double *a,
-                               size_t rows, size_t cols)
-{
-    double value = 0.0, rho = spec->sparsity_rho;
-    for (size_t c = 0; c < cols; c++) {
-        double sum = 0.0, magnitude = 0.0;
-        for (size_t r = 0; r < rows; r++) {
-            sum += a[r * cols + c];
-            magnitude += fabs(a[r * cols + c]);
-        }
-        value += spec->code_l1 * magnitude / (double)rows;
-        double mean = sum / (double)rows;
-        if (spec->sparsity_beta > 0.0f)
-            value += spec->sparsity_beta *
-                     (rho * log(rho / mean) + (1 - rho) * log((1 - rho) / (1 - mean)));
-    }
-    return value;
-}
-
 double ref_model_loss(const clae_spec *spec, const float *params,
                       const float *x, size_t rows)
 {
@@ -243,7 +223,9 @@ double ref_model_loss(const clae_spec *spec, const float *params,
             next = t;
         }
         if (i == spec->code_layer && i + 1 < spec->count)
-            penalty = activity_penalty(spec, cur, rows, l->units);
+            penalty = ref_activity_penalty(cur, rows, l->units, spec->code_l1,
+                                           spec->sparsity_rho,
+                                           spec->sparsity_beta, NULL, NULL);
     }
     clae_loss_kernel kind = kernel_of(spec, logits);
     double sum = 0.0, dy;
