@@ -281,7 +281,9 @@ static clae_status report_progress(trainer *t, clae_model *m,
     CL_CHECK(m->ctx, clEnqueueReadBuffer(m->ctx->queue, t->train_loss, CL_TRUE,
                                          0, sums * sizeof(float), t->loss_host,
                                          0, NULL, NULL));
-    for (size_t i = 0; i < sums; i++) sum += t->loss_host[i];
+    /* Skipped batches are marked NaN: the running loss leaves them out. */
+    for (size_t i = 0; i < sums; i++)
+        if (!t->skipped || isfinite(t->loss_host[i])) sum += t->loss_host[i];
     const clae_progress p = {
         .epoch = m->epoch + 1, .batch = done, .batches = batches,
         .seconds = seconds,
