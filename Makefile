@@ -14,7 +14,23 @@ TEST_LIBS = $(shell pkg-config --libs cmocka)
 B = build
 FASHION = /usr/share/datasets/fashion-mnist
 LIB_SRC = $(wildcard src/*.c)
-CLI_SRC = $(wildcard src/cli/*.c)
+# clae train across MPI ranks (README, Training on several processes): with
+# mpicc on the PATH (Debian's libopenmpi-dev) clae links Open MPI through
+# src/cli/replicas/mpi.c, the one file that includes mpi.h; without it, or
+# with `make MPICC=`, src/cli/replicas/single.c, under which a process
+# trains alone. Both builds put their objects in one $(B): the choice only
+# swaps that file and the link flags. The flags come from Open MPI's
+# wrapper (--showme; MPICH's mpicc calls it -compile-info/-link-info).
+MPICC ?= $(shell command -v mpicc)
+ifneq ($(strip $(MPICC)),)
+REPLICAS = mpi
+MPI_CFLAGS = $(shell $(MPICC) --showme:compile)
+MPI_LIBS = $(shell $(MPICC) --showme:link)
+else
+REPLICAS = single
+endif
+CLI_SRC = $(wildcard src/cli/*.c) src/cli/replicas/replica.c \
+	src/cli/replicas/$(REPLICAS).c
 CL_SRC = $(wildcard cl/*.cl)
 TEST_SRC = $(wildcard tests/test_*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o) $(B)/cl_sources.o
@@ -26,7 +42,8 @@ REF_OBJ = $(patsubst %.c,$(B)/%.o,$(wildcard tests/ref/*.c))
 # the PyTorch side.
 DEBIAN_PACKAGES = gcc make pkg-config ocl-icd-opencl-dev opencl-headers \
 	pocl-opencl-icd libclblast-dev libcmocka-dev zlib1g-dev libcjson-dev libcsv-dev libpng-dev libcairo2-dev fonts-dejavu-core \
-	dataset-fashion-mnist clinfo oclgrind python3-numpy
+	dataset-fashion-mnist clinfo oclgrind python3-numpy libopenmpi-dev \
+	openmpi-bin
 BENCH_PACKAGES = python3-torch python3-numpy libopenblas0-pthread
 
 .PHONY: all deps run test check bench bench-conv clean
@@ -71,6 +88,13 @@ $(B)/%.o: %.c $(wildcard include/*.h src/*.h tests/ref/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(CLAE_CFLAGS) -c $< -o $@
 
+# The command line's objects also depend on its own headers.
+$(CLI_OBJ): $(wildcard src/cli/*.h src/cli/replicas/*.h)
+
+$(B)/src/cli/replicas/mpi.o: src/cli/replicas/mpi.c $(wildcard include/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CLAE_CFLAGS) $(MPI_CFLAGS) -c $< -o $@
+
 # The suites also include the shared test headers (test_util.h, test_run.h).
 $(TEST_SRC:%.c=$(B)/%.o): $(wildcard tests/*.h)
 
@@ -85,7 +109,7 @@ $(B)/libclae.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(B)/clae: $(CLI_OBJ) $(B)/libclae.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS) $(MPI_LIBS)
 
 $(B)/clae-devices: $(B)/tools/clae-devices.o $(B)/libclae.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)

@@ -160,7 +160,55 @@ int cli_parse_class(const char *text, long *out);
  * is unknown or lacks its value. Returns EXIT_USAGE. */
 int cli_unknown_option(const char *command, char **argv);
 
-int cmd_train(int argc, char **argv);
+/* ===== clae train across the processes of an MPI job ===================
+ * The transport is src/cli/replicas/mpi.c (built when mpicc is found, the
+ * one file that includes mpi.h) or src/cli/replicas/single.c (no MPI: a
+ * process is replica 0 of 1); src/cli/replicas/replica.c is what clae
+ * train does with it. */
+typedef struct {
+    unsigned rank, size; /* this process's number among the job's; 0 of 1 */
+    unsigned local_rank; /* its number among the job's on this machine */
+    /* Spent in cli_replica_sum_across so far: the communication. */
+    double sum_seconds;
+    unsigned long sum_calls;
+} cli_replicas;
+
+/* Joins the MPI job when an MPI launcher started this process (it set
+ * OMPI_COMM_WORLD_SIZE, PMI_SIZE or PMIX_RANK), so that clae started
+ * alone needs no MPI runtime; else *r is 0 of 1. Returns 0, or the exit
+ * code after saying why. */
+int cli_replicas_start(int *argc, char ***argv, cli_replicas *r);
+/* Replaces data[0 .. count) by its elementwise sum over all ranks, which
+ * make the same calls in the same order; nonzero when that failed. */
+int cli_replicas_sum(float *data, size_t count);
+/* *same = 1 when every rank passed the same value, else 0; nonzero when
+ * the ranks could not compare. */
+int cli_replicas_agree(uint64_t value, int *same);
+/* Ends every rank of the job with code: a rank that fails must not leave
+ * the others waiting in a sum for ever. */
+_Noreturn void cli_replicas_abort(int code);
+/* Leaves the job; every rank calls it once its command has returned. */
+void cli_replicas_finish(void);
+
+/* A monotonic clock in seconds, which times the sums and the run. */
+double cli_seconds(void);
+/* clae_train_options.sum_across: cli_replicas_sum, its time added to the
+ * cli_replicas that user points to. */
+int cli_replica_sum_across(void *user, float *data, size_t count);
+/* The device of rank r when no --device or $CLAE_DEVICE names one, as
+ * "P:D" in device: the (local rank mod count)-th of the count devices of
+ * type (CLAE_DEVICE_DEFAULT: the GPUs if any, else all) in clae-devices'
+ * order, so that each rank on a machine has its own while there are
+ * enough. NULL when there is none (opening the context then says why). */
+const char *cli_replica_device(const cli_replicas *r, clae_device_type type,
+                               char *device, size_t size);
+/* *same = 1 when every rank's model holds the same parameters, bit for
+ * bit (compared by a hash of them). Returns 0, or the exit code after
+ * saying why the ranks could not compare. */
+int cli_replicas_same_params(const char *command, clae_context *ctx,
+                             clae_model *model, int *same);
+
+int cmd_train(int argc, char **argv, cli_replicas *replicas);
 int cmd_eval(int argc, char **argv);
 int cmd_encode(int argc, char **argv);
 int cmd_decode(int argc, char **argv);

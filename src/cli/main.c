@@ -1,16 +1,32 @@
-/* clae: the command-line entry point. Parses the subcommand and hands over. */
+/* clae: the command-line entry point. Parses the subcommand and hands over,
+ * after joining the MPI job when mpirun started it (src/cli/replicas/). */
 #include <stdio.h>
 #include <string.h>
 
 #include "cli.h"
+
+/* This process's place in the MPI job: 0 of 1 when started alone. */
+static cli_replicas replicas;
+
+/* clae train, the one command that runs across the ranks of an MPI job.
+ * A rank that fails ends the whole job rather than leave the others
+ * waiting in a sum for ever; an interrupt (exit 128 + signal) reaches
+ * every rank together, and each ends by itself. */
+static int train(int argc, char **argv)
+{
+    int rc = cmd_train(argc, argv, &replicas);
+    if (replicas.size > 1 && rc != EXIT_OK && rc < 128)
+        cli_replicas_abort(rc);
+    return rc;
+}
 
 static const struct {
     const char *name;
     int (*run)(int argc, char **argv);
     const char *summary;
 } commands[] = {
-    {"train", cmd_train, "train an autoencoder (default: the reference model on "
-                         "Fashion-MNIST)"},
+    {"train", train, "train an autoencoder (default: the reference model on "
+                     "Fashion-MNIST)"},
     {"eval", cmd_eval, "mean loss of a saved model on a data set"},
     {"encode", cmd_encode, "the codes of a data set, as a .npy array"},
     {"decode", cmd_decode, "samples back from codes"},
@@ -54,7 +70,20 @@ static int version(void)
     return EXIT_OK;
 }
 
-int main(int argc, char **argv)
+/* The other commands have nothing to share between ranks: under mpirun
+ * they refuse rather than do the same work N times. */
+static int run_command(size_t i, int argc, char **argv)
+{
+    if (replicas.size == 1 || commands[i].run == train)
+        return commands[i].run(argc - 1, argv + 1);
+    if (replicas.rank == 0)
+        cli_usage_error(commands[i].name, "runs in one process: of clae's "
+                                          "commands only train runs across "
+                                          "the ranks of an MPI job");
+    return EXIT_USAGE;
+}
+
+static int run(int argc, char **argv)
 {
     if (argc < 2) {
         usage(stderr);
@@ -67,8 +96,17 @@ int main(int argc, char **argv)
     }
     for (size_t i = 0; i < COMMAND_COUNT; i++)
         if (strcmp(argv[1], commands[i].name) == 0)
-            return commands[i].run(argc - 1, argv + 1);
+            return run_command(i, argc, argv);
     fprintf(stderr, "clae: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+    int rc = cli_replicas_start(&argc, &argv, &replicas);
+    if (rc) return rc;
+    rc = run(argc, argv);
+    cli_replicas_finish();
+    return rc;
 }

@@ -92,6 +92,9 @@ static const char help[] =
     "saves a checkpoint to --checkpoint F, else beside --save M as\n"
     "M's name with .ckpt.safetensors, else ./clae-checkpoint.safetensors;\n"
     "--resume continues it to the same results (exit code 130 or 143).\n"
+    "Started by mpirun -np N, N processes train the model together, each on\n"
+    "its share of every batch, on its own device unless --device names one;\n"
+    "rank 0 alone prints and writes (README: Training on several processes).\n"
     "  --profile             after each epoch, where its time went: CLBlast\n"
     "                        GEMMs, each own kernel family, transfers, host\n"
     DATA_HELP
@@ -157,6 +160,10 @@ static const struct option options[] = {
 
 #define MAX_HIDDEN 64
 
+/* How messages name the command: "train", on the ranks after the first of
+ * an MPI job "train (rank N)", so that an error says where it happened. */
+static char command[32] = "train";
+
 typedef struct {
     cli_common common;
     const char *data, *val, *arch, *model, *metrics, *save, *labels;
@@ -201,14 +208,14 @@ static int parse_number(const char *flag, const char *arg, float lo, float hi,
     float v;
     if (!cli_parse_float(arg, &v) || !(lo_closed ? v >= lo : v > lo) ||
         !(v < hi))
-        return cli_usage_error("train", "%s: '%s' is not %s", flag, arg, what);
+        return cli_usage_error(command, "%s: '%s' is not %s", flag, arg, what);
     *out = v;
     return 0;
 }
 
 static int parse_option(train_args *a, int opt, const char *arg)
 {
-    const char *cmd = "train";
+    const char *cmd = command;
     if (opt >= OPT_DATA) a->given |= (uint64_t)1 << (opt - OPT_DATA);
     switch (opt) {
     case OPT_DATA: a->data = arg; break;
@@ -370,7 +377,7 @@ static int parse_option(train_args *a, int opt, const char *arg)
  * others rather than silently ignored. */
 static int check_training_flags(const train_args *a)
 {
-    const char *cmd = "train";
+    const char *cmd = command;
     const clae_train_options *t = &a->train;
     if ((GIVEN(a, OPT_MOMENTUM) || t->nesterov) &&
         t->optimizer != CLAE_OPTIMIZER_SGD)
@@ -407,37 +414,92 @@ static int parse_args(int argc, char **argv, train_args *a)
     optind = 1;
     opterr = 0;
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
-        if (opt == '?') return cli_unknown_option("train", argv);
+        if (opt == '?') return cli_unknown_option(command, argv);
         int rc = parse_option(a, opt, optarg);
         if (rc) return rc;
     }
     if (optind < argc)
-        return cli_usage_error("train", "unexpected argument '%s'", argv[optind]);
+        return cli_usage_error(command, "unexpected argument '%s'", argv[optind]);
     if ((a->arch != NULL) + (a->model != NULL) + a->dense_flags > 1)
-        return cli_usage_error("train", "choose one of --arch, --model and the "
+        return cli_usage_error(command, "choose one of --arch, --model and the "
                                         "--hidden/--activation/--init/--loss flags");
     if (a->val && a->val_split > 0.0f)
-        return cli_usage_error("train", "choose one of --val and --val-split");
+        return cli_usage_error(command, "choose one of --val and --val-split");
     if (!a->labels != (a->class_k < 0))
-        return cli_usage_error("train", "--labels and --class go together");
+        return cli_usage_error(command, "--labels and --class go together");
     if (a->resume && a->beta >= 0.0f)
-        return cli_usage_error("train", "--beta: a resumed run keeps the "
+        return cli_usage_error(command, "--beta: a resumed run keeps the "
                                         "checkpoint's beta");
     if (a->resume && (a->arch || a->model || a->dense_flags))
-        return cli_usage_error("train", "--resume takes the model from the "
+        return cli_usage_error(command, "--resume takes the model from the "
                                         "checkpoint: drop --arch, --model and "
                                         "the --hidden/--activation/--init/"
                                         "--loss flags");
     if (a->resume && a->standardize)
-        return cli_usage_error("train", "--standardize: a resumed run keeps the "
+        return cli_usage_error(command, "--standardize: a resumed run keeps the "
                                         "checkpoint's standardisation");
     if (a->checkpoint_every && !a->checkpoint)
-        return cli_usage_error("train", "--checkpoint-every needs --checkpoint F");
-    int rc = check_training_flags(a);
+        return cli_usage_error(command, "--checkpoint-every needs --checkpoint F");
+    return check_training_flags(a);
+}
+
+/* Fails early (EXIT_USAGE) on an output that cannot be written, rather
+ * than at the end of a long run. */
+static int check_outputs(const train_args *a)
+{
+    int rc = cli_check_output(command, "--save", a->save);
+    if (!rc) rc = cli_check_output(command, "--checkpoint", a->checkpoint);
+    return rc ? rc : cli_check_output(command, "--metrics", a->metrics);
+}
+
+/* One rank of an MPI job (README, Training on several processes): the
+ * library takes this rank's share of every batch and sums the gradients
+ * and losses across the ranks; each rank takes its own device unless one
+ * is named; rank 0 alone prints and writes, the others only say what
+ * goes wrong. device (size bytes) holds the device's name. */
+static int join_replicas(train_args *a, cli_replicas *replicas, char *device,
+                         size_t size)
+{
+    if (a->train.on_nan == CLAE_ON_NAN_SKIP_BATCH)
+        return cli_usage_error(command, "--on-nan skip-batch: not with "
+                                        "several ranks");
+    a->train.replicas = replicas->size;
+    a->train.replica = replicas->rank;
+    a->train.sum_across = cli_replica_sum_across;
+    a->train.replica_user = replicas;
+    if (!a->common.context.device && !getenv("CLAE_DEVICE"))
+        a->common.context.device = cli_replica_device(
+            replicas, a->common.context.device_type, device, size);
+    if (replicas->rank > 0) {
+        a->quiet = 1;
+        a->common.context.profile = 0;
+        a->metrics = a->save = a->checkpoint = NULL;
+    }
+    return 0;
+}
+
+/* After training across ranks: every rank must hold the model that rank
+ * 0 saves; rank 0 says so, and what the sums cost it. */
+static int check_replicas(const train_args *a, clae_context *ctx,
+                          clae_model *model, const cli_replicas *replicas,
+                          double train_seconds)
+{
+    int same = 0;
+    int rc = cli_replicas_same_params(command, ctx, model, &same);
     if (rc) return rc;
-    rc = cli_check_output("train", "--save", a->save);
-    if (!rc) rc = cli_check_output("train", "--checkpoint", a->checkpoint);
-    return rc ? rc : cli_check_output("train", "--metrics", a->metrics);
+    if (!same) {
+        fprintf(stderr, "clae %s: the %u ranks ended with different "
+                        "parameters\n", command, replicas->size);
+        return EXIT_RUNTIME;
+    }
+    if (a->quiet) return 0;
+    printf("%u ranks hold identical parameters\n", replicas->size);
+    printf("allreduce: %lu sums took %.2f s, %.0f %% of training's %.2f s\n",
+           replicas->sum_calls, replicas->sum_seconds,
+           train_seconds > 0.0 ? 100.0 * replicas->sum_seconds / train_seconds
+                               : 0.0,
+           train_seconds);
+    return 0;
 }
 
 /* The spec text for the data, from whichever flags were given. */
@@ -460,14 +522,14 @@ static clae_status make_spec(clae_context *ctx, train_args *a,
 static int load_checkpoint(clae_context *ctx, train_args *a, clae_model **model)
 {
     clae_status status = clae_model_load(ctx, a->resume, model);
-    if (status) return cli_fail("train", ctx, status);
+    if (status) return cli_fail(command, ctx, status);
     const clae_model_history h = clae_model_get_history(*model);
     if (!h.optimizer)
-        return cli_usage_error("train", "--resume %s: a model file without "
+        return cli_usage_error(command, "--resume %s: a model file without "
                                         "the optimizer's state (--checkpoint F "
                                         "writes checkpoints)", a->resume);
     if (h.epoch >= a->train.epochs)
-        return cli_usage_error("train", "--resume %s: the checkpoint has "
+        return cli_usage_error(command, "--resume %s: the checkpoint has "
                                         "trained %u epochs already, --epochs %u",
                                a->resume, h.epoch, a->train.epochs);
     if (a->common.data.scale == 0.0f) a->common.data.scale = h.source.scale;
@@ -519,7 +581,7 @@ static int save_interrupted(const train_args *a, clae_context *ctx,
     snprintf(why, sizeof why, "%s", clae_last_error(ctx));
     interrupt_checkpoint_path(a, path, sizeof path);
     clae_status status = clae_model_save_checkpoint(model, path);
-    if (status) return cli_fail("train", ctx, status);
+    if (status) return cli_fail(command, ctx, status);
     fprintf(stderr, "clae train: %s; saved a checkpoint to %s (continue "
                     "with --resume %s)\n", why, path, path);
     return 128 + stop_signal;
@@ -531,14 +593,14 @@ static int split_off(clae_data *data, float fraction, clae_data **val)
 {
     size_t n_val = (size_t)((double)data->n * fraction);
     if (n_val == 0 || n_val >= data->n)
-        return cli_usage_error("train", "--val-split leaves no training or "
+        return cli_usage_error(command, "--val-split leaves no training or "
                                         "validation samples");
     clae_data *v = malloc(sizeof *v);
     float *x = malloc(n_val * data->d * sizeof *x);
     if (!v || !x) {
         free(v);
         free(x);
-        fprintf(stderr, "clae train: out of host memory\n");
+        fprintf(stderr, "clae %s: out of host memory\n", command);
         return EXIT_RUNTIME;
     }
     *v = *data;
@@ -551,15 +613,22 @@ static int split_off(clae_data *data, float fraction, clae_data **val)
     return 0;
 }
 
-int cmd_train(int argc, char **argv)
+int cmd_train(int argc, char **argv, cli_replicas *replicas)
 {
+    const int several = replicas->size > 1;
+    if (replicas->rank > 0)
+        snprintf(command, sizeof command, "train (rank %u)", replicas->rank);
     train_args a = {0};
+    char device[32];
     int rc = parse_args(argc, argv, &a);
     if (rc) return rc;
     if (a.common.help) {
-        fputs(help, stdout);
+        if (replicas->rank == 0) fputs(help, stdout);
         return EXIT_OK;
     }
+    if (several && (rc = join_replicas(&a, replicas, device, sizeof device)))
+        return rc;
+    if ((rc = check_outputs(&a))) return rc;
     clae_context *ctx = NULL;
     clae_data *train = NULL, *val = NULL;
     clae_model *model = NULL;
@@ -571,18 +640,18 @@ int cmd_train(int argc, char **argv)
                                           : 1};
     clae_status status = CLAE_SUCCESS;
 
-    if ((rc = cli_open("train", &a.common, &ctx))) goto done;
+    if ((rc = cli_open(command, &a.common, &ctx))) goto done;
     if (a.resume && (rc = load_checkpoint(ctx, &a, &model))) goto done;
     const char *val_path = a.val ? a.val
                            : !a.data && a.val_split == 0.0f ? FASHION_TEST
                                                             : NULL;
-    if ((rc = cli_load_data("train", ctx, &a.common, a.data ? a.data : FASHION_TRAIN,
+    if ((rc = cli_load_data(command, ctx, &a.common, a.data ? a.data : FASHION_TRAIN,
                              &train)))
         goto done;
-    if (val_path && (rc = cli_load_data("train", ctx, &a.common, val_path, &val)))
+    if (val_path && (rc = cli_load_data(command, ctx, &a.common, val_path, &val)))
         goto done;
     if (a.labels &&
-        (rc = cli_keep_class("train", ctx, a.labels, (int)a.class_k, train)))
+        (rc = cli_keep_class(command, ctx, a.labels, (int)a.class_k, train)))
         goto done;
     if (a.val_split > 0.0f && (rc = split_off(train, a.val_split, &val)))
         goto done;
@@ -607,25 +676,36 @@ int cmd_train(int argc, char **argv)
     a.train.on_epoch = report_epoch;
     a.train.user = &r;
     /* A bar only for somebody watching: not into files, not with --quiet,
-     * not while profiling (its waits would be in the profile). */
-    if (!a.quiet && !a.common.context.profile && isatty(STDOUT_FILENO))
+     * not while profiling (its waits would be in the profile), not under
+     * mpirun (Open MPI gives its ranks a terminal wherever mpirun's own
+     * output goes). */
+    if (!a.quiet && !a.common.context.profile && !several &&
+        isatty(STDOUT_FILENO))
         a.train.on_progress = report_progress;
     const clae_device_info *dev = clae_context_device(ctx);
     if (!a.quiet) {
-        printf("device %u:%u %s; training on %zu samples", dev->platform_index,
-               dev->device_index, dev->name, train->n);
+        printf("device %u:%u %s", dev->platform_index, dev->device_index,
+               dev->name);
+        if (several) printf(", rank 0 of %u", replicas->size);
+        printf("; training on %zu samples", train->n);
         if (val) printf(", validating on %zu", val->n);
         if (trained) printf("; resuming after epoch %u of %s", trained, a.resume);
         printf("\n");
     }
     a.train.interrupt = &stop_signal;
     catch_stop_signals();
+    const double started = cli_seconds();
     status = clae_train(model, train, val, &a.train);
+    const double train_seconds = cli_seconds() - started;
     if (status == CLAE_ERR_INTERRUPTED) {
-        rc = save_interrupted(&a, ctx, model);
+        rc = replicas->rank == 0 ? save_interrupted(&a, ctx, model)
+                                 : 128 + stop_signal;
         goto done;
     }
     if (status == CLAE_SUCCESS) status = r.status;
+    if (status == CLAE_SUCCESS && several &&
+        (rc = check_replicas(&a, ctx, model, replicas, train_seconds)))
+        goto done;
     /* The last checkpoint holds the end of the run (after early stopping,
      * the best epoch's weights it restored). */
     if (status == CLAE_SUCCESS && a.checkpoint)
@@ -640,7 +720,7 @@ int cmd_train(int argc, char **argv)
     }
     goto done;
 fail:
-    rc = cli_fail("train", ctx, status);
+    rc = cli_fail(command, ctx, status);
 done:
     report_end(&r);
     free(spec);
