@@ -13,6 +13,10 @@ done
 echo "== fault sweep"
 runs=$(($# + 1))
 sh tests/fault/sweep.sh build || failed=$((failed + 1))
+# clae train across two MPI ranks against one process, and interrupted.
+echo "== mpi"
+runs=$((runs + 1))
+/usr/bin/python3 tests/mpi/run.py build || failed=$((failed + 1))
 # Every suite under all three checks. Oclgrind 21.10's uninitialised-value
 # check stops at LLVM's freeze instruction, which cl/conv.cl's pixel_of
 # keeps out of the kernels, and gives a buffer the host never wrote the
