@@ -46,7 +46,7 @@ DEBIAN_PACKAGES = gcc make pkg-config ocl-icd-opencl-dev opencl-headers \
 	openmpi-bin
 BENCH_PACKAGES = python3-torch python3-numpy libopenblas0-pthread
 
-.PHONY: all deps run test check bench bench-conv clean
+.PHONY: all deps run test check bench bench-conv bench-mpi clean
 # Keep the objects of the chained test rules (no rebuilds every run).
 .SECONDARY:
 all: $(B)/libclae.a $(B)/clae $(B)/clae-devices
@@ -83,6 +83,13 @@ bench-conv: deps
 	@$(MAKE) --no-print-directory all
 	/usr/bin/python3 tools/bench.py --presets-only --presets conv --rounds 1 \
 		--epochs 2
+
+# clae train across 2 MPI ranks against 1 process with 1 and with all PoCL
+# threads (tools/bench-mpi.py): the reference job (3 rounds) and the conv
+# preset (one epoch), about 3 minutes here.
+bench-mpi: deps
+	@$(MAKE) --no-print-directory all
+	/usr/bin/python3 tools/bench-mpi.py
 
 $(B)/%.o: %.c $(wildcard include/*.h src/*.h tests/ref/*.h)
 	@mkdir -p $(dir $@)
