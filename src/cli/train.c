@@ -694,6 +694,16 @@ int cmd_train(int argc, char **argv, cli_replicas *replicas)
     }
     a.train.interrupt = &stop_signal;
     catch_stop_signals();
+    /* The ranks start training together (a sum of nothing), so that the
+     * time reported for the sums is communication, not the wait of the
+     * first for the slowest to load its data. */
+    float nothing = 0.0f;
+    if (several && cli_replicas_sum(&nothing, 1)) {
+        fprintf(stderr, "clae %s: the ranks could not meet (MPI_Allreduce "
+                        "failed)\n", command);
+        rc = EXIT_RUNTIME;
+        goto done;
+    }
     const double started = cli_seconds();
     status = clae_train(model, train, val, &a.train);
     const double train_seconds = cli_seconds() - started;
