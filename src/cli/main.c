@@ -105,7 +105,7 @@ static int run(int argc, char **argv)
 int main(int argc, char **argv)
 {
     int rc = cli_replicas_start(&argc, &argv, &replicas);
-    if (rc) return rc;
+    if (rc) cli_replicas_abort(rc); /* the job's other ranks too */
     rc = run(argc, argv);
     cli_replicas_finish();
     return rc;
