@@ -86,7 +86,7 @@ bench-conv: deps
 
 # clae train across 2 MPI ranks against 1 process with 1 and with all PoCL
 # threads (tools/bench-mpi.py): the reference job (3 rounds) and the conv
-# preset (one epoch), about 3 minutes here.
+# preset (one epoch), about 2 minutes here.
 bench-mpi: deps
 	@$(MAKE) --no-print-directory all
 	/usr/bin/python3 tools/bench-mpi.py
