@@ -225,10 +225,10 @@ valgrind: deps
 		$(VALGRIND_FUZZ:%=$(B)/fuzz-replay/%)
 	@sh tests/valgrind/run.sh $(B) "$(VALGRIND_SUITES)" "$(VALGRIND_FUZZ)"
 
-# make lint: cppcheck and clang-tidy (checks in .clang-tidy) over src/ and
-# src/cli/, failing on any finding that tests/lint/accepted does not accept
+# make lint: cppcheck and clang-tidy (checks in .clang-tidy) over src/,
+# src/cli/ and src/cli/replicas/, failing on any finding that tests/lint/accepted does not accept
 # with a reason (tests/lint/run.py; reports in $(B)/lint/).
 .PHONY: lint
 lint: deps
 	@sh tools/deps.sh $(LINT_PACKAGES)
-	@/usr/bin/python3 tests/lint/run.py $(B) $(CLAE_CFLAGS)
+	@/usr/bin/python3 tests/lint/run.py $(B) $(CLAE_CFLAGS) $(MPI_CFLAGS)

@@ -1,5 +1,7 @@
 #!/usr/bin/python3
-"""make lint: cppcheck and clang-tidy over src/ and src/cli/.
+"""make lint: cppcheck and clang-tidy over src/, src/cli/ and
+src/cli/replicas/ (both builds' files: the MPI one with mpicc's flags,
+which the Makefile passes on).
 
     tests/lint/run.py BUILD_DIR COMPILE_FLAGS...
 
@@ -39,7 +41,8 @@ def rel(path):
 
 
 def run_cppcheck(out_dir):
-    p = subprocess.run(CPPCHECK + ["src", "src/cli"], cwd=ROOT,
+    p = subprocess.run(CPPCHECK + ["src", "src/cli", "src/cli/replicas"],
+                       cwd=ROOT,
                        capture_output=True, text=True)
     with open(os.path.join(out_dir, "cppcheck.txt"), "w") as f:
         f.write(p.stdout + p.stderr)
@@ -63,7 +66,8 @@ def tidy_one(path, flags, header_filter):
 
 def run_clang_tidy(out_dir, flags):
     files = sorted(glob.glob(os.path.join(ROOT, "src", "*.c")) +
-                   glob.glob(os.path.join(ROOT, "src", "cli", "*.c")))
+                   glob.glob(os.path.join(ROOT, "src", "cli", "*.c")) +
+                   glob.glob(os.path.join(ROOT, "src", "cli", "replicas", "*.c")))
     header_filter = "^" + re.escape(ROOT) + "/(src|include)/"
     found, seen = [], set()
     with open(os.path.join(out_dir, "clang-tidy.txt"), "w") as log, \
