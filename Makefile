@@ -36,6 +36,16 @@ TEST_SRC = $(wildcard tests/test_*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o) $(B)/cl_sources.o
 CLI_OBJ = $(CLI_SRC:%.c=$(B)/%.o)
 TESTS = $(TEST_SRC:tests/%.c=$(B)/tests/%)
+# The shared library's objects: position-independent, and with every symbol
+# hidden but those include/clae.h declares (its visibility pragma), in their
+# own tree so that libclae.a and the binaries stay as they are.
+PIC_OBJ = $(LIB_OBJ:$(B)/%=$(B)/pic/%)
+# The version is include/clae.h's CLAE_VERSION_STRING; the soname keeps its
+# major number.
+VERSION := $(shell sed -n 's/.*define CLAE_VERSION_STRING "\(.*\)".*/\1/p' \
+	include/clae.h)
+SONAME = libclae.so.$(firstword $(subst ., ,$(VERSION)))
+SHARED = $(B)/libclae.so.$(VERSION) $(B)/$(SONAME) $(B)/libclae.so
 REF_OBJ = $(patsubst %.c,$(B)/%.o,$(wildcard tests/ref/*.c))
 
 # Debian packages that `make deps` installs when missing; `make bench` adds
@@ -46,10 +56,11 @@ DEBIAN_PACKAGES = gcc make pkg-config ocl-icd-opencl-dev opencl-headers \
 	openmpi-bin
 BENCH_PACKAGES = python3-torch python3-numpy libopenblas0-pthread
 
-.PHONY: all deps run test check bench bench-conv bench-mpi clean
+.PHONY: all deps run test check bench bench-conv bench-mpi clean install \
+	uninstall
 # Keep the objects of the chained test rules (no rebuilds every run).
 .SECONDARY:
-all: $(B)/libclae.a $(B)/clae $(B)/clae-devices
+all: $(B)/libclae.a $(SHARED) $(B)/clae $(B)/clae-devices
 
 deps:
 	@sh tools/deps.sh $(DEBIAN_PACKAGES)
@@ -115,6 +126,22 @@ $(B)/cl_sources.o: $(B)/cl_sources.c src/program.h
 $(B)/libclae.a: $(LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
+$(B)/pic/%.o: %.c $(wildcard include/*.h src/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CLAE_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(B)/pic/cl_sources.o: $(B)/cl_sources.c src/program.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(CLAE_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+# --no-undefined: the library names every library it needs.
+$(B)/libclae.so.$(VERSION): $(PIC_OBJ)
+	$(CC) $(CFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined \
+		-o $@ $^ $(LIBS)
+
+$(B)/$(SONAME) $(B)/libclae.so: $(B)/libclae.so.$(VERSION)
+	ln -sf libclae.so.$(VERSION) $@
+
 $(B)/clae: $(CLI_OBJ) $(B)/libclae.a
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS) $(MPI_LIBS)
 
@@ -136,6 +163,47 @@ $(B)/libclfault.so: tests/fault/clfault.c tests/fault/wrappers.c \
 
 clean:
 	rm -rf $(B)
+
+# make install PREFIX=/usr/local DESTDIR=...: the libraries, the header,
+# clae.pc, the two programs and the man pages of man/. The kernels are in
+# the library (build/cl_sources.c), so nothing else is read at run time.
+# make uninstall with the same PREFIX and DESTDIR removes those files and
+# leaves the directories.
+PREFIX = /usr/local
+DESTDIR =
+BINDIR = $(PREFIX)/bin
+LIBDIR = $(PREFIX)/lib
+INCLUDEDIR = $(PREFIX)/include
+MAN1DIR = $(PREFIX)/share/man/man1
+MAN1 = $(wildcard man/*.1)
+# clae.pc: libcsv has no pkg-config file, so it is in Libs.private.
+PC_LINES = 'prefix=$(PREFIX)' 'exec_prefix=$${prefix}' \
+	'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' 'Name: clae' \
+	'Description: Train autoencoders on any OpenCL device' \
+	'Version: $(VERSION)' 'Requires.private: $(PKGS)' \
+	'Libs: -L$${libdir} -lclae' 'Libs.private: -lcsv -lm' \
+	'Cflags: -I$${includedir}'
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR)/pkgconfig \
+		$(DESTDIR)$(INCLUDEDIR) $(if $(MAN1),$(DESTDIR)$(MAN1DIR))
+	install -m 755 $(B)/clae $(B)/clae-devices $(DESTDIR)$(BINDIR)
+	install -m 644 $(B)/libclae.a $(DESTDIR)$(LIBDIR)
+	install -m 755 $(B)/libclae.so.$(VERSION) $(DESTDIR)$(LIBDIR)
+	ln -sf libclae.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libclae.so
+	install -m 644 include/clae.h $(DESTDIR)$(INCLUDEDIR)
+	printf '%s\n' $(PC_LINES) > $(DESTDIR)$(LIBDIR)/pkgconfig/clae.pc
+	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(MAN1DIR))
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/clae $(DESTDIR)$(BINDIR)/clae-devices \
+		$(DESTDIR)$(LIBDIR)/libclae.a \
+		$(DESTDIR)$(LIBDIR)/libclae.so.$(VERSION) \
+		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libclae.so \
+		$(DESTDIR)$(INCLUDEDIR)/clae.h \
+		$(DESTDIR)$(LIBDIR)/pkgconfig/clae.pc \
+		$(MAN1:man/%=$(DESTDIR)$(MAN1DIR)/%)
 
 # ===== Sanitizers, valgrind, static analysis and fuzzing ====================
 # Each target installs what it is missing (as `make test` does). test-asan
