@@ -8,6 +8,8 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <cjson/cJSON.h>
+
 #include "test_run.h"
 #include "test_util.h"
 
@@ -1476,6 +1478,61 @@ static void test_devices(void **state)
     expect_exit(r, 2);
 }
 
+/* clae-devices --json parses as a JSON array holding the devices of the
+ * plain listing: the same count, and each one's index and name as listed. */
+static void test_devices_json(void **state)
+{
+    (void)state;
+    const run_result *r = RUN(CLAE_DEVICES);
+    expect_exit(r, 0);
+    char *plain = strdup(r->out);
+    assert_non_null(plain);
+    int listed = 0;
+    for (const char *line = plain; *line; line = strchr(line, '\n') + 1) {
+        unsigned p, d;
+        char colon;
+        listed += sscanf(line, "  %u%c%u", &p, &colon, &d) == 3 && colon == ':';
+        if (!strchr(line, '\n')) break;
+    }
+    r = RUN(CLAE_DEVICES, "--json");
+    expect_exit(r, 0);
+    assert_string_equal(r->err, "");
+    cJSON *array = cJSON_Parse(r->out);
+    if (!array) print_message("not JSON:\n%s---\n", r->out);
+    assert_non_null(array);
+    assert_true(cJSON_IsArray(array));
+    assert_int_equal(cJSON_GetArraySize(array), listed);
+    static const char *const numbers[] = {
+        "platform", "device", "compute_units", "clock_mhz",
+        "global_mem_bytes", "local_mem_bytes", "max_alloc_bytes"};
+    static const char *const strings[] = {
+        "index", "platform_name", "platform_version", "name", "vendor",
+        "type", "opencl_version", "driver_version"};
+    const cJSON *device;
+    cJSON_ArrayForEach(device, array) {
+        for (size_t i = 0; i < sizeof numbers / sizeof *numbers; i++)
+            assert_true(cJSON_IsNumber(
+                cJSON_GetObjectItemCaseSensitive(device, numbers[i])));
+        for (size_t i = 0; i < sizeof strings / sizeof *strings; i++)
+            assert_true(cJSON_IsString(
+                cJSON_GetObjectItemCaseSensitive(device, strings[i])));
+        char want[300];
+        snprintf(want, sizeof want, "  %s  %s\n",
+                 cJSON_GetObjectItemCaseSensitive(device, "index")->valuestring,
+                 cJSON_GetObjectItemCaseSensitive(device, "name")->valuestring);
+        expect_contains(plain, want);
+        assert_true(cJSON_GetObjectItemCaseSensitive(device, "global_mem_bytes")
+                        ->valuedouble > 0);
+    }
+    cJSON_Delete(array);
+    free(plain);
+    r = RUN(CLAE_DEVICES, "--help");
+    expect_exit(r, 0);
+    expect_contains(r->out, "--json");
+    r = RUN(CLAE_DEVICES, "--json", "--bogus");
+    expect_usage_error(r, "--bogus");
+}
+
 /* ---- corrupt model files ----------------------------------------------- */
 
 /* eval of a missing or corrupt model file is bad input (2), naming it, and
@@ -1585,6 +1642,7 @@ int main(void)
         cmocka_unit_test(test_model_width_mismatch),
         cmocka_unit_test(test_unknown_command),
         cmocka_unit_test(test_devices),
+        cmocka_unit_test(test_devices_json),
         cmocka_unit_test(test_eval_corrupt_model),
         cmocka_unit_test(test_eval_truncated_model),
     };
