@@ -36,9 +36,8 @@ TEST_SRC = $(wildcard tests/test_*.c)
 LIB_OBJ = $(LIB_SRC:%.c=$(B)/%.o) $(B)/cl_sources.o
 CLI_OBJ = $(CLI_SRC:%.c=$(B)/%.o)
 TESTS = $(TEST_SRC:tests/%.c=$(B)/tests/%)
-# The shared library's objects: position-independent, and with every symbol
-# hidden but those include/clae.h declares (its visibility pragma), in their
-# own tree so that libclae.a and the binaries stay as they are.
+# The shared library's objects: position-independent, in their own tree so
+# that libclae.a and the binaries stay as they are.
 PIC_OBJ = $(LIB_OBJ:$(B)/%=$(B)/pic/%)
 # The version is include/clae.h's CLAE_VERSION_STRING; the soname keeps its
 # major number.
@@ -128,16 +127,22 @@ $(B)/libclae.a: $(LIB_OBJ)
 
 $(B)/pic/%.o: %.c $(wildcard include/*.h src/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(CLAE_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+	$(CC) $(CFLAGS) $(CLAE_CFLAGS) -fPIC -c $< -o $@
 
 $(B)/pic/cl_sources.o: $(B)/cl_sources.c src/program.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(CLAE_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+	$(CC) $(CFLAGS) $(CLAE_CFLAGS) -fPIC -c $< -o $@
 
-# --no-undefined: the library names every library it needs.
-$(B)/libclae.so.$(VERSION): $(PIC_OBJ)
+# The library exports the public API only: the public headers' functions
+# are clae_<name>, the library's internal ones clae__<name>, and the version
+# script keeps the former. --no-undefined: it names every library it needs.
+$(B)/libclae.map:
+	@mkdir -p $(B)
+	printf '{ global: clae_[a-z0-9]*; local: *; };\n' > $@
+
+$(B)/libclae.so.$(VERSION): $(PIC_OBJ) $(B)/libclae.map
 	$(CC) $(CFLAGS) -shared -Wl,-soname,$(SONAME) -Wl,--no-undefined \
-		-o $@ $^ $(LIBS)
+		-Wl,--version-script=$(B)/libclae.map -o $@ $(PIC_OBJ) $(LIBS)
 
 $(B)/$(SONAME) $(B)/libclae.so: $(B)/libclae.so.$(VERSION)
 	ln -sf libclae.so.$(VERSION) $@
@@ -176,6 +181,8 @@ LIBDIR = $(PREFIX)/lib
 INCLUDEDIR = $(PREFIX)/include
 MAN1DIR = $(PREFIX)/share/man/man1
 MAN1 = $(wildcard man/*.1)
+# clae.h and clae_opencl.h (for a host application's own OpenCL context).
+HEADERS = $(wildcard include/*.h)
 # clae.pc: libcsv has no pkg-config file, so it is in Libs.private.
 PC_LINES = 'prefix=$(PREFIX)' 'exec_prefix=$${prefix}' \
 	'libdir=$(LIBDIR)' 'includedir=$(INCLUDEDIR)' '' 'Name: clae' \
@@ -192,7 +199,7 @@ install: all
 	install -m 755 $(B)/libclae.so.$(VERSION) $(DESTDIR)$(LIBDIR)
 	ln -sf libclae.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SONAME)
 	ln -sf $(SONAME) $(DESTDIR)$(LIBDIR)/libclae.so
-	install -m 644 include/clae.h $(DESTDIR)$(INCLUDEDIR)
+	install -m 644 $(HEADERS) $(DESTDIR)$(INCLUDEDIR)
 	printf '%s\n' $(PC_LINES) > $(DESTDIR)$(LIBDIR)/pkgconfig/clae.pc
 	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(MAN1DIR))
 
@@ -201,7 +208,7 @@ uninstall:
 		$(DESTDIR)$(LIBDIR)/libclae.a \
 		$(DESTDIR)$(LIBDIR)/libclae.so.$(VERSION) \
 		$(DESTDIR)$(LIBDIR)/$(SONAME) $(DESTDIR)$(LIBDIR)/libclae.so \
-		$(DESTDIR)$(INCLUDEDIR)/clae.h \
+		$(HEADERS:include/%=$(DESTDIR)$(INCLUDEDIR)/%) \
 		$(DESTDIR)$(LIBDIR)/pkgconfig/clae.pc \
 		$(MAN1:man/%=$(DESTDIR)$(MAN1DIR)/%)
 

@@ -20,12 +20,6 @@
 extern "C" {
 #endif
 
-/* libclae.so is built with -fvisibility=hidden: what this header declares
- * is its interface, and nothing else is exported. */
-#if defined(__GNUC__) && __GNUC__ >= 4
-#pragma GCC visibility push(default)
-#endif
-
 /* ===== Version ========================================================== */
 
 #define CLAE_VERSION_STRING "0.1.0"
@@ -679,10 +673,6 @@ clae_status clae_plot_codes(clae_context *context, const char *path,
  * first two principal components (centred). */
 clae_status clae_principal_components(clae_context *context, const float *x,
                                       size_t n, size_t k, float *out);
-
-#if defined(__GNUC__) && __GNUC__ >= 4
-#pragma GCC visibility pop
-#endif
 
 #ifdef __cplusplus
 }
