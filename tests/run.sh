@@ -17,6 +17,8 @@ sh tests/fault/sweep.sh build || failed=$((failed + 1))
 echo "== mpi"
 runs=$((runs + 1))
 /usr/bin/python3 tests/mpi/run.py build || failed=$((failed + 1))
+# man/*.1 against --help: every command and long option documented.
+runs=$((runs + 1)); echo "== man pages"; sh tests/man/check.sh build || failed=$((failed + 1))
 # Every suite under all three checks. Oclgrind 21.10's uninitialised-value
 # check stops at LLVM's freeze instruction, which cl/conv.cl's pixel_of
 # keeps out of the kernels, and gives a buffer the host never wrote the
