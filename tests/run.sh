@@ -19,6 +19,9 @@ runs=$((runs + 1))
 /usr/bin/python3 tests/mpi/run.py build || failed=$((failed + 1))
 # man/*.1 against --help: every command and long option documented.
 runs=$((runs + 1)); echo "== man pages"; sh tests/man/check.sh build || failed=$((failed + 1))
+# make install into temporary directories, the examples of tools/examples/
+# built against them with pkg-config and run, and make uninstall.
+runs=$((runs + 1)); echo "== install"; sh tests/install/run.sh || failed=$((failed + 1))
 # Every suite under all three checks. Oclgrind 21.10's uninitialised-value
 # check stops at LLVM's freeze instruction, which cl/conv.cl's pixel_of
 # keeps out of the kernels, and gives a buffer the host never wrote the
