@@ -6,6 +6,7 @@
 #include <stdatomic.h>
 
 #include "clae.h"
+#include "clae_opencl.h"
 #include "kernels.h"
 #include "profile.h"
 

@@ -256,51 +256,133 @@ static int driver_has_build_cache(const clae_device_info *info)
     return strstr(info->vendor, "NVIDIA") != NULL;
 }
 
+/* A context's start common to both ways of making one: its fields from
+ * options, with the kernel directory. */
+static clae_status context_start(const clae_context_options *options,
+                                 clae_context **out)
+{
+    clae_context *ctx = calloc(1, sizeof *ctx);
+    *out = ctx;
+    if (!ctx) return CLAE_ERR_HOST_MEMORY;
+    ctx->log = options->log;
+    ctx->log_user = options->log_user;
+    ctx->profiling = options->profile != 0;
+    ctx->device_memory = options->device_memory;
+    const char *dir = options->kernel_dir ? options->kernel_dir
+                                          : getenv("CLAE_KERNEL_DIR");
+    if (dir && *dir && !(ctx->kernel_dir = strdup(dir)))
+        return CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
+    return CLAE_SUCCESS;
+}
+
+/* Once the context has its device, OpenCL context and main queue: the
+ * description, the uploads' queue, the kernels and the GEMM parameters. */
+static clae_status context_finish(clae_context *ctx, unsigned pi, unsigned di)
+{
+    clae_status status = CLAE_SUCCESS;
+    query_error q = {CL_SUCCESS, NULL};
+    describe(ctx->platform, ctx->device, pi, di, &ctx->info, &q);
+    if (q.err != CL_SUCCESS) return query_failed(ctx, &q);
+    ctx->driver_caches_builds = driver_has_build_cache(&ctx->info);
+    cl_int err;
+    ctx->uploads = clCreateCommandQueue(
+        ctx->cl, ctx->device, ctx->profiling ? CL_QUEUE_PROFILING_ENABLE : 0,
+        &err);
+    CL_CHECK_ERR(ctx, "clCreateCommandQueue(uploads)", err);
+    CLAE_TRY(clae__kernels_create(ctx, &ctx->kernels));
+    CLAE_TRY(clae__gemm_tune(ctx));
+fail:
+    return status;
+}
+
 clae_status clae_context_create(const clae_context_options *options,
                                 clae_context **out)
 {
     clae_status status = CLAE_SUCCESS;
     clae_context_options defaults = {0};
     if (!options) options = &defaults;
-    clae_context *ctx = calloc(1, sizeof *ctx);
-    *out = ctx;
-    if (!ctx) return CLAE_ERR_HOST_MEMORY;
-    ctx->log = options->log;
-    ctx->log_user = options->log_user;
-
-    const char *dir = options->kernel_dir ? options->kernel_dir
-                                          : getenv("CLAE_KERNEL_DIR");
-    if (dir && *dir && !(ctx->kernel_dir = strdup(dir)))
-        return CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
-
+    CLAE_TRY(context_start(options, out));
+    clae_context *ctx = *out;
     const char *spec = options->device ? options->device : getenv("CLAE_DEVICE");
     if (spec && !*spec) spec = NULL;
     struct device_choice choice;
     CLAE_TRY(find_device(ctx, spec, options->device_type, &choice));
     ctx->platform = choice.platform;
     ctx->device = choice.device;
-    query_error q = {CL_SUCCESS, NULL};
-    describe(choice.platform, choice.device, choice.pi, choice.di, &ctx->info,
-             &q);
-    if (q.err != CL_SUCCESS) return query_failed(ctx, &q);
-    ctx->driver_caches_builds = driver_has_build_cache(&ctx->info);
-
     cl_int err;
     ctx->cl = clCreateContext(NULL, 1, &ctx->device, NULL, NULL, &err);
     CL_CHECK_ERR(ctx, "clCreateContext", err);
-    ctx->profiling = options->profile != 0;
     ctx->queue = clCreateCommandQueue(
         ctx->cl, ctx->device, ctx->profiling ? CL_QUEUE_PROFILING_ENABLE : 0,
         &err);
     CL_CHECK_ERR(ctx, "clCreateCommandQueue", err);
-    ctx->uploads = clCreateCommandQueue(
-        ctx->cl, ctx->device, ctx->profiling ? CL_QUEUE_PROFILING_ENABLE : 0,
-        &err);
-    CL_CHECK_ERR(ctx, "clCreateCommandQueue(uploads)", err);
-    ctx->device_memory = options->device_memory;
-    CLAE_TRY(clae__kernels_create(ctx, &ctx->kernels));
-    CLAE_TRY(clae__gemm_tune(ctx));
-    return CLAE_SUCCESS;
+    CLAE_TRY(context_finish(ctx, choice.pi, choice.di));
+fail:
+    return status;
+}
+
+/* The P:D indices of device d as clae-devices numbers them (0:0 if it is
+ * not among them, as a device a host application made itself can be). */
+struct device_search {
+    cl_device_id device;
+    unsigned pi, di;
+};
+
+static int match_device(void *user, cl_platform_id p, cl_device_id d,
+                        unsigned pi, unsigned di, query_error *q)
+{
+    (void)p, (void)q;
+    struct device_search *s = user;
+    if (d != s->device) return 0;
+    s->pi = pi;
+    s->di = di;
+    return 1;
+}
+
+#define QUEUE_INFO(ctx, queue, name, out)                                    \
+    CL_CHECK((ctx), clGetCommandQueueInfo((queue), (name), sizeof *(out),    \
+                                          (out), NULL))
+
+clae_status clae_context_create_from_queue(cl_command_queue queue,
+                                           const clae_context_options *options,
+                                           clae_context **out)
+{
+    clae_status status = CLAE_SUCCESS;
+    clae_context_options defaults = {0};
+    if (!options) options = &defaults;
+    CLAE_TRY(context_start(options, out));
+    clae_context *ctx = *out;
+    cl_command_queue_properties properties = 0;
+    cl_context cl;
+    cl_device_id device;
+    cl_platform_id platform;
+    QUEUE_INFO(ctx, queue, CL_QUEUE_CONTEXT, &cl);
+    QUEUE_INFO(ctx, queue, CL_QUEUE_DEVICE, &device);
+    QUEUE_INFO(ctx, queue, CL_QUEUE_PROPERTIES, &properties);
+    CL_CHECK(ctx, clGetDeviceInfo(device, CL_DEVICE_PLATFORM, sizeof platform,
+                                  &platform, NULL));
+    /* Held from here on, so that destroying the context releases them as
+     * it does those clae makes. */
+    CL_CHECK(ctx, clRetainContext(cl));
+    ctx->cl = cl;
+    CL_CHECK(ctx, clRetainCommandQueue(queue));
+    ctx->queue = queue;
+    ctx->device = device;
+    ctx->platform = platform;
+    if (properties & CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE)
+        return CLAE_FAIL(ctx, CLAE_ERR_USAGE,
+                         "the command queue is out of order: clae needs an "
+                         "in-order queue");
+    if (ctx->profiling && !(properties & CL_QUEUE_PROFILING_ENABLE))
+        return CLAE_FAIL(ctx, CLAE_ERR_USAGE,
+                         "profiling needs a queue made with "
+                         "CL_QUEUE_PROFILING_ENABLE");
+    struct device_search found = {ctx->device, 0, 0};
+    query_error q = {CL_SUCCESS, NULL};
+    if (for_each_device(match_device, &found, &q) == CLAE_SUCCESS &&
+        q.err != CL_SUCCESS)
+        return query_failed(ctx, &q);
+    CLAE_TRY(context_finish(ctx, found.pi, found.di));
 fail:
     return status;
 }

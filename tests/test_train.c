@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include "context.h"
 #include "files.h"
 #include "model.h"
 #include "philox.h"
@@ -371,6 +372,76 @@ static void test_replicas_follow_one_process(void **state)
     clae_model_destroy(single);
 }
 
+static cl_uint queue_references(cl_command_queue queue)
+{
+    cl_uint count = 0;
+    assert_int_equal(clGetCommandQueueInfo(queue, CL_QUEUE_REFERENCE_COUNT,
+                                           sizeof count, &count, NULL),
+                     CL_SUCCESS);
+    return count;
+}
+
+/* A context made on a host application's own queue trains as one clae
+ * made itself on the same device (the same bits), and gives the queue back
+ * as it found it: its reference count as before, still usable. */
+static void test_context_on_host_queue(void **state)
+{
+    clae_context *ctx = test_context(state);
+    cl_int err;
+    cl_context cl = clCreateContext(NULL, 1, &ctx->device, NULL, NULL, &err);
+    assert_int_equal(err, CL_SUCCESS);
+    cl_command_queue queue = clCreateCommandQueue(cl, ctx->device, 0, &err);
+    assert_int_equal(err, CL_SUCCESS);
+    cl_uint before = queue_references(queue);
+
+    clae_context *hosted = NULL;
+    assert_int_equal(clae_context_create_from_queue(queue, NULL, &hosted),
+                     CLAE_SUCCESS);
+    history a = {.stop_after = 1}, b = {.stop_after = 1};
+    clae_model *own = test_reference_model(ctx, train_set->d, 0);
+    clae_model *guest = test_reference_model(hosted, train_set->d, 0);
+    assert_int_equal(train_on(own, train_set, CLAE_OPTIMIZER_ADAM, 1e-3f,
+                              CLAE_ON_NAN_STOP, &a),
+                     CLAE_SUCCESS);
+    assert_int_equal(train_on(guest, train_set, CLAE_OPTIMIZER_ADAM, 1e-3f,
+                              CLAE_ON_NAN_STOP, &b),
+                     CLAE_SUCCESS);
+    assert_same_epochs(&a, &b, 0);
+    clae_model_destroy(own);
+    clae_model_destroy(guest);
+    clae_context_destroy(hosted);
+
+    assert_int_equal(queue_references(queue), before);
+    assert_int_equal(clFinish(queue), CL_SUCCESS);
+    assert_int_equal(clReleaseCommandQueue(queue), CL_SUCCESS);
+    assert_int_equal(clReleaseContext(cl), CL_SUCCESS);
+}
+
+/* An out-of-order queue is refused: clae's commands rely on their order. */
+static void test_context_refuses_out_of_order_queue(void **state)
+{
+    clae_context *ctx = test_context(state);
+    cl_int err;
+    cl_context cl = clCreateContext(NULL, 1, &ctx->device, NULL, NULL, &err);
+    assert_int_equal(err, CL_SUCCESS);
+    cl_command_queue queue = clCreateCommandQueue(
+        cl, ctx->device, CL_QUEUE_OUT_OF_ORDER_EXEC_MODE_ENABLE, &err);
+    if (err == CL_INVALID_QUEUE_PROPERTIES) { /* the device has none */
+        clReleaseContext(cl);
+        skip();
+    }
+    assert_int_equal(err, CL_SUCCESS);
+    cl_uint before = queue_references(queue);
+    clae_context *hosted = NULL;
+    assert_int_equal(clae_context_create_from_queue(queue, NULL, &hosted),
+                     CLAE_ERR_USAGE);
+    assert_non_null(strstr(clae_last_error(hosted), "out of order"));
+    clae_context_destroy(hosted);
+    assert_int_equal(queue_references(queue), before);
+    clReleaseCommandQueue(queue);
+    clReleaseContext(cl);
+}
+
 /* Set by progress_interrupt as a signal handler would set it. */
 static volatile sig_atomic_t interrupted;
 
@@ -491,6 +562,8 @@ int main(void)
         cmocka_unit_test(test_skip_batch_leaves_out_bad_batches),
         cmocka_unit_test(test_skip_batch_without_bad_batches_changes_nothing),
         cmocka_unit_test(test_replicas_follow_one_process),
+        cmocka_unit_test(test_context_on_host_queue),
+        cmocka_unit_test(test_context_refuses_out_of_order_queue),
         cmocka_unit_test(test_sgd_learns),
         cmocka_unit_test(test_save_load_evaluate_agree),
     };

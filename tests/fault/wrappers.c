@@ -95,6 +95,13 @@ cl_context clCreateContext(const cl_context_properties *properties,
     return c;
 }
 
+cl_int clRetainContext(cl_context context)
+{
+    cl_int rc = REAL(clRetainContext)(context);
+    if (rc == CL_SUCCESS) clfault_gained(CALLER, context, "cl_context");
+    return rc;
+}
+
 cl_int clReleaseContext(cl_context context)
 {
     clfault_dropped(CALLER, context, "cl_context");
@@ -110,6 +117,20 @@ cl_command_queue clCreateCommandQueue(cl_context context, cl_device_id device,
         REAL(clCreateCommandQueue)(context, device, properties, errcode_ret);
     clfault_gained(CALLER, q, "cl_command_queue");
     return q;
+}
+
+cl_int clRetainCommandQueue(cl_command_queue queue)
+{
+    cl_int rc = REAL(clRetainCommandQueue)(queue);
+    if (rc == CL_SUCCESS) clfault_gained(CALLER, queue, "cl_command_queue");
+    return rc;
+}
+
+cl_int clGetCommandQueueInfo(cl_command_queue queue, cl_command_queue_info name,
+                             size_t size, void *value, size_t *size_ret)
+{
+    MAYBE_FAIL(clGetCommandQueueInfo, CL_OUT_OF_RESOURCES);
+    return REAL(clGetCommandQueueInfo)(queue, name, size, value, size_ret);
 }
 
 cl_int clReleaseCommandQueue(cl_command_queue queue)
