@@ -136,7 +136,7 @@ $(B)/pic/cl_sources.o: $(B)/cl_sources.c src/program.h
 # The library exports the public API only: the public headers' functions
 # are clae_<name>, the library's internal ones clae__<name>, and the version
 # script keeps the former. --no-undefined: it names every library it needs.
-$(B)/libclae.map:
+$(B)/libclae.map: Makefile
 	@mkdir -p $(B)
 	printf '{ global: clae_[a-z0-9]*; local: *; };\n' > $@
 
