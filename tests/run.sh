@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs every cmocka suite on the default device (PoCL here), the fault
-# sweep, then the own-kernel suites again under Oclgrind, which must report
-# nothing.
+# sweep, the MPI, man page, install and Python checks, then the own-kernel
+# suites again under Oclgrind, which must report nothing.
 set -u
 failed=0
 for t in "$@"; do
@@ -22,11 +22,14 @@ runs=$((runs + 1)); echo "== man pages"; sh tests/man/check.sh build || failed=$
 # make install into temporary directories, the examples of tools/examples/
 # built against them with pkg-config and run, and make uninstall.
 runs=$((runs + 1)); echo "== install"; sh tests/install/run.sh || failed=$((failed + 1))
+# tools/python/clae.py: its structures against clae.h, its codes against
+# clae encode's.
+runs=$((runs + 1)); echo "== python"; /usr/bin/python3 tests/python/run.py build || failed=$((failed + 1))
 # Every suite under all three checks. Oclgrind 21.10's uninitialised-value
 # check stops at LLVM's freeze instruction, which cl/conv.cl's pixel_of
 # keeps out of the kernels, and gives a buffer the host never wrote the
 # record (and size) of the buffer released before in its place, which
-# tests/test_conv.c's unset_winners keeps from the max pool's winners.
+# tests/test_util.h's test_upload avoids by writing every buffer it makes.
 oclgrind_suites="test_kernels test_layer_kernels test_random test_conv"
 checks="--check-api --data-races --uninitialized"
 for s in $oclgrind_suites; do
