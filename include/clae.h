@@ -360,6 +360,11 @@ typedef struct {
  * Values that are not finite are an error. */
 clae_status clae_data_load(clae_context *context, const char *path,
                            const clae_data_options *options, clae_data **data);
+/* A data set of n samples of d values copied from the row-major array x
+ * (scale 1), for data made in memory; NaN or infinite values are refused
+ * as in files. Free it with clae_data_free. */
+clae_status clae_data_from_array(clae_context *context, const float *x,
+                                 size_t n, size_t d, clae_data **data);
 void clae_data_free(clae_data *data); /* NULL-safe */
 
 /* Reads class labels, one a sample: an IDX file of uint8 (such as

@@ -2,6 +2,7 @@
  * values and refuses values that are not finite. */
 #include <math.h>
 #include <stdio.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -61,6 +62,20 @@ static clae_status npy_read(clae_context *ctx, const char *path,
     return CLAE_SUCCESS;
 }
 
+/* Data from `source` (a file, "the array") holds only finite values. */
+static clae_status check_finite(clae_context *ctx, const clae_data *data,
+                                const char *source)
+{
+    const size_t count = data->n * data->d;
+    for (size_t i = 0; i < count; i++)
+        if (!isfinite(data->x[i]))
+            return CLAE_FAIL(ctx, CLAE_ERR_INPUT,
+                             "%s: sample %zu, feature %zu is %s", source,
+                             i / data->d, i % data->d,
+                             isnan(data->x[i]) ? "NaN" : "infinite");
+    return CLAE_SUCCESS;
+}
+
 clae_status clae_data_load(clae_context *ctx, const char *path,
                            const clae_data_options *options, clae_data **out)
 {
@@ -78,19 +93,39 @@ clae_status clae_data_load(clae_context *ctx, const char *path,
     else status = clae__idx_read(ctx, path, 3, &data);
     if (status != CLAE_SUCCESS) return status;
 
+    if ((status = check_finite(ctx, data, path)) != CLAE_SUCCESS) {
+        clae_data_free(data);
+        return status;
+    }
     if (scale == 0.0f) scale = data->value_bytes == 1 ? 255.0f : 1.0f;
     data->scale = scale;
     const size_t count = data->n * data->d;
-    for (size_t i = 0; i < count; i++) {
-        if (!isfinite(data->x[i])) {
-            status = CLAE_FAIL(ctx, CLAE_ERR_INPUT,
-                               "%s: sample %zu, feature %zu is %s", path,
-                               i / data->d, i % data->d,
-                               isnan(data->x[i]) ? "NaN" : "infinite");
-            clae_data_free(data);
-            return status;
-        }
-        data->x[i] /= scale;
+    for (size_t i = 0; i < count; i++) data->x[i] /= scale;
+    *out = data;
+    return CLAE_SUCCESS;
+}
+
+clae_status clae_data_from_array(clae_context *ctx, const float *x, size_t n,
+                                 size_t d, clae_data **out)
+{
+    clae_status status;
+    *out = NULL;
+    if (n == 0 || d == 0 || n > SIZE_MAX / sizeof(float) / d)
+        return CLAE_FAIL(ctx, CLAE_ERR_USAGE,
+                         "an array of %zu x %zu values", n, d);
+    clae_data *data = calloc(1, sizeof *data);
+    if (!data || !(data->x = malloc(n * d * sizeof *data->x))) {
+        free(data);
+        return CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
+    }
+    memcpy(data->x, x, n * d * sizeof *data->x);
+    data->n = n;
+    data->d = d;
+    data->scale = 1.0f;
+    data->value_bytes = sizeof(float);
+    if ((status = check_finite(ctx, data, "the array")) != CLAE_SUCCESS) {
+        clae_data_free(data);
+        return status;
     }
     *out = data;
     return CLAE_SUCCESS;

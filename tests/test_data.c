@@ -141,6 +141,33 @@ static void test_idx_round_trip(void **state)
     }
 }
 
+/* clae_data_from_array copies the values (scale 1, float32) and refuses
+ * what a file reader refuses: non-finite values, no samples or features. */
+static void test_data_from_array(void **state)
+{
+    clae_context *ctx = test_context(state);
+    float x[6] = {0.5f, -1.0f, 2.0f, 3.0f, 0.0f, 1e30f};
+    clae_data *data = NULL;
+    assert_int_equal(clae_data_from_array(ctx, x, 2, 3, &data), CLAE_SUCCESS);
+    assert_int_equal(data->n, 2);
+    assert_int_equal(data->d, 3);
+    assert_true(data->x != x);
+    assert_memory_equal(data->x, x, sizeof x);
+    assert_true(data->scale == 1.0f);
+    assert_int_equal(data->value_bytes, 4);
+    clae_data_free(data);
+
+    x[4] = NAN;
+    assert_int_equal(clae_data_from_array(ctx, x, 2, 3, &data), CLAE_ERR_INPUT);
+    assert_null(data);
+    assert_non_null(strstr(clae_last_error(ctx),
+                           "the array: sample 1, feature 1 is NaN"));
+    assert_int_equal(clae_data_from_array(ctx, x, 0, 3, &data), CLAE_ERR_USAGE);
+    assert_int_equal(clae_data_from_array(ctx, x, 2, 0, &data), CLAE_ERR_USAGE);
+    assert_int_equal(clae_data_from_array(ctx, x, SIZE_MAX / 2, 3, &data),
+                     CLAE_ERR_USAGE);
+}
+
 /* A 4-D file (N x H x W x C) gives the channel count and d = H*W*C. */
 static void test_idx_channels(void **state)
 {
@@ -1216,6 +1243,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_idx_round_trip),
+        cmocka_unit_test(test_data_from_array),
         cmocka_unit_test(test_idx_channels),
         cmocka_unit_test(test_idx_missing),
         cmocka_unit_test(test_idx_bad_headers),

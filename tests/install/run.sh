@@ -56,7 +56,7 @@ static_libs=
 for flag in $(pkg-config --static --libs clae); do
     [ "$flag" = -lclae ] || static_libs="$static_libs $flag"
 done
-for ex in train_encode score; do
+for ex in train_encode score minimal; do
     # shellcheck disable=SC2046 # pkg-config's flags are separate words
     cc -std=c11 -Wall -Wextra -Werror -o "$tmp/$ex-shared" \
         "tools/examples/$ex.c" $(pkg-config --cflags --libs clae) ||
@@ -100,6 +100,14 @@ for kind in shared static; do
          END { exit !(z != "" && low != "" && z > 100 * low) }' \
         "score-$kind.out" || fail "score-$kind scored the rows wrongly"
 done
+# The README's minimal program: 3 epochs, then a code.
+echo "== minimal-shared"
+LD_LIBRARY_PATH=$prefix/lib ./minimal-shared >minimal.out ||
+    { cat minimal.out; fail "minimal failed"; }
+cat minimal.out
+awk '/^epoch [0-9]+  train_loss/ { e++ } /^code of image 0: / { c = 1 }
+     END { exit !(e == 3 && c) }' minimal.out ||
+    fail "minimal printed the wrong thing"
 # Everything but the epochs' seconds and the file name is the same.
 for out in train score; do
     sed 's/seconds.*//; s/-shared//' "$out-shared.out" >"$out-shared.cmp"
