@@ -430,6 +430,7 @@ clae_status clae_model_create(clae_context *context, const char *spec_text,
                               uint64_t seed, clae_model **model);
 void clae_model_destroy(clae_model *model); /* NULL-safe */
 
+/* The width of the samples the model takes (its spec's input). */
 size_t clae_model_input_width(const clae_model *model);
 /* The canonical spec text; owned by the model. */
 const char *clae_model_spec(const clae_model *model);

@@ -372,6 +372,55 @@ static void test_replicas_follow_one_process(void **state)
     clae_model_destroy(single);
 }
 
+/* ---- two contexts, side by side ----------------------------------------- */
+
+typedef struct {
+    uint64_t seed;
+    clae_optimizer optimizer;
+    history h;
+    clae_status status;
+} side_run;
+
+/* Trains a reference model from run->seed on a context of its own. */
+static void *train_alone(void *user)
+{
+    side_run *run = user;
+    clae_context *ctx = NULL;
+    if ((run->status = clae_context_create(NULL, &ctx)) == CLAE_SUCCESS) {
+        clae_model *model = test_reference_model(ctx, train_set->d, run->seed);
+        run->status = train_on(model, train_set, run->optimizer, 1e-3f,
+                               CLAE_ON_NAN_STOP, &run->h);
+        clae_model_destroy(model);
+    }
+    clae_context_destroy(ctx);
+    return NULL;
+}
+
+/* Two contexts training different models at the same time in one process
+ * (the same device twice, one thread each) do not disturb each other:
+ * each reports, bit for bit, what it reports trained alone. */
+static void test_two_contexts_side_by_side(void **state)
+{
+    (void)state;
+    side_run alone[2] = {{.seed = 0, .optimizer = CLAE_OPTIMIZER_ADAM},
+                         {.seed = 7, .optimizer = CLAE_OPTIMIZER_RMSPROP}};
+    side_run together[2] = {alone[0], alone[1]};
+    pthread_t threads[2];
+    for (int k = 0; k < 2; k++) {
+        train_alone(&alone[k]);
+        assert_int_equal(alone[k].status, CLAE_SUCCESS);
+    }
+    for (int k = 0; k < 2; k++)
+        assert_int_equal(pthread_create(&threads[k], NULL, train_alone,
+                                        &together[k]),
+                         0);
+    for (int k = 0; k < 2; k++) {
+        pthread_join(threads[k], NULL);
+        assert_int_equal(together[k].status, CLAE_SUCCESS);
+        assert_same_epochs(&alone[k].h, &together[k].h, 0);
+    }
+}
+
 static cl_uint queue_references(cl_command_queue queue)
 {
     cl_uint count = 0;
@@ -562,6 +611,7 @@ int main(void)
         cmocka_unit_test(test_skip_batch_leaves_out_bad_batches),
         cmocka_unit_test(test_skip_batch_without_bad_batches_changes_nothing),
         cmocka_unit_test(test_replicas_follow_one_process),
+        cmocka_unit_test(test_two_contexts_side_by_side),
         cmocka_unit_test(test_context_on_host_queue),
         cmocka_unit_test(test_context_refuses_out_of_order_queue),
         cmocka_unit_test(test_sgd_learns),
