@@ -7,11 +7,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "early_stop.h"
-#include "feed.h"
-#include "optim.h"
-#include "penalty.h"
 #include "philox.h"
+#include "trainer.h"
 
 void clae_train_options_default(clae_train_options *o)
 {
@@ -33,22 +30,6 @@ static double now_seconds(void)
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int replicated(const clae_train_options *o)
-{
-    return o && o->replicas > 1;
-}
-
-/* Replaces host[0 .. count) by its sum over the replicas, if there are. */
-static clae_status sum_across(clae_context *ctx, const clae_train_options *o,
-                              float *host, size_t count)
-{
-    if (!replicated(o) || !o->sum_across(o->replica_user, host, count))
-        return CLAE_SUCCESS;
-    return CLAE_FAIL(ctx, CLAE_ERR_REPLICAS,
-                     "summing %zu values across %u replicas failed", count,
-                     o->replicas);
 }
 
 /* How a mean takes its sums: first added up over the replicas of across
@@ -73,7 +54,7 @@ static clae_status mean_loss(clae_context *ctx, cl_mem sums, float *host,
                       ctx->queue, sums, CL_TRUE, 0, count * sizeof(float),
                       host, 0, NULL,
                       clae__profile_event(ctx, CLAE_PROFILE_TRANSFER)));
-    CLAE_TRY(sum_across(ctx, rule.across, host, count));
+    CLAE_TRY(clae__sum_across(ctx, rule.across, host, count));
     double sum = 0.0;
     for (size_t i = 0; i < count; i++)
         if (!rule.skipped || !rule.skipped[i / rule.per_batch]) sum += host[i];
@@ -144,30 +125,6 @@ fail:
     return status;
 }
 
-/* Everything one training run holds on the device and the host. */
-typedef struct {
-    clae_workspace *ws;
-    clae_optim optim;
-    clae_penalty penalty;
-    clae__early_stop early_stop;
-    clae__feed train, val;
-    cl_mem train_loss; /* per batch, the loss per chunk of columns */
-    cl_mem val_loss;   /* per sample */
-    cl_mem train_kl, val_kl; /* variational models: per sample */
-    size_t train_loss_count;
-    uint32_t *perm_host;
-    float *loss_host; /* room for either set of losses */
-    /* CLAE_ON_NAN_SKIP_BATCH: the gradient's partial sums of |g|, on the
-     * device and the host, and the epoch's skipped batches. */
-    cl_mem grad_sums;
-    float *grad_host;
-    unsigned char *skipped;
-    /* Replicas: the gradient, summed through the host, and per layer the
-     * read of its slice, started as soon as its backward pass is enqueued. */
-    float *grads_host;
-    cl_event *slice_read;
-    clae_model *model;
-} trainer;
 
 static void trainer_release(trainer *t)
 {
@@ -251,7 +208,7 @@ static clae_status trainer_init(trainer *t, clae_model *m,
                                   "validation KL divergences", &t->val_kl));
     }
     t->model = m;
-    if (replicated(o) &&
+    if (clae__replicated(o) &&
         (!(t->grads_host = malloc(m->param_count * sizeof *t->grads_host)) ||
          !(t->slice_read = calloc(m->count, sizeof *t->slice_read))))
         return CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
@@ -289,7 +246,7 @@ static clae_status report_progress(trainer *t, clae_model *m,
         .seconds = seconds,
         .samples_per_second = seconds > 0.0 ? (double)samples / seconds : 0.0,
         /* A replica has only its shares' sums: their mean stands for all. */
-        .running_loss = sum * (replicated(o) ? o->replicas : 1) /
+        .running_loss = sum * (clae__replicated(o) ? o->replicas : 1) /
                         (double)clae__loss_divisor(m, samples)};
     o->on_progress(o->user, &p);
 fail:
@@ -353,7 +310,7 @@ static clae_status keep_partial(trainer *t, clae_model *m,
                                              done * s[k].per_batch * sizeof *at,
                                              at, 0, NULL, NULL));
         if (s[k].shared)
-            CLAE_TRY(sum_across(m->ctx, o, at, done * s[k].per_batch));
+            CLAE_TRY(clae__sum_across(m->ctx, o, at, done * s[k].per_batch));
         at += done * s[k].per_batch;
     }
     free(m->partial_sums);
@@ -394,7 +351,7 @@ static clae_status restore_partial(trainer *t, clae_model *m,
     for (int k = 0; k < BATCH_SUMS; k++) {
         if (!s[k].mem) continue;
         size_t count_k = *done * s[k].per_batch;
-        if (s[k].shared && replicated(o) && o->replica != 0)
+        if (s[k].shared && clae__replicated(o) && o->replica != 0)
             CLAE_TRY(fill_zero(m->ctx, s[k].mem, 0, count_k));
         else
             CL_CHECK(m->ctx, clEnqueueWriteBuffer(m->ctx->queue, s[k].mem,
@@ -445,158 +402,6 @@ static void forget_partial(clae_model *m)
     m->partial_count = m->partial_batches = m->partial_batch_size = 0;
 }
 
-static int all_finite(const float *x, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!isfinite(x[i])) return 0;
-    return 1;
-}
-
-/* CLAE_ON_NAN_SKIP_BATCH: whether batch k's training loss and gradient are
- * finite; the host waits for the batch here. */
-static clae_status batch_finite(trainer *t, clae_model *m, size_t k,
-                                int *finite)
-{
-    clae_status status = CLAE_SUCCESS;
-    clae_context *ctx = m->ctx;
-    size_t blocks = clae__sum_blocks(m->param_count);
-    size_t chunks = clae__chunks(m->spec.input);
-    /* Sums of |g| (l1 1, l2 0) turn NaN or infinite when some g does; sums
-     * of squares would also overflow for large finite gradients. */
-    CLAE_TRY(clae__penalty_sums(ctx, t->ws->grads, 0, m->param_count, 1.0f,
-                                0.0f, NULL, t->grad_sums, 0));
-    CL_CHECK(ctx, clEnqueueReadBuffer(ctx->queue, t->grad_sums, CL_TRUE, 0,
-                                      blocks * sizeof(float), t->grad_host, 0,
-                                      NULL, NULL));
-    CL_CHECK(ctx, clEnqueueReadBuffer(ctx->queue, t->train_loss, CL_TRUE,
-                                      k * chunks * sizeof(float),
-                                      chunks * sizeof(float), t->loss_host, 0,
-                                      NULL, NULL));
-    *finite = all_finite(t->grad_host, blocks) &&
-              all_finite(t->loss_host, chunks);
-fail:
-    return status;
-}
-
-/* Marks batch k skipped where the epoch's means and a checkpoint will see
- * it: its training loss sums become NaN. */
-static clae_status mark_skipped(trainer *t, clae_model *m, size_t k)
-{
-    clae_status status = CLAE_SUCCESS;
-    const float nan = NAN;
-    size_t chunks = clae__chunks(m->spec.input);
-    CL_CHECK(m->ctx, clEnqueueFillBuffer(m->ctx->queue, t->train_loss, &nan,
-                                         sizeof nan, k * chunks * sizeof nan,
-                                         chunks * sizeof nan, 0, NULL, NULL));
-fail:
-    return status;
-}
-
-/* The epoch's batches that were skipped (those whose training loss is not
- * finite), into t->skipped and metrics, and the rows of the others. */
-static clae_status find_skipped(trainer *t, clae_model *m, size_t n, size_t b,
-                                clae_epoch_metrics *metrics, size_t *kept_rows)
-{
-    clae_status status = CLAE_SUCCESS;
-    size_t chunks = clae__chunks(m->spec.input), batches = (n + b - 1) / b;
-    CL_CHECK(m->ctx, clEnqueueReadBuffer(m->ctx->queue, t->train_loss, CL_TRUE,
-                                         0, batches * chunks * sizeof(float),
-                                         t->loss_host, 0, NULL, NULL));
-    *kept_rows = n;
-    for (size_t k = 0; k < batches; k++) {
-        t->skipped[k] = !all_finite(t->loss_host + k * chunks, chunks);
-        if (!t->skipped[k]) continue;
-        *kept_rows -= n - k * b < b ? n - k * b : b;
-        if (!metrics->skipped_batches++) metrics->first_skipped = k + 1;
-    }
-fail:
-    return status;
-}
-
-/* The replica's share of a batch of `rows` rows: its rows [*lo, *hi). */
-static void share_of(const clae_train_options *o, size_t rows, size_t *lo,
-                     size_t *hi)
-{
-    size_t count = replicated(o) ? o->replicas : 1;
-    size_t r = replicated(o) ? o->replica : 0;
-    *lo = rows * r / count;
-    *hi = rows * (r + 1) / count;
-}
-
-/* Layer l's slice of the flat parameter (and gradient) buffer: [*from,
- * *to); empty for layers without parameters. */
-static void slice_of(const clae_model *m, size_t l, size_t *from, size_t *to)
-{
-    *from = m->layers[l].param_off;
-    *to = l + 1 < m->count ? m->layers[l + 1].param_off : m->param_count;
-}
-
-/* The workspace's layer_done: starts reading layer l's final gradient
- * slice to the host while the device goes on with the layers below. */
-static clae_status start_slice_read(void *user, size_t l)
-{
-    clae_status status = CLAE_SUCCESS;
-    trainer *t = user;
-    clae_context *ctx = t->model->ctx;
-    size_t from, to;
-    slice_of(t->model, l, &from, &to);
-    if (from == to) return CLAE_SUCCESS;
-    CL_CHECK(ctx, clEnqueueReadBuffer(ctx->queue, t->ws->grads, CL_FALSE,
-                                      from * sizeof(float),
-                                      (to - from) * sizeof(float),
-                                      t->grads_host + from, 0, NULL,
-                                      &t->slice_read[l]));
-    CL_CHECK(ctx, clFlush(ctx->queue));
-fail:
-    return status;
-}
-
-/* After the backward pass: each layer's slice, last layer first, is summed
- * across the replicas as soon as it has arrived (while the device still
- * computes the layers below) and written back; the writes come before the
- * update in the queue, and the host array stays as it is until the next
- * batch's reads, which the queue orders after them. */
-static clae_status sum_slices(trainer *t, clae_model *m,
-                              const clae_train_options *o)
-{
-    clae_status status = CLAE_SUCCESS;
-    clae_context *ctx = m->ctx;
-    for (size_t l = m->count; l-- > 0;) {
-        size_t from, to;
-        slice_of(m, l, &from, &to);
-        if (from == to) continue;
-        cl_int err = clWaitForEvents(1, &t->slice_read[l]);
-        clReleaseEvent(t->slice_read[l]);
-        t->slice_read[l] = NULL;
-        CL_CHECK(ctx, err);
-        CLAE_TRY(sum_across(ctx, o, t->grads_host + from, to - from));
-        CL_CHECK(ctx, clEnqueueWriteBuffer(ctx->queue, t->ws->grads, CL_FALSE,
-                                           from * sizeof(float),
-                                           (to - from) * sizeof(float),
-                                           t->grads_host + from, 0, NULL,
-                                           NULL));
-    }
-fail:
-    return status;
-}
-
-/* The whole gradient summed at once (a replica with no rows of a batch,
- * which has no backward pass to overlap with). */
-static clae_status sum_gradients(trainer *t, clae_model *m,
-                                 const clae_train_options *o)
-{
-    clae_status status = CLAE_SUCCESS;
-    clae_context *ctx = m->ctx;
-    size_t bytes = m->param_count * sizeof *t->grads_host;
-    CL_CHECK(ctx, clEnqueueReadBuffer(ctx->queue, t->ws->grads, CL_TRUE, 0,
-                                      bytes, t->grads_host, 0, NULL, NULL));
-    CLAE_TRY(sum_across(ctx, o, t->grads_host, m->param_count));
-    CL_CHECK(ctx, clEnqueueWriteBuffer(ctx->queue, t->ws->grads, CL_TRUE, 0,
-                                       bytes, t->grads_host, 0, NULL, NULL));
-fail:
-    return status;
-}
-
 /* One batch of `rows` rows from `start`: forward, loss and backward of the
  * replica's share (a replica with no rows of it adds a zero gradient and
  * zero loss sums), the gradients summed over the replicas, the weight
@@ -609,10 +414,10 @@ static clae_status train_batch(trainer *t, clae_model *m,
     size_t k = start / o->batch_size, chunks = clae__chunks(m->spec.input);
     size_t lo, hi, off;
     cl_mem x;
-    share_of(o, rows, &lo, &hi);
+    clae__share_of(o, rows, &lo, &hi);
     t->ws->draw = (uint32_t)m->step;
     t->ws->kl_off = start + lo;
-    t->ws->mean_rows = replicated(o) ? rows : 0;
+    t->ws->mean_rows = clae__replicated(o) ? rows : 0;
     if (variational(m)) t->ws->kl_weight = kl_weight(m, o->kl_warmup, batches);
     clae__penalty_activity_slot(&t->penalty, k, t->ws);
     if (hi > lo) {
@@ -620,35 +425,22 @@ static clae_status train_batch(trainer *t, clae_model *m,
         CLAE_TRY(clae__model_forward(m, t->ws, x, off, hi - lo));
         CLAE_TRY(clae__model_loss_backward(m, t->ws, x, off, hi - lo,
                                            t->train_loss, k * chunks));
-        t->ws->layer_done = replicated(o) ? start_slice_read : NULL;
+        t->ws->layer_done = clae__replicated(o) ? clae__start_slice_read : NULL;
         t->ws->layer_done_user = t;
         status = clae__model_backward(m, t->ws, x, off, hi - lo);
         t->ws->layer_done = NULL;
         CLAE_TRY(status);
-        if (replicated(o)) CLAE_TRY(sum_slices(t, m, o));
+        if (clae__replicated(o)) CLAE_TRY(clae__sum_slices(t, m, o));
     } else {
         CLAE_TRY(fill_zero(m->ctx, t->ws->grads, 0, m->param_count));
         CLAE_TRY(fill_zero(m->ctx, t->train_loss, k * chunks, chunks));
-        if (replicated(o)) CLAE_TRY(sum_gradients(t, m, o));
+        if (clae__replicated(o)) CLAE_TRY(clae__sum_gradients(t, m, o));
     }
     CLAE_TRY(clae__penalty_batch(m, &t->penalty, t->ws->grads, k));
     int finite = 1;
-    if (t->skipped) CLAE_TRY(batch_finite(t, m, k, &finite));
+    if (t->skipped) CLAE_TRY(clae__batch_finite(t, m, k, &finite));
     if (finite) CLAE_TRY(clae__optim_step(m, &t->optim, t->ws->grads));
-    else CLAE_TRY(mark_skipped(t, m, k));
-fail:
-    return status;
-}
-
-/* Whether training stops here: *o->interrupt is set, on any replica (they
- * must agree, or some would wait forever for the others' sums). */
-static clae_status interrupted(clae_context *ctx, const clae_train_options *o,
-                               int *stop)
-{
-    clae_status status = CLAE_SUCCESS;
-    float flag = o->interrupt && *o->interrupt ? 1.0f : 0.0f;
-    if (o->interrupt) CLAE_TRY(sum_across(ctx, o, &flag, 1));
-    *stop = flag > 0.0f;
+    else CLAE_TRY(clae__mark_skipped(t, m, k));
 fail:
     return status;
 }
@@ -676,7 +468,7 @@ static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
     clae__random_permutation(t->perm_host, n, o->seed, CLAE_STREAM_SHUFFLE,
                              m->epoch);
     /* A replica writes the KL divergences of its shares only. */
-    if (replicated(o) && t->train_kl)
+    if (clae__replicated(o) && t->train_kl)
         CLAE_TRY(fill_zero(m->ctx, t->train_kl, 0, n));
     CLAE_TRY(restore_partial(t, m, o, batches, &first));
     CLAE_TRY(clae__feed_begin(&t->train, t->perm_host));
@@ -692,7 +484,7 @@ static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
         if (o->on_progress && (done % every == 0 || done == batches))
             CLAE_TRY(report_progress(t, m, o, done, batches, start + rows,
                                      started));
-        CLAE_TRY(interrupted(m->ctx, o, &stop));
+        CLAE_TRY(clae__interrupted(m->ctx, o, &stop));
         if (stop && done < batches) {
             CLAE_TRY(keep_partial(t, m, o, done));
             status = CLAE_FAIL(m->ctx, CLAE_ERR_INTERRUPTED,
@@ -703,7 +495,7 @@ static clae_status train_epoch(trainer *t, clae_model *m, size_t n,
     }
     forget_partial(m);
     size_t kept = n;
-    if (t->skipped) CLAE_TRY(find_skipped(t, m, n, b, metrics, &kept));
+    if (t->skipped) CLAE_TRY(clae__find_skipped(t, m, n, b, metrics, &kept));
     if (!kept) { /* every batch skipped: the epoch diverged */
         *loss = NAN;
         goto fail;
@@ -753,7 +545,7 @@ static clae_status first_bad_batch(const trainer *t, const clae_model *m,
         CL_CHECK(m->ctx, clEnqueueReadBuffer(m->ctx->queue, s[k].mem, CL_TRUE, 0,
                                              bytes, host, 0, NULL, NULL));
         if (s[k].shared)
-            CLAE_TRY(sum_across(m->ctx, o, host, bytes / sizeof *host));
+            CLAE_TRY(clae__sum_across(m->ctx, o, host, bytes / sizeof *host));
         for (size_t i = 0; i < bytes / sizeof *host; i++)
             if (!isfinite(host[i])) {
                 size_t found = i / s[k].per_batch + 1;
@@ -801,11 +593,11 @@ static clae_status check_options(clae_context *ctx, const clae_train_options *o)
                          o->batch_size);
     if (!(o->learning_rate > 0.0f) || !isfinite(o->learning_rate))
         return CLAE_FAIL(ctx, CLAE_ERR_USAGE, "learning rate must be positive");
-    if (replicated(o) && (!o->sum_across || o->replica >= o->replicas))
+    if (clae__replicated(o) && (!o->sum_across || o->replica >= o->replicas))
         return CLAE_FAIL(ctx, CLAE_ERR_USAGE,
                          "replica %u of %u: needs sum_across and a replica "
                          "number below the count", o->replica, o->replicas);
-    if (replicated(o) && o->on_nan == CLAE_ON_NAN_SKIP_BATCH)
+    if (clae__replicated(o) && o->on_nan == CLAE_ON_NAN_SKIP_BATCH)
         return CLAE_FAIL(ctx, CLAE_ERR_USAGE,
                          "skipping batches is not supported with replicas");
     return CLAE_SUCCESS;
@@ -828,7 +620,7 @@ clae_status clae_train(clae_model *m, const clae_data *train,
 
     for (unsigned e = 0; e < o->epochs; e++) {
         int halt;
-        CLAE_TRY(interrupted(ctx, o, &halt));
+        CLAE_TRY(clae__interrupted(ctx, o, &halt));
         if (halt) {
             status = CLAE_FAIL(ctx, CLAE_ERR_INTERRUPTED,
                                "interrupted after epoch %u", m->epoch);
