@@ -48,6 +48,11 @@ void clae__fail(clae_context *ctx, const char *file, int line,
 #define CLAE_FAIL(ctx, status, ...) \
     (clae__fail((ctx), __FILE__, __LINE__, __VA_ARGS__), (status))
 
+/* Puts "what: " (a file's name, say) before the message of the failure
+ * just recorded, which keeps its own call site; returns status. */
+clae_status clae__fail_within(clae_context *ctx, clae_status status,
+                              const char *what);
+
 /* Checks a call that returns a cl_int (or CLBlast code): on failure records
  * "call: CL_NAME" and jumps to the cleanup label `fail` with `status` set. */
 #define CL_CHECK(ctx, call)                                                  \

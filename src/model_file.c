@@ -376,9 +376,11 @@ clae_status clae_model_load(clae_context *ctx, const char *path,
     const char *spec_text = clae__meta_string(meta, "spec");
     if (!spec_text) BAD_MODEL("%s: no model spec in __metadata__", path);
     if (clae__spec_parse(ctx, spec_text, &spec) != CLAE_SUCCESS) {
-        char why[sizeof ctx->last_error]; /* not an argument aliasing it */
-        snprintf(why, sizeof why, "%s", clae_last_error(ctx));
-        BAD_MODEL("%s: the spec in __metadata__ is invalid: %s", path, why);
+        char what[4200];
+        snprintf(what, sizeof what, "%s: the spec in __metadata__ is invalid",
+                 path);
+        status = clae__fail_within(ctx, CLAE_ERR_INPUT, what);
+        goto fail;
     }
     const unsigned char *data = file + 8 + header_size;
     const size_t data_size = size - 8 - (size_t)header_size;

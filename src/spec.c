@@ -763,9 +763,7 @@ clae_status clae_spec_load(clae_context *ctx, const char *path, char **out)
                            "parameters", CLAE_MAX_MODEL_FLOATS);
     clae__spec_free(&spec);
     if (status == CLAE_SUCCESS) return CLAE_SUCCESS;
-    char why[sizeof ctx->last_error]; /* not an argument aliasing it */
-    snprintf(why, sizeof why, "%s", clae_last_error(ctx));
     free(*out);
     *out = NULL;
-    return CLAE_FAIL(ctx, status, "%s: %s", path, why);
+    return clae__fail_within(ctx, status, path);
 }

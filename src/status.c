@@ -145,6 +145,17 @@ void clae__fail(clae_context *ctx, const char *file, int line,
                  " (%s:%d)", file, line);
 }
 
+clae_status clae__fail_within(clae_context *ctx, clae_status status,
+                              const char *what)
+{
+    if (!ctx) return status;
+    /* A message too long for the record is cut, as clae__fail cuts it. */
+    char joined[sizeof ctx->last_error];
+    if (snprintf(joined, sizeof joined, "%s: %s", what, ctx->last_error) >= 0)
+        memcpy(ctx->last_error, joined, sizeof joined);
+    return status;
+}
+
 static void log_message(clae_context *ctx, clae_log_level level,
                         const char *fmt, va_list ap)
 {

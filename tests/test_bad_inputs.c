@@ -823,6 +823,10 @@ static void run_case(void **state)
     expect_usage_error(r, expand(c->names));
     expect_contains(r->err, c->problem);
     assert_true(r->err[0] != '\n'); /* the one line says something */
+    /* ... and names at most one call site (a message passed up from a
+     * parser keeps its own, not two) */
+    const char *site = strstr(r->err, " (src/");
+    assert_true(!site || !strstr(site + 1, " (src/"));
     assert_int_equal(left, 0);
 }
 
