@@ -136,6 +136,8 @@ void cli_run_close(cli_run *r);
 
 /* Opens the context for a command, reporting failures; 0 when ready. */
 int cli_open(const char *command, const cli_common *common, clae_context **ctx);
+/* The library's warnings from here on name the MPI rank (not rank 0's). */
+void cli_speak_as_rank(unsigned rank);
 
 /* Fails early (EXIT_USAGE) when path's directory cannot be written, so a
  * long run does not end in an unwritable --save; 0 when path is NULL. */

@@ -10,11 +10,20 @@
 
 #include "cli.h"
 
+/* What the library's messages start with: "clae", or on the ranks after
+ * the first of an MPI job "clae (rank N)", so that a warning says where. */
+static char speaker[32] = "clae";
+
+void cli_speak_as_rank(unsigned rank)
+{
+    snprintf(speaker, sizeof speaker, "clae (rank %u)", rank);
+}
+
 static void print_warning(void *user, clae_log_level level, const char *msg)
 {
     (void)user;
-    fprintf(stderr, "clae: %s%s\n", level == CLAE_LOG_WARNING ? "warning: " : "",
-            msg);
+    fprintf(stderr, "%s: %s%s\n", speaker,
+            level == CLAE_LOG_WARNING ? "warning: " : "", msg);
 }
 
 int cli_common_option(cli_common *c, int opt, const char *arg)

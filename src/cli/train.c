@@ -616,8 +616,10 @@ static int split_off(clae_data *data, float fraction, clae_data **val)
 int cmd_train(int argc, char **argv, cli_replicas *replicas)
 {
     const int several = replicas->size > 1;
-    if (replicas->rank > 0)
+    if (replicas->rank > 0) {
         snprintf(command, sizeof command, "train (rank %u)", replicas->rank);
+        cli_speak_as_rank(replicas->rank);
+    }
     train_args a = {0};
     char device[32];
     int rc = parse_args(argc, argv, &a);
