@@ -430,12 +430,14 @@ static clae_status train_batch(trainer *t, clae_model *m,
         status = clae__model_backward(m, t->ws, x, off, hi - lo);
         t->ws->layer_done = NULL;
         CLAE_TRY(status);
-        if (clae__replicated(o)) CLAE_TRY(clae__sum_slices(t, m, o));
     } else {
         CLAE_TRY(fill_zero(m->ctx, t->ws->grads, 0, m->param_count));
         CLAE_TRY(fill_zero(m->ctx, t->train_loss, k * chunks, chunks));
-        if (clae__replicated(o)) CLAE_TRY(clae__sum_gradients(t, m, o));
+        /* No backward pass to follow: every slice's read starts now. */
+        for (size_t l = m->count; clae__replicated(o) && l-- > 0;)
+            CLAE_TRY(clae__start_slice_read(t, l));
     }
+    if (clae__replicated(o)) CLAE_TRY(clae__sum_slices(t, m, o));
     CLAE_TRY(clae__penalty_batch(m, &t->penalty, t->ws->grads, k));
     int finite = 1;
     if (t->skipped) CLAE_TRY(clae__batch_finite(t, m, k, &finite));

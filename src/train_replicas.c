@@ -88,23 +88,6 @@ fail:
     return status;
 }
 
-/* The whole gradient summed at once (a replica with no rows of a batch,
- * which has no backward pass to overlap with). */
-clae_status clae__sum_gradients(trainer *t, clae_model *m,
-                                 const clae_train_options *o)
-{
-    clae_status status = CLAE_SUCCESS;
-    clae_context *ctx = m->ctx;
-    size_t bytes = m->param_count * sizeof *t->grads_host;
-    CL_CHECK(ctx, clEnqueueReadBuffer(ctx->queue, t->ws->grads, CL_TRUE, 0,
-                                      bytes, t->grads_host, 0, NULL, NULL));
-    CLAE_TRY(clae__sum_across(ctx, o, t->grads_host, m->param_count));
-    CL_CHECK(ctx, clEnqueueWriteBuffer(ctx->queue, t->ws->grads, CL_TRUE, 0,
-                                       bytes, t->grads_host, 0, NULL, NULL));
-fail:
-    return status;
-}
-
 /* Whether training stops here: *o->interrupt is set, on any replica (they
  * must agree, or some would wait forever for the others' sums). */
 clae_status clae__interrupted(clae_context *ctx, const clae_train_options *o,

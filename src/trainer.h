@@ -48,9 +48,6 @@ clae_status clae__start_slice_read(void *user, size_t layer);
 /* The gradient summed across, slice by slice as the reads arrive. */
 clae_status clae__sum_slices(trainer *t, clae_model *m,
                              const clae_train_options *o);
-/* The gradient summed across at once. */
-clae_status clae__sum_gradients(trainer *t, clae_model *m,
-                                const clae_train_options *o);
 /* Whether training stops here: interrupted on any replica. */
 clae_status clae__interrupted(clae_context *ctx, const clae_train_options *o,
                               int *stop);
