@@ -12,7 +12,7 @@ __kernel void bias_act_forward(__global float *z, __global float *a,
 {
     const uint c0 = get_global_id(0) * CHUNK, n = chunk_width(c0, cols);
     const size_t at = get_global_id(1) * cols + c0;
-    const float8 v =
+    const float16 v =
         load_chunk(z + at, n) + load_bias(params + bias_off, c0, n, period);
     store_chunk(z + at, v, n);
     store_chunk(a + at, act_forward(act, v, param), n);
@@ -20,14 +20,14 @@ __kernel void bias_act_forward(__global float *z, __global float *a,
 
 /* bias_act_backward's work on one chunk of columns, dz and a pointing at
  * the chunk's first row: the column sums of dz after scaling. */
-inline float8 scale_column(__global float *dz, __global const float *a,
+inline float16 scale_column(__global float *dz, __global const float *a,
                            uint rows, uint cols, uint n, uint act,
                            float param)
 {
-    float8 sum = 0.0f;
+    float16 sum = 0.0f;
     for (uint r = 0; r < rows; r++) {
         const size_t at = (size_t)r * cols;
-        float8 d = load_chunk(dz + at, n);
+        float16 d = load_chunk(dz + at, n);
         if (act != ACT_LINEAR) {
             d *= act_derivative(act, load_chunk(a + at, n), param);
             store_chunk(dz + at, d, n);
@@ -48,7 +48,7 @@ __kernel void bias_act_backward(__global float *dz, __global const float *a,
 {
     const uint c0 = get_global_id(0) * CHUNK, n = chunk_width(c0, cols);
     /* A constant act takes its branches out of the loop (as in loss.cl). */
-    const float8 sum =
+    const float16 sum =
         act == ACT_RELU
             ? scale_column(dz + c0, a + c0, rows, cols, n, ACT_RELU, param)
             : scale_column(dz + c0, a + c0, rows, cols, n, act, param);
@@ -63,15 +63,14 @@ __kernel void softmax_rows(__global float *a, uint cols)
     float top = -INFINITY;
     for (uint c0 = 0; c0 < cols; c0 += CHUNK) {
         const uint n = chunk_width(c0, cols);
-        const float8 v = load_chunk(row + c0, n);
-        const float lanes[CHUNK] = {v.s0, v.s1, v.s2, v.s3,
-                                    v.s4, v.s5, v.s6, v.s7};
+        const float16 v = load_chunk(row + c0, n);
+        const float lanes[CHUNK] = CHUNK_LANES(v);
         for (uint i = 0; i < n; i++) top = fmax(top, lanes[i]);
     }
     float sum = 0.0f;
     for (uint c0 = 0; c0 < cols; c0 += CHUNK) {
         const uint n = chunk_width(c0, cols);
-        const float8 e = exp(load_chunk(row + c0, n) - top);
+        const float16 e = exp(load_chunk(row + c0, n) - top);
         store_chunk(row + c0, e, n);
         sum += chunk_sum(e, n);
     }
@@ -97,7 +96,7 @@ __kernel void softmax_backward_rows(__global float *g, __global const float *y,
     }
     for (uint c0 = 0; c0 < cols; c0 += CHUNK) {
         const uint n = chunk_width(c0, cols);
-        const float8 yv = load_chunk(y + base + c0, n);
+        const float16 yv = load_chunk(y + base + c0, n);
         store_chunk(g + base + c0, yv * (load_chunk(g + base + c0, n) - dot), n);
     }
 }
@@ -116,22 +115,22 @@ __kernel void activity_penalty(__global const float *a, __global float *g,
 {
     const uint chunk = get_global_id(0), c0 = chunk * CHUNK;
     const uint n = chunk_width(c0, cols);
-    float8 sum = 0.0f, magnitude = 0.0f;
+    float16 sum = 0.0f, magnitude = 0.0f;
     for (uint r = 0; r < rows; r++) {
-        const float8 v = load_chunk(a + (size_t)r * cols + c0, n);
+        const float16 v = load_chunk(a + (size_t)r * cols + c0, n);
         sum += v;
         magnitude += fabs(v);
     }
-    float8 value = l1 * magnitude / (float)rows, kl_grad = 0.0f;
+    float16 value = l1 * magnitude / (float)rows, kl_grad = 0.0f;
     if (beta > 0.0f) {
-        const float8 mean = clamp(sum / (float)rows, 1e-6f, 1.0f - 1e-6f);
+        const float16 mean = clamp(sum / (float)rows, 1e-6f, 1.0f - 1e-6f);
         value += beta * (rho * log(rho / mean) +
                          (1.0f - rho) * log((1.0f - rho) / (1.0f - mean)));
         kl_grad = beta * ((1.0f - rho) / (1.0f - mean) - rho / mean) / (float)rows;
     }
     for (uint r = 0; r < rows; r++) {
         const size_t at = (size_t)r * cols + c0;
-        const float8 v = load_chunk(a + at, n);
+        const float16 v = load_chunk(a + at, n);
         store_chunk(g + at, load_chunk(g + at, n) + l1 * sign(v) / (float)rows +
                                 kl_grad, n);
     }

@@ -24,19 +24,19 @@ __kernel void batchnorm_forward(__global const float *x, uint x_off,
     __global const float *in = x + x_off;
     __global float *running_mean = state + state_off,
                    *running_var = state + state_off + cols;
-    float8 mean = load_chunk(running_mean + c0, n),
+    float16 mean = load_chunk(running_mean + c0, n),
            var = load_chunk(running_var + c0, n);
     if (training) {
-        float8 sum = 0.0f, squares = 0.0f;
+        float16 sum = 0.0f, squares = 0.0f;
         for (uint r = 0; r < rows; r++)
             sum += load_chunk(in + (size_t)r * cols + c0, n);
         mean = sum / (float)rows;
         for (uint r = 0; r < rows; r++) {
-            const float8 d = load_chunk(in + (size_t)r * cols + c0, n) - mean;
+            const float16 d = load_chunk(in + (size_t)r * cols + c0, n) - mean;
             squares += d * d;
         }
         var = squares / (float)rows;
-        const float8 unbiased = rows > 1 ? squares / (float)(rows - 1) : var;
+        const float16 unbiased = rows > 1 ? squares / (float)(rows - 1) : var;
         store_chunk(running_mean + c0,
                     (1.0f - momentum) * load_chunk(running_mean + c0, n) +
                         momentum * mean, n);
@@ -44,13 +44,13 @@ __kernel void batchnorm_forward(__global const float *x, uint x_off,
                     (1.0f - momentum) * load_chunk(running_var + c0, n) +
                         momentum * unbiased, n);
     }
-    const float8 inv = rsqrt(var + eps);
+    const float16 inv = rsqrt(var + eps);
     if (training) store_chunk(invstd + c0, inv, n);
-    const float8 gamma = load_chunk(params + gamma_off + c0, n),
+    const float16 gamma = load_chunk(params + gamma_off + c0, n),
                  beta = load_chunk(params + gamma_off + cols + c0, n);
     for (uint r = 0; r < rows; r++) {
         const size_t at = (size_t)r * cols + c0;
-        const float8 h = (load_chunk(in + at, n) - mean) * inv;
+        const float16 h = (load_chunk(in + at, n) - mean) * inv;
         store_chunk(xhat + at, h, n);
         store_chunk(a + at, act_forward(act, gamma * h + beta, act_param), n);
     }
@@ -70,10 +70,10 @@ __kernel void batchnorm_backward(__global const float *g,
                                  uint cols, uint act, float act_param)
 {
     const uint c0 = get_global_id(0) * CHUNK, n = chunk_width(c0, cols);
-    float8 sum_dy = 0.0f, sum_dy_xhat = 0.0f;
+    float16 sum_dy = 0.0f, sum_dy_xhat = 0.0f;
     for (uint r = 0; r < rows; r++) {
         const size_t at = (size_t)r * cols + c0;
-        const float8 dy = load_chunk(g + at, n) *
+        const float16 dy = load_chunk(g + at, n) *
                           act_derivative(act, load_chunk(a + at, n), act_param);
         sum_dy += dy;
         sum_dy_xhat += dy * load_chunk(xhat + at, n);
@@ -81,11 +81,11 @@ __kernel void batchnorm_backward(__global const float *g,
     store_chunk(grads + grad_off + c0, sum_dy_xhat, n);
     store_chunk(grads + grad_off + cols + c0, sum_dy, n);
     if (!write_dx) return;
-    const float8 scale = load_chunk(params + gamma_off + c0, n) *
+    const float16 scale = load_chunk(params + gamma_off + c0, n) *
                          load_chunk(invstd + c0, n) / (float)rows;
     for (uint r = 0; r < rows; r++) {
         const size_t at = (size_t)r * cols + c0;
-        const float8 dy = load_chunk(g + at, n) *
+        const float16 dy = load_chunk(g + at, n) *
                           act_derivative(act, load_chunk(a + at, n), act_param);
         store_chunk(dx + at,
                     scale * ((float)rows * dy - sum_dy -

@@ -65,7 +65,7 @@ __kernel void im2col_rows(__global const float *x, uint x_off,
             /* A part chunk (an image of fewer channels, a first layer's
              * one) goes value by value: cheaper than a vector's padding. */
             if (n == CHUNK)
-                vstore8(pixel ? vload8(0, pixel) : (float8)0.0f, 0, out);
+                vstore16(pixel ? vload16(0, pixel) : (float16)0.0f, 0, out);
             else
                 for (uint c = 0; c < n; c++) out[c] = pixel ? pixel[c] : 0.0f;
         }
@@ -99,7 +99,7 @@ __kernel void col2im_rows(__global const float *col, __global float *x,
     uint xx, y;
     const size_t b = pixel_of(at, IN_W, IN_H, &xx, &y);
     const uint width = KERNEL_H * KERNEL_W * IN_C;
-    float8 sum = 0.0f;
+    float16 sum = 0.0f;
     for (int oy = first_window(y, KERNEL_H, STRIDE, PAD_H);
          oy <= last_window(y, STRIDE, PAD_H, OUT_H); oy++)
         for (int ox = first_window(xx, KERNEL_W, STRIDE, PAD_W);
@@ -188,21 +188,21 @@ uint window_end(uint o, uint size, uint stride, uint pad, uint n)
 }
 
 /* A chunk of uint indices (missing lanes read as 0, never written). */
-uint8 load_index_chunk(__global const uint *p, uint n)
+uint16 load_index_chunk(__global const uint *p, uint n)
 {
-    if (n == CHUNK) return vload8(0, p);
+    if (n == CHUNK) return vload16(0, p);
     uint v[CHUNK] = {0};
     for (uint i = 0; i < n; i++) v[i] = p[i];
-    return vload8(0, v);
+    return vload16(0, v);
 }
 
-void store_index_chunk(__global uint *p, uint8 v, uint n)
+void store_index_chunk(__global uint *p, uint16 v, uint n)
 {
     if (n == CHUNK) {
-        vstore8(v, 0, p);
+        vstore16(v, 0, p);
         return;
     }
-    const uint lanes[CHUNK] = {v.s0, v.s1, v.s2, v.s3, v.s4, v.s5, v.s6, v.s7};
+    const uint lanes[CHUNK] = CHUNK_LANES(v);
     for (uint i = 0; i < n; i++) p[i] = lanes[i];
 }
 
@@ -224,15 +224,16 @@ __kernel void pool_forward(__global const float *x, uint x_off,
                x1 = window_end(ox, KERNEL_W, STRIDE, PAD_W, IN_W);
     __global const float *image = x + x_off + b * IN_H * IN_W * IN_C + c0;
     /* Every window holds a pixel of the image. */
-    uint8 best_at = (uint8)(y0 * IN_W + x0);
-    float8 best = load_chunk(image + (y0 * IN_W + x0) * IN_C, n), sum = 0.0f;
+    uint16 best_at = (uint16)(y0 * IN_W + x0);
+    float16 best = load_chunk(image + (y0 * IN_W + x0) * IN_C, n), sum = 0.0f;
     for (uint i = y0; i < y1; i++)
         for (uint j = x0; j < x1; j++) {
-            const float8 v = load_chunk(image + (i * IN_W + j) * IN_C, n);
-            const int8 better = isgreater(v, best);
+            const float16 v = load_chunk(image + (i * IN_W + j) * IN_C, n);
+            const int16 better = isgreater(v, best);
             sum += v;
             best = select(best, v, better);
-            best_at = select(best_at, (uint8)(i * IN_W + j), as_uint8(better));
+            best_at =
+                select(best_at, (uint16)(i * IN_W + j), as_uint16(better));
         }
     __global float *out = y + at * IN_C + c0;
     if (kind == POOL_MAX) {
@@ -263,16 +264,16 @@ __kernel void pool_backward(__global const float *dy, uint dy_off,
               oy1 = last_window(y, STRIDE, PAD_H, OUT_H),
               ox0 = first_window(xx, KERNEL_W, STRIDE, PAD_W),
               ox1 = last_window(xx, STRIDE, PAD_W, OUT_W);
-    float8 sum = 0.0f;
+    float16 sum = 0.0f;
     for (int oy = oy0; oy <= oy1; oy++)
         for (int ox = ox0; ox <= ox1; ox++) {
             const size_t o =
                 ((b * OUT_H + (uint)oy) * OUT_W + (uint)ox) * IN_C + c0;
-            const float8 d = load_chunk(dy + dy_off + o, n);
+            const float16 d = load_chunk(dy + dy_off + o, n);
             if (kind == POOL_MAX) {
-                const uint8 won = load_index_chunk(argmax + o, n);
-                sum += select((float8)0.0f, d,
-                              as_int8(won == (uint8)(y * IN_W + xx)));
+                const uint16 won = load_index_chunk(argmax + o, n);
+                sum += select((float16)0.0f, d,
+                              as_int16(won == (uint16)(y * IN_W + xx)));
             } else if (kind == POOL_AVG) {
                 const uint h = window_end((uint)oy, KERNEL_H, STRIDE, PAD_H, IN_H) -
                                window_start((uint)oy, STRIDE, PAD_H),

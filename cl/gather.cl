@@ -26,14 +26,14 @@ __kernel void gather_codes(__global float *dst, __global const uchar *src,
     const uint c0 = get_global_id(0) * CHUNK, n = chunk_width(c0, cols);
     const size_t r = get_global_id(1);
     __global const uchar *codes = src + index[index_off + r] * (size_t)cols + c0;
-    float8 k;
+    float16 k;
     if (n == CHUNK) {
-        k = convert_float8(vload8(0, codes));
+        k = convert_float16(vload16(0, codes));
     } else {
         float v[CHUNK] = {0.0f};
         for (uint i = 0; i < n; i++) v[i] = codes[i];
-        k = vload8(0, v);
+        k = vload16(0, v);
     }
-    const float8 s = scale, inv = inverse, q = k * inv;
+    const float16 s = scale, inv = inverse, q = k * inv;
     store_chunk(dst + r * cols + c0, fma(fma(-q, s, k), inv, q), n);
 }

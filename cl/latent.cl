@@ -19,12 +19,12 @@ __kernel void latent_forward(__global float *stats,
     float sum = 0.0f;
     for (uint c0 = 0; c0 < k; c0 += CHUNK) {
         const uint n = chunk_width(c0, k);
-        const float8 m = load_chunk(mu + c0, n) + load_chunk(bias + c0, n);
-        const float8 v =
+        const float16 m = load_chunk(mu + c0, n) + load_chunk(bias + c0, n);
+        const float16 v =
             load_chunk(lv + c0, n) + load_chunk(bias + k + c0, n);
         store_chunk(mu + c0, m, n);
         store_chunk(lv + c0, v, n);
-        const float8 out =
+        const float16 out =
             sample ? m + exp(0.5f * v) * load_chunk(eps + row * k + c0, n) : m;
         store_chunk(z + row * k + c0, out, n);
         sum += chunk_sum(1.0f + v - m * m - exp(v), n);
@@ -46,9 +46,9 @@ __kernel void latent_backward(__global float *stats,
     __global float *mu = stats + row * 2 * k, *lv = mu + k;
     for (uint c0 = 0; c0 < k; c0 += CHUNK) {
         const uint n = chunk_width(c0, k);
-        const float8 m = load_chunk(mu + c0, n), v = load_chunk(lv + c0, n);
-        const float8 dz = load_chunk(g + row * k + c0, n);
-        const float8 e = load_chunk(eps + row * k + c0, n);
+        const float16 m = load_chunk(mu + c0, n), v = load_chunk(lv + c0, n);
+        const float16 dz = load_chunk(g + row * k + c0, n);
+        const float16 e = load_chunk(eps + row * k + c0, n);
         store_chunk(mu + c0, dz + kl_scale * m, n);
         store_chunk(lv + c0,
                     0.5f * (dz * e * exp(0.5f * v) + kl_scale * (exp(v) - 1.0f)),

@@ -19,40 +19,40 @@
  * by its series to s^13 (truncation below 2e-8 relative). Twice as fast
  * as the library's log1p on PoCL, where it was the loss kernel's largest
  * cost. */
-float8 log1p_unit(float8 s)
+float16 log1p_unit(float16 s)
 {
-    const float8 s2 = s * s;
-    const float8 p = 2.0f / 3 + s2 * (2.0f / 5 + s2 * (2.0f / 7 + s2 * (
+    const float16 s2 = s * s;
+    const float16 p = 2.0f / 3 + s2 * (2.0f / 5 + s2 * (2.0f / 7 + s2 * (
         2.0f / 9 + s2 * (2.0f / 11 + s2 * (2.0f / 13)))));
     return s * (2.0f + s2 * p);
 }
 
 /* The loss of each lane, and its derivative in *dv. */
-float8 loss8(uint kind, float8 v, float8 t, float8 *dv)
+float16 loss_chunk(uint kind, float16 v, float16 t, float16 *dv)
 {
     if (kind == LOSS_BCE_LOGITS) {
         /* One exp serves both: e = exp(-|v|) never overflows, and
          * sigmoid(v) is 1 / (1 + e) or e / (1 + e) by the sign of v. One
          * division serves both quotients: r = 1 / ((1 + e)(2 + e)) gives
          * 1 / (1 + e) = r (2 + e) and e / (2 + e) = r e (1 + e). */
-        const float8 e = exp(-fabs(v)), one_e = 1.0f + e, two_e = 2.0f + e;
-        const float8 r = 1.0f / (one_e * two_e);
-        *dv = select(e, (float8)1.0f, isgreaterequal(v, 0.0f)) * r * two_e - t;
+        const float16 e = exp(-fabs(v)), one_e = 1.0f + e, two_e = 2.0f + e;
+        const float16 r = 1.0f / (one_e * two_e);
+        *dv = select(e, (float16)1.0f, isgreaterequal(v, 0.0f)) * r * two_e - t;
         return fmax(v, 0.0f) - v * t + log1p_unit(r * e * one_e);
     }
     if (kind == LOSS_BCE) {
-        const float8 p = clamp(v, EPS, 1.0f - EPS);
-        const int8 inside = isgreater(v, EPS) & isless(v, 1.0f - EPS);
-        *dv = select((float8)0.0f, (p - t) / (p * (1.0f - p)), inside);
+        const float16 p = clamp(v, EPS, 1.0f - EPS);
+        const int16 inside = isgreater(v, EPS) & isless(v, 1.0f - EPS);
+        *dv = select((float16)0.0f, (p - t) / (p * (1.0f - p)), inside);
         return -(t * log(p) + (1.0f - t) * log(1.0f - p));
     }
     if (kind == LOSS_CCE) {
-        const float8 p = clamp(v, EPS, 1.0f - EPS);
-        const int8 inside = isgreater(v, EPS) & isless(v, 1.0f - EPS);
-        *dv = select((float8)0.0f, -t / p, inside);
+        const float16 p = clamp(v, EPS, 1.0f - EPS);
+        const int16 inside = isgreater(v, EPS) & isless(v, 1.0f - EPS);
+        *dv = select((float16)0.0f, -t / p, inside);
         return -t * log(p);
     }
-    const float8 d = v - t;
+    const float16 d = v - t;
     if (kind == LOSS_MAE) {
         *dv = sign(d);
         return fabs(d);
@@ -67,13 +67,14 @@ inline float row_share(__global const float *out,
                        uint add_bias, __global const float *target,
                        uint cols, uint kind, uint item, uint group)
 {
-    float8 whole = 0.0f; /* the sum of the full chunks, per lane */
+    float16 whole = 0.0f; /* the sum of the full chunks, per lane */
     float tail = 0.0f;   /* the partial chunk at the end of the row */
     for (uint c0 = item * CHUNK; c0 < cols; c0 += group * CHUNK) {
         const uint n = chunk_width(c0, cols);
-        float8 v = load_chunk(out + c0, n), dv;
+        float16 v = load_chunk(out + c0, n), dv;
         if (add_bias) v += load_bias(bias, c0, n, period);
-        const float8 loss = loss8(kind, v, load_chunk(target + c0, n), &dv);
+        const float16 loss =
+            loss_chunk(kind, v, load_chunk(target + c0, n), &dv);
         if (n == CHUNK) whole += loss;
         else tail = chunk_sum(loss, n);
     }
@@ -117,18 +118,18 @@ __kernel void loss_rows(__global const float *out,
 
 /* loss_backward's work on one chunk of columns, out, target and grad
  * pointing at the chunk's first row. */
-inline void loss_column(__global const float *out, float8 bias,
+inline void loss_column(__global const float *out, float16 bias,
                         __global const float *target, __global float *grad,
                         uint rows, uint cols, uint kind, uint act,
                         float act_param, float grad_scale, uint n,
-                        float8 *loss_sum, float8 *bias_grad_sum)
+                        float16 *loss_sum, float16 *bias_grad_sum)
 {
-    float8 loss = 0.0f, bias_grad = 0.0f;
+    float16 loss = 0.0f, bias_grad = 0.0f;
     for (uint r = 0; r < rows; r++) {
         const size_t at = (size_t)r * cols;
-        const float8 v = load_chunk(out + at, n) + bias;
-        float8 dv;
-        loss += loss8(kind, v, load_chunk(target + at, n), &dv);
+        const float16 v = load_chunk(out + at, n) + bias;
+        float16 dv;
+        loss += loss_chunk(kind, v, load_chunk(target + at, n), &dv);
         if (act != ACT_LINEAR) dv *= act_derivative(act, v, act_param);
         dv *= grad_scale;
         store_chunk(grad + at, dv, n);
@@ -162,9 +163,9 @@ __kernel void loss_backward(__global const float *out,
 {
     const uint chunk = get_global_id(0), c0 = chunk * CHUNK;
     const uint n = chunk_width(c0, cols);
-    const float8 bias =
-        add_bias ? load_bias(params + bias_off, c0, n, period) : (float8)0.0f;
-    float8 loss, bias_grad;
+    const float16 bias =
+        add_bias ? load_bias(params + bias_off, c0, n, period) : (float16)0.0f;
+    float16 loss, bias_grad;
 #define COLUMN(kind, act)                                                   \
     loss_column(out + c0, bias, target + target_off + c0, grad + c0, rows,  \
                 cols, kind, act, act_param, grad_scale, n, &loss, &bias_grad)

@@ -5,11 +5,11 @@
  * A draw is a pure function of (seed, stream, substream, element index):
  * element i uses word i % 4 of block i / 4, as on the host, so the values
  * depend neither on the work-group size nor on the device. Kernels over n
- * elements run one item per RANDOM_CHUNK = 32 elements (eight blocks);
- * global size ceil(n / RANDOM_CHUNK). Uniform draws and everything derived from
- * them by comparison are bit-identical to the host's; normal draws agree to
- * the accuracy of the device's log, sqrt, sin and cos (OpenCL 1.2 allows
- * 3, 3, 4 and 4 ulp). */
+ * elements run one item per RANDOM_CHUNK = 64 elements (sixteen
+ * blocks); global size ceil(n / RANDOM_CHUNK). Uniform draws and
+ * everything derived from them by comparison are bit-identical to the
+ * host's; normal draws agree to the accuracy of the device's log, sqrt, sin
+ * and cos (OpenCL 1.2 allows 3, 3, 4 and 4 ulp). */
 
 /* Exact float results need every multiply and add rounded on its own, as
  * the host does; OpenCL C may otherwise fuse them into fma (PoCL does, and
@@ -30,28 +30,34 @@
 #define DIST_UNIFORM 0
 #define DIST_NORMAL 1
 
-/* Work items take RANDOM_CHUNK elements: eight Philox blocks. */
+/* Work items take RANDOM_CHUNK elements: sixteen Philox blocks, four
+ * chunks. */
 #define RANDOM_CHUNK (4 * CHUNK)
+#define ITEM_BLOCKS 16
 
-/* The words of blocks first .. first + 7 of (seed, stream, substream), as
- * words[s] = blocks first + 2s and first + 2s + 1, four words each. Block b
+/* The words of blocks first .. first + 15 of (seed, stream, substream), as
+ * words[s] = blocks first + 4s .. first + 4s + 3, four words each. Block b
  * is Philox4x32-10 of key (seed lo, seed hi) and counter (b lo, b hi,
- * substream, stream), as clae__random_block. The eight blocks run side by
- * side, block j in lane j of the four counter words: explicit vectors are
- * what CPU drivers turn into SIMD multiplies (one block per uint4 ran about
- * 4x slower on PoCL). The lanes are transposed to element order after. */
-void random_chunks(uint8 words[4], ulong seed, uint stream, uint substream,
+ * substream, stream), as clae__random_block. The sixteen blocks run side
+ * by side, block j in lane j of the four counter words: explicit vectors
+ * are what CPU drivers turn into SIMD multiplies (one block per uint4 ran
+ * about 4x slower on PoCL). The lanes are transposed to element order
+ * after, by shuffles that keep the width of 16 (Oclgrind 21.10's
+ * --uninitialized wrongly flags lanes moved into a vector of another
+ * width). */
+void random_chunks(uint16 words[4], ulong seed, uint stream, uint substream,
                    ulong first)
 {
     const uint lo = (uint)first;
-    uint8 c0 = lo + (uint8)(0, 1, 2, 3, 4, 5, 6, 7);
+    uint16 c0 = lo + (uint16)(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13,
+                              14, 15);
     /* The high word carries where the low one wrapped (true is -1). */
-    uint8 c1 = (uint)(first >> 32) - as_uint8(c0 < lo);
-    uint8 c2 = (uint8)substream, c3 = (uint8)stream;
+    uint16 c1 = (uint)(first >> 32) - as_uint16(c0 < lo);
+    uint16 c2 = (uint16)substream, c3 = (uint16)stream;
     uint k0 = (uint)seed, k1 = (uint)(seed >> 32);
     for (int round = 0; round < 10; round++) {
-        const uint8 hi0 = mul_hi((uint8)PHILOX_M0, c0), lo0 = PHILOX_M0 * c0;
-        const uint8 hi1 = mul_hi((uint8)PHILOX_M1, c2), lo1 = PHILOX_M1 * c2;
+        const uint16 hi0 = mul_hi((uint16)PHILOX_M0, c0), lo0 = PHILOX_M0 * c0;
+        const uint16 hi1 = mul_hi((uint16)PHILOX_M1, c2), lo1 = PHILOX_M1 * c2;
         c0 = hi1 ^ c1 ^ k0;
         c1 = lo1;
         c2 = hi0 ^ c3 ^ k1;
@@ -59,55 +65,65 @@ void random_chunks(uint8 words[4], ulong seed, uint stream, uint substream,
         k0 += PHILOX_W0;
         k1 += PHILOX_W1;
     }
-    const uint8 low = (uint8)(0, 8, 1, 9, 2, 10, 3, 11),
-                high = (uint8)(4, 12, 5, 13, 6, 14, 7, 15),
-                pair_low = (uint8)(0, 1, 8, 9, 2, 3, 10, 11),
-                pair_high = (uint8)(4, 5, 12, 13, 6, 7, 14, 15);
-    /* Words 0 and 1, and 2 and 3, of blocks 0-3 and 4-7 interleaved ... */
-    const uint8 w01_lo = shuffle2(c0, c1, low), w01_hi = shuffle2(c0, c1, high),
-                w23_lo = shuffle2(c2, c3, low), w23_hi = shuffle2(c2, c3, high);
-    /* ... then all four words of two blocks side by side. */
-    words[0] = shuffle2(w01_lo, w23_lo, pair_low);
-    words[1] = shuffle2(w01_lo, w23_lo, pair_high);
-    words[2] = shuffle2(w01_hi, w23_hi, pair_low);
-    words[3] = shuffle2(w01_hi, w23_hi, pair_high);
-}
-
-/* 24 random bits: exact, in [0, 1). */
-float8 unit_float(uint8 w)
-{
-    return convert_float8(w >> 8) * (1.0f / 16777216.0f);
-}
-
-/* Box-Muller as clae__random_normal: word pairs (even, odd) give
- * elements r cos(t), r sin(t) side by side. */
-float8 box_muller(uint8 w)
-{
-    const float8 u = unit_float(w);
-    const float4 r = sqrt(-2.0f * log(1.0f - u.even));
-    const float4 t = 6.28318531f * u.odd; /* 2 pi in float */
-    return shuffle2(r * cos(t), r * sin(t), (uint8)(0, 4, 1, 5, 2, 6, 3, 7));
+    /* Chunk s: lane 4i + k is word k of block 4s + i. First words 0 and 1
+     * (and 2 and 3) of those blocks at lanes 4i and 4i + 1 ... */
+    const uint16 pair = (uint16)(0, 16, 0, 16, 1, 17, 1, 17, 2, 18, 2, 18, 3,
+                                 19, 3, 19),
+                 /* ... then words 2 and 3 beside them. */
+                 quad = (uint16)(0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12,
+                                 13, 28, 29);
+    for (uint s = 0; s < 4; s++) {
+        const uint16 at = pair + 4 * s;
+        words[s] = shuffle2(shuffle2(c0, c1, at), shuffle2(c2, c3, at), quad);
+    }
 }
 
 /* The 4 words of blocks first_block + i for i < blocks: the raw stream,
- * which tests compare with the host's. Global size ceil(blocks / 8). */
+ * which tests compare with the host's. Global size ceil(blocks / 16). */
 __kernel void random_bits(__global uint *out, ulong blocks, ulong seed,
                           uint stream, uint substream, ulong first_block)
 {
-    const ulong b0 = 8 * (ulong)get_global_id(0);
-    uint8 words[4];
+    const ulong b0 = ITEM_BLOCKS * (ulong)get_global_id(0);
+    uint16 words[4];
     random_chunks(words, seed, stream, substream, first_block + b0);
     for (uint s = 0; s < 4; s++) {
-        if (b0 + 2 * s < blocks) vstore4(words[s].lo, b0 + 2 * s, out);
-        if (b0 + 2 * s + 1 < blocks) vstore4(words[s].hi, b0 + 2 * s + 1, out);
+        const uint lanes[CHUNK] = CHUNK_LANES(words[s]);
+        for (uint i = 0; i < CHUNK; i++)
+            if (b0 + 4 * s + i / 4 < blocks)
+                out[4 * (b0 + 4 * s) + i] = lanes[i];
     }
 }
 
 /* Element i draws word i % 4 of block i / 4; a work item's first element
- * is RANDOM_CHUNK times its id, so its first block is 8 times it. */
-void item_chunks(uint8 words[4], ulong seed, uint stream, uint substream)
+ * is RANDOM_CHUNK times its id, so its first block is ITEM_BLOCKS times
+ * it. */
+void item_chunks(uint16 words[4], ulong seed, uint stream, uint substream)
 {
-    random_chunks(words, seed, stream, substream, 8 * (ulong)get_global_id(0));
+    random_chunks(words, seed, stream, substream,
+                  ITEM_BLOCKS * (ulong)get_global_id(0));
+}
+
+/* 24 random bits: exact, in [0, 1). */
+float16 unit_float(uint16 w)
+{
+    return convert_float16(w >> 8) * (1.0f / 16777216.0f);
+}
+
+/* Box-Muller as clae__random_normal: word pairs (even, odd) give
+ * elements r cos(t), r sin(t) side by side. Both lanes of a pair compute
+ * its r and t, with shuffles that keep the width of 16 (see
+ * random_chunks; u.even would not). */
+float16 box_muller(uint16 w)
+{
+    const float16 u = unit_float(w);
+    const uint16 even =
+        (uint16)(0, 0, 2, 2, 4, 4, 6, 6, 8, 8, 10, 10, 12, 12, 14, 14);
+    const float16 r = sqrt(-2.0f * log(1.0f - shuffle(u, even)));
+    const float16 t = 6.28318531f * shuffle(u, even + 1u); /* 2 pi in float */
+    /* cos for even lanes, sin for odd ones */
+    const uint16 pick =
+        (uint16)(0, 17, 2, 19, 4, 21, 6, 23, 8, 25, 10, 27, 12, 29, 14, 31);
+    return shuffle2(r * cos(t), r * sin(t), pick);
 }
 
 /* out (n) = uniform draws in [a, b) as clae__random_uniform, or normal
@@ -116,18 +132,18 @@ __kernel void random_fill(__global float *out, uint n, ulong seed,
                           uint stream, uint substream, uint dist, float a,
                           float b)
 {
-    uint8 words[4];
+    uint16 words[4];
     item_chunks(words, seed, stream, substream);
     for (uint s = 0; s < 4; s++) {
         const uint e0 = get_global_id(0) * RANDOM_CHUNK + s * CHUNK;
         if (e0 >= n) return;
-        float8 v;
+        float16 v;
         if (dist == DIST_NORMAL) {
             v = a + b * box_muller(words[s]);
         } else {
             v = a + (b - a) * unit_float(words[s]);
             /* That can round up to b; keep [a, b) as the host does. */
-            v = select(nextafter((float8)b, (float8)a), v, v < b);
+            v = select(nextafter((float16)b, (float16)a), v, v < b);
         }
         store_chunk(out + e0, v, chunk_width(e0, n));
     }
@@ -143,21 +159,21 @@ __kernel void corrupt(__global float *noisy, __global const float *clean,
                       uint clean_off, uint n, uint kind, float amount,
                       ulong seed, uint stream, uint substream)
 {
-    uint8 words[4];
+    uint16 words[4];
     item_chunks(words, seed, stream, substream);
     for (uint s = 0; s < 4; s++) {
         const uint e0 = get_global_id(0) * RANDOM_CHUNK + s * CHUNK;
         if (e0 >= n) return;
         const uint w = chunk_width(e0, n);
-        const float8 x = load_chunk(clean + clean_off + e0, w);
-        float8 y;
+        const float16 x = load_chunk(clean + clean_off + e0, w);
+        const uint16 bits = words[s];
+        float16 y;
         if (kind == NOISE_GAUSSIAN) {
-            y = x + amount * box_muller(words[s]);
+            y = x + amount * box_muller(bits);
         } else {
-            const float8 fill = kind == NOISE_MASK
-                                    ? (float8)0.0f
-                                    : convert_float8(words[s] & 1u);
-            y = select(x, fill, unit_float(words[s]) < amount);
+            const float16 fill =
+                kind == NOISE_MASK ? (float16)0.0f : convert_float16(bits & 1u);
+            y = select(x, fill, unit_float(bits) < amount);
         }
         store_chunk(noisy + e0, y, w);
     }
@@ -172,15 +188,15 @@ __kernel void dropout_forward(__global float *a, __global float *multiplier,
                               float p, float scale, ulong seed, uint stream,
                               uint substream)
 {
-    uint8 words[4];
+    uint16 words[4];
     item_chunks(words, seed, stream, substream);
     for (uint s = 0; s < 4; s++) {
         const uint e0 = get_global_id(0) * RANDOM_CHUNK + s * CHUNK;
         if (e0 >= n) return;
         const uint w = chunk_width(e0, n);
-        const float8 v = load_chunk(x + x_off + e0, w);
-        const float8 m =
-            select((float8)scale, (float8)0.0f, unit_float(words[s]) < p);
+        const float16 v = load_chunk(x + x_off + e0, w);
+        const float16 m = select((float16)scale, (float16)0.0f,
+                                 unit_float(words[s]) < p);
         store_chunk(multiplier + e0, m, w);
         store_chunk(a + e0, v * m, w);
     }

@@ -17,10 +17,10 @@ __kernel void adam_update(__global float *p, __global const float *g,
     const uint i = get_global_id(0) * CHUNK;
     if (i >= n) return; /* the launch rounds up to whole groups */
     const uint w = chunk_width(i, n);
-    const float8 gi = load_chunk(g + i, w);
-    const float8 mi = beta1 * load_chunk(m + i, w) + (1.0f - beta1) * gi;
-    const float8 vi = beta2 * load_chunk(v + i, w) + (1.0f - beta2) * gi * gi;
-    const float8 pi = load_chunk(p + i, w) * (1.0f - decay);
+    const float16 gi = load_chunk(g + i, w);
+    const float16 mi = beta1 * load_chunk(m + i, w) + (1.0f - beta1) * gi;
+    const float16 vi = beta2 * load_chunk(v + i, w) + (1.0f - beta2) * gi * gi;
+    const float16 pi = load_chunk(p + i, w) * (1.0f - decay);
     store_chunk(m + i, mi, w);
     store_chunk(v + i, vi, w);
     store_chunk(p + i, pi - step_size * mi / (sqrt(vi) * v_scale + eps), w);
@@ -46,9 +46,9 @@ __kernel void sgd_momentum_update(__global float *p, __global const float *g,
     const uint i = get_global_id(0) * CHUNK;
     if (i >= n) return; /* the launch rounds up to whole groups */
     const uint w = chunk_width(i, n);
-    const float8 gi = load_chunk(g + i, w);
-    const float8 bi = momentum * load_chunk(buf + i, w) + gi;
-    const float8 step = nesterov ? gi + momentum * bi : bi;
+    const float16 gi = load_chunk(g + i, w);
+    const float16 bi = momentum * load_chunk(buf + i, w) + gi;
+    const float16 step = nesterov ? gi + momentum * bi : bi;
     store_chunk(buf + i, bi, w);
     store_chunk(p + i, load_chunk(p + i, w) - lr * step, w);
 }
@@ -61,8 +61,8 @@ __kernel void rmsprop_update(__global float *p, __global const float *g,
     const uint i = get_global_id(0) * CHUNK;
     if (i >= n) return; /* the launch rounds up to whole groups */
     const uint w = chunk_width(i, n);
-    const float8 gi = load_chunk(g + i, w);
-    const float8 vi = rho * load_chunk(v + i, w) + (1.0f - rho) * gi * gi;
+    const float16 gi = load_chunk(g + i, w);
+    const float16 vi = rho * load_chunk(v + i, w) + (1.0f - rho) * gi * gi;
     store_chunk(v + i, vi, w);
     store_chunk(p + i, load_chunk(p + i, w) - lr * gi / (sqrt(vi) + eps), w);
 }
@@ -84,12 +84,12 @@ __kernel void penalty_sums(__global const float *x, uint off, uint n,
 {
     const uint block = get_global_id(0), start = block * SUM_BLOCK;
     const uint end = n - start < SUM_BLOCK ? n : start + SUM_BLOCK;
-    float8 whole = 0.0f; /* the full chunks, per lane */
+    float16 whole = 0.0f; /* the full chunks, per lane */
     float tail = 0.0f;   /* x's partial last chunk */
     for (uint i = start; i < end; i += CHUNK) {
         const uint w = chunk_width(i, n);
-        const float8 xi = load_chunk(x + off + i, w);
-        const float8 term = l1 * fabs(xi) + l2 * xi * xi;
+        const float16 xi = load_chunk(x + off + i, w);
+        const float16 term = l1 * fabs(xi) + l2 * xi * xi;
         if (w == CHUNK) whole += term;
         else tail = chunk_sum(term, w);
         if (add_grad)

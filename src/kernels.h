@@ -27,10 +27,10 @@ typedef struct {
 
 /* Element-wise kernels take a row CLAE_CHUNK floats at a time (the CHUNK
  * of cl/common.cl); clae__chunks(cols) is the number of chunks of a row. */
-enum { CLAE_CHUNK = 8 };
-/* The kernels of cl/noise.cl take CLAE_RANDOM_CHUNK elements (eight Philox
- * blocks) per work item (its RANDOM_CHUNK). */
-enum { CLAE_RANDOM_CHUNK = 32 };
+enum { CLAE_CHUNK = 16 };
+/* The kernels of cl/noise.cl take CLAE_RANDOM_CHUNK elements (sixteen
+ * Philox blocks) per work item (its RANDOM_CHUNK). */
+enum { CLAE_RANDOM_CHUNK = 64 };
 size_t clae__chunks(size_t cols);
 
 /* How the loss kernel reads the output: BCE on logits is used for a sigmoid

@@ -19,7 +19,7 @@ static const clae_geometry cases[] = {
     {{7, 7, 2}, {4, 4, 0}, {2, 2, 2, 0, 0}}, /* the last windows cut off */
     {{7, 6, 3}, {4, 3, 0}, {3, 3, 2, 1, 1}},
     /* strides past the kernel; whole and part chunks of channels */
-    {{7, 8, 11}, {3, 3, 0}, {1, 2, 3, 0, 0}},
+    {{7, 8, 21}, {3, 3, 0}, {1, 2, 3, 0, 0}},
     {{6, 6, 9}, {3, 3, 0}, {2, 2, 3, 1, 1}},
     {{5, 5, 16}, {5, 5, 0}, {3, 3, 1, 1, 1}},
 };

@@ -282,7 +282,7 @@ static void test_variational(void **state)
     check_model(ctx, "input 6\nlatent 2 gaussian\ndense 6 sigmoid\n");
     check_model(ctx, "input 7\ndense 4 elu\nlatent 3 gaussian beta=0.5\n"
                      "dense 4 relu\ndense 7 linear\nloss mse\n");
-    check_model(ctx, "input 5\ndense 4 tanh\nlatent 9 gaussian beta=2\n"
+    check_model(ctx, "input 5\ndense 4 tanh\nlatent 17 gaussian beta=2\n"
                      "dense 5 sigmoid\n");
     check_model(ctx, "input 6x6x1\nconv 2 3x3 tanh stride=2 same\nflatten\n"
                      "latent 2 gaussian\ndense 18 relu\nreshape 3x3x2\n"

@@ -20,8 +20,8 @@ static const clae_act all_activations[] = {
 #define ACTIVATIONS (sizeof all_activations / sizeof *all_activations)
 
 /* bias_act_forward adds the bias in place and applies each activation;
- * the bias has an entry per column (dense) or repeats every 3 or 12
- * columns (a convolution's channels; 12 makes some chunks of 8 straddle
+ * the bias has an entry per column (dense) or repeats every 3 or 24
+ * columns (a convolution's channels; 24 makes some chunks of 16 straddle
  * a repeat and some not). */
 static void test_bias_act_forward(void **state)
 {
@@ -31,7 +31,7 @@ static void test_bias_act_forward(void **state)
     float *zr = malloc(n * 4), *ar = malloc(n * 4), *got = malloc(n * 4);
     test_fill(z, n, 11, -4.0f, 4.0f);
     test_fill(params, bias_off + cols_, 12, -1.0f, 1.0f);
-    const size_t periods[3] = {cols_, 3, 12};
+    const size_t periods[3] = {cols_, 3, 24};
     for (size_t k = 0; k < 3 * ACTIVATIONS; k++) {
         clae_act act = all_activations[k % ACTIVATIONS];
         size_t period = periods[k / ACTIVATIONS];

@@ -192,12 +192,12 @@ static void test_batchnorm_backward(void **state)
 }
 
 /* latent_forward (sampled and not) and latent_backward against the
- * reference, over k = 11 latent units (a full chunk and a partial one),
+ * reference, over k = 19 latent units (a full chunk and a partial one),
  * the bias at an offset of the parameters and the KL at an offset. */
 static void test_latent(void **state)
 {
     clae_context *ctx = test_context(state);
-    enum { K = 11, BIAS_OFF = 3, KL_OFF = 2 };
+    enum { K = 19, BIAS_OFF = 3, KL_OFF = 2 };
     const size_t rows = rows_, n = rows * K;
     float *stats = malloc(2 * n * 4), *want_stats = malloc(2 * n * 4),
           *params = malloc((BIAS_OFF + 2 * K) * 4), *eps = malloc(n * 4),

@@ -1,7 +1,7 @@
 /* Randomness on the device (cl/noise.cl) against the host's Philox
  * (src/philox.c) and the references in tests/ref: raw words, uniform and
  * normal draws, input corruption and dropout, plus the distributions they
- * draw from. Batches are odd-sized (a partial last chunk of 8) and read at
+ * draw from. Batches are odd-sized (a partial last chunk) and read at
  * an offset. CLAE_TEST_SMALL=1 shrinks everything for the Oclgrind run. */
 #include "philox.h"
 #include "ref/ref.h"
