@@ -24,6 +24,8 @@ typedef struct {
     /* Any of these in the device name (PoCL names its CPU devices after
      * LLVM's CPU target: "pthread-skylake-avx512-..."); NULL: any device. */
     const char *const *device_contains;
+    /* None of these in the device name; NULL: no exclusions. */
+    const char *const *device_lacks;
     size_t count;
     clae_kernel_params kernels[2];
 } clae_gemm_tuning;
