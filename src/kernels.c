@@ -302,7 +302,7 @@ clae_status clae__gather_rows(clae_context *ctx, cl_mem dst, cl_mem src,
     CHECK_FITS(ctx, cols);
     cl_uint off = (cl_uint)index_off, c = (cl_uint)cols;
     struct arg args[] = {ARG(dst), ARG(src), ARG(index), ARG(off), ARG(c)};
-    size_t global[2] = {clae__chunks(cols), rows};
+    size_t global[2] = {rows, clae__chunks(cols)};
     return launch(ctx, ctx->kernels.gather_rows, "gather_rows",
                   CLAE_PROFILE_GATHER, args, 5, 2, global, NULL);
 }
@@ -335,7 +335,7 @@ clae_status clae__gather_codes(clae_context *ctx, cl_mem dst, cl_mem codes,
     float inverse = 1.0f / scale;
     struct arg args[] = {ARG(dst), ARG(codes), ARG(index), ARG(off),
                          ARG(c),   ARG(scale), ARG(inverse)};
-    size_t global[2] = {clae__chunks(cols), rows};
+    size_t global[2] = {rows, clae__chunks(cols)};
     return launch(ctx, ctx->kernels.gather_codes, "gather_codes",
                   CLAE_PROFILE_GATHER, args, 7, 2, global, NULL);
 }
