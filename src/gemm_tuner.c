@@ -465,7 +465,6 @@ clae_status clae_tune_gemm(clae_model *m, size_t batch,
     CLAE_TRY(time_step(ctx, g, count, ws->temp, &result->baseline_ms));
     result->best_ms = result->baseline_ms;
     snprintf(result->best, sizeof result->best, "the built-in parameters");
-    const clae_gemm_tuning *best = NULL;
 
     cl_uint width = 4;
     clGetDeviceInfo(ctx->device, CL_DEVICE_PREFERRED_VECTOR_WIDTH_FLOAT,
@@ -482,18 +481,19 @@ clae_status clae_tune_gemm(clae_model *m, size_t batch,
         result->tried++;
         if (ok) CLAE_TRY(time_step(ctx, g, count, ws->temp, &ms));
         else result->wrong++;
+        /* Stored at once: the budget is checked between candidates, and
+         * PoCL's first compile of one can take minutes, so a search may be
+         * stopped by hand; it keeps what it found. */
         if (ok && ms < result->best_ms) {
             result->best_ms = ms;
-            best = &list[i].entry;
             snprintf(result->best, sizeof result->best, "%s", text);
+            CLAE_TRY(store(ctx, &list[i].entry, result->shape_class, ms,
+                           result->path, sizeof result->path));
         }
         if (options && options->on_candidate &&
             options->on_candidate(options->user, text, ms))
             break;
     }
-    if (best)
-        CLAE_TRY(store(ctx, best, result->shape_class, result->best_ms,
-                       result->path, sizeof result->path));
     /* Leave the device as training will find it. */
     ctx->gemm_class[0] = '\0';
     CLAE_TRY(restore_builtin(ctx));
