@@ -119,33 +119,51 @@ clae_status clae__meta_read(clae_context *ctx, const char *path,
                             const cJSON *meta, clae_model *m)
 {
     clae_status status = CLAE_SUCCESS;
-    const char *epoch = clae__meta_string(meta, "epoch"), *step = clae__meta_string(meta, "step");
-    if (epoch) m->epoch = (unsigned)strtoul(epoch, NULL, 10);
-    if (step) m->step = strtoull(step, NULL, 10);
-    const char *moment_steps = clae__meta_string(meta, "moment_steps");
-    if (moment_steps) m->moment_steps = strtoull(moment_steps, NULL, 10);
-    const char *batches = clae__meta_string(meta, "partial_batches"),
-               *batch_size = clae__meta_string(meta, "partial_batch_size");
-    if (!batches != !m->partial_sums || !batches != !batch_size)
+    /* The counters and seeds: whole numbers, each read in full. */
+    enum { EPOCH, STEP, MOMENT_STEPS, BATCHES, BATCH_SIZE, INIT_SEED,
+           TRAIN_SEED, COUNTS };
+    static const struct {
+        const char *key;
+        unsigned long max;
+    } counts[COUNTS] = {
+        {"epoch", UINT_MAX},           {"step", ULONG_MAX},
+        {"moment_steps", ULONG_MAX},  {"partial_batches", SIZE_MAX},
+        {"partial_batch_size", SIZE_MAX}, {"init_seed", ULONG_MAX},
+        {"train_seed", ULONG_MAX}};
+    const char *text[COUNTS];
+    unsigned long value[COUNTS] = {0};
+    for (int i = 0; i < COUNTS; i++) {
+        text[i] = clae__meta_string(meta, counts[i].key);
+        if (text[i] &&
+            !clae__parse_uint(text[i], '\0', counts[i].max, &value[i]))
+            BAD_MODEL("%s: %s '%s' in __metadata__ is not a whole number",
+                      path, counts[i].key, text[i]);
+    }
+    if (text[EPOCH]) m->epoch = (unsigned)value[EPOCH];
+    if (text[STEP]) m->step = value[STEP];
+    if (text[MOMENT_STEPS]) m->moment_steps = value[MOMENT_STEPS];
+    if (text[INIT_SEED]) m->init_seed = value[INIT_SEED];
+    if (text[TRAIN_SEED]) m->train_seed = value[TRAIN_SEED];
+    if (!text[BATCHES] != !m->partial_sums || !text[BATCHES] != !text[BATCH_SIZE])
         BAD_MODEL("%s: a part-way epoch needs partial_batches, "
                   "partial_batch_size and training.partial_sums", path);
-    if (batches) {
-        m->partial_batches = strtoull(batches, NULL, 10);
-        m->partial_batch_size = strtoull(batch_size, NULL, 10);
+    if (text[BATCHES]) {
+        m->partial_batches = value[BATCHES];
+        m->partial_batch_size = value[BATCH_SIZE];
         if (!m->partial_batches || !m->partial_batch_size)
             BAD_MODEL("%s: partial_batches '%s' or partial_batch_size '%s' "
                       "in __metadata__ is not a positive number", path,
-                      batches, batch_size);
+                      text[BATCHES], text[BATCH_SIZE]);
     }
-    const char *init_seed = clae__meta_string(meta, "init_seed"),
-               *train_seed = clae__meta_string(meta, "train_seed"),
-               *device = clae__meta_string(meta, "device"),
+    const char *device = clae__meta_string(meta, "device"),
                *train_loss = clae__meta_string(meta, "train_loss"),
                *val_loss = clae__meta_string(meta, "val_loss");
-    if (init_seed) m->init_seed = strtoull(init_seed, NULL, 10);
-    if (train_seed) m->train_seed = strtoull(train_seed, NULL, 10);
-    if (train_loss) m->train_loss = strtod(train_loss, NULL);
-    if (val_loss) m->val_loss = strtod(val_loss, NULL);
+    if (train_loss && !clae__parse_double(train_loss, &m->train_loss))
+        BAD_MODEL("%s: train_loss '%s' in __metadata__ is not a number", path,
+                  train_loss);
+    if (val_loss && !clae__parse_double(val_loss, &m->val_loss))
+        BAD_MODEL("%s: val_loss '%s' in __metadata__ is not a number", path,
+                  val_loss);
     if (device && !(m->device = strdup(device))) {
         status = CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
         goto fail;

@@ -19,15 +19,21 @@ const char *clae__parse_uint(const char *text, char stop, unsigned long max,
     return end;
 }
 
-int clae__parse_float(const char *text, float lo, float hi, float *out)
+int clae__parse_double(const char *text, double *out)
 {
     char *end;
     errno = 0;
-    float v = strtof(text, &end);
-    if (end == text || *end || errno == ERANGE || !isfinite(v) || v < lo ||
-        v > hi)
-        return 0;
+    double v = strtod(text, &end);
+    if (end == text || *end || errno == ERANGE || !isfinite(v)) return 0;
     *out = v;
+    return 1;
+}
+
+int clae__parse_float(const char *text, float lo, float hi, float *out)
+{
+    double v;
+    if (!clae__parse_double(text, &v) || v < lo || v > hi) return 0;
+    *out = (float)v;
     return 1;
 }
 

@@ -14,7 +14,11 @@
 const char *clae__parse_uint(const char *text, char stop, unsigned long max,
                              unsigned long *out);
 
-/* All of text as a finite number in [lo, hi]: sets *out, returns 1; else 0. */
+/* All of text as a finite number: sets *out, returns 1; else 0. */
+int clae__parse_double(const char *text, double *out);
+
+/* All of text as a finite number in [lo, hi] (as a float): sets *out,
+ * returns 1; else 0. */
 int clae__parse_float(const char *text, float lo, float hi, float *out);
 
 /* All of text as an image shape "HxWxC", no side 0, at most max (below

@@ -396,6 +396,15 @@ static void make_model_files(void)
                         "\"image_shape\":\"4294967324x28x1\"");
     write_model_variant("st_scale_junk.safetensors", "__metadata__",
                         "\"format\"", "\"scale\":\"0.5x\",\"format\"");
+    /* counters, seeds and losses that strtoull and strtod read in part or
+     * wrapped (epoch 3, seed 0, a loss of 0.27) */
+    write_model_variant("st_epoch_junk.safetensors", "__metadata__",
+                        "\"format\"", "\"epoch\":\"3x\",\"format\"");
+    write_model_variant("st_seed_wraps.safetensors", "__metadata__",
+                        "\"format\"",
+                        "\"init_seed\":\"18446744073709551616\",\"format\"");
+    write_model_variant("st_loss_junk.safetensors", "__metadata__",
+                        "\"format\"", "\"train_loss\":\"0.27 \",\"format\"");
 }
 
 static void make_spec_files(void)
@@ -631,6 +640,12 @@ static const bad_case cases[] = {
      "@st_shape_wraps.safetensors", "image_shape '4294967324x28x1'"},
     {"st scale with junk", {LOAD("@st_scale_junk.safetensors")},
      "@st_scale_junk.safetensors", "scale '0.5x'"},
+    {"st epoch with junk", {LOAD("@st_epoch_junk.safetensors")},
+     "@st_epoch_junk.safetensors", "epoch '3x'"},
+    {"st init_seed beyond 64 bits", {LOAD("@st_seed_wraps.safetensors")},
+     "@st_seed_wraps.safetensors", "init_seed '18446744073709551616'"},
+    {"st train_loss with junk", {LOAD("@st_loss_junk.safetensors")},
+     "@st_loss_junk.safetensors", "train_loss '0.27 '"},
     {"st missing", {LOAD("@absent.safetensors")}, "@absent.safetensors",
      "No such file"},
     {"st directory", {LOAD("@adir")}, "@adir", "directory"},
