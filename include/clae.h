@@ -256,7 +256,10 @@ typedef struct {
     /* Early stopping on the validation loss (Keras's EarlyStopping with
      * restore_best_weights): stop after `patience` epochs (0: never) whose
      * val_loss is not below the best by more than min_delta, then restore
-     * the best epoch's weights. Needs a validation set. */
+     * the best epoch's weights. Needs a validation set. The model keeps
+     * the best loss, its epoch's weights and the epochs waited, and a
+     * checkpoint saves them: training resumed from one with a patience
+     * carries on counting (without one, they are dropped). */
     unsigned patience;
     float min_delta;
     /* Variational models: the KL term's weight rises linearly from 0 to

@@ -1,8 +1,61 @@
 /* Early stopping: the best epoch's weights kept by device copies. */
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "early_stop.h"
+
+/* A checkpoint's early stopping carries on: its best so far, and that
+ * epoch's weights back on the device. */
+static clae_status resume(clae_model *m, clae__early_stop *es)
+{
+    clae_status status = CLAE_SUCCESS;
+    clae_context *ctx = m->ctx;
+    es->best = m->best_val_loss;
+    es->best_epoch = m->best_epoch;
+    es->waited = m->waited;
+    CL_CHECK(ctx, clEnqueueWriteBuffer(ctx->queue, es->params, CL_TRUE, 0,
+                                       m->param_count * sizeof(float),
+                                       m->best_weights, 0, NULL, NULL));
+    if (m->state)
+        CL_CHECK(ctx, clEnqueueWriteBuffer(ctx->queue, es->state, CL_TRUE, 0,
+                                           m->state_count * sizeof(float),
+                                           m->best_weights + m->param_count,
+                                           0, NULL, NULL));
+fail:
+    return status;
+}
+
+/* The model keeps early stopping's state for its checkpoints; improved,
+ * it reads the best epoch's weights (which are the model's now). */
+static clae_status keep_in_model(clae_model *m, const clae__early_stop *es,
+                                 int improved)
+{
+    clae_status status = CLAE_SUCCESS;
+    clae_context *ctx = m->ctx;
+    m->best_val_loss = es->best;
+    m->best_epoch = es->best_epoch;
+    m->waited = es->waited;
+    if (!improved) return CLAE_SUCCESS;
+    CL_CHECK(ctx, clEnqueueReadBuffer(ctx->queue, m->params, CL_TRUE, 0,
+                                      m->param_count * sizeof(float),
+                                      m->best_weights, 0, NULL, NULL));
+    if (m->state)
+        CL_CHECK(ctx, clEnqueueReadBuffer(ctx->queue, m->state, CL_TRUE, 0,
+                                          m->state_count * sizeof(float),
+                                          m->best_weights + m->param_count, 0,
+                                          NULL, NULL));
+fail:
+    return status;
+}
+
+/* A run without early stopping forgets a checkpoint's. */
+static void forget(clae_model *m)
+{
+    free(m->best_weights);
+    m->best_weights = NULL;
+    m->best_epoch = m->waited = 0;
+}
 
 clae_status clae__early_stop_create(clae_model *m, const clae_train_options *o,
                                     int has_validation, clae__early_stop *es)
@@ -10,7 +63,10 @@ clae_status clae__early_stop_create(clae_model *m, const clae_train_options *o,
     clae_status status = CLAE_SUCCESS;
     clae_context *ctx = m->ctx;
     memset(es, 0, sizeof *es);
-    if (!o->patience) return CLAE_SUCCESS;
+    if (!o->patience) {
+        forget(m);
+        return CLAE_SUCCESS;
+    }
     if (!has_validation)
         return CLAE_FAIL(ctx, CLAE_ERR_USAGE,
                          "early stopping (patience %u) needs a validation set",
@@ -26,6 +82,14 @@ clae_status clae__early_stop_create(clae_model *m, const clae_train_options *o,
     if (m->state)
         CLAE_TRY(clae__buffer(ctx, m->state_count * sizeof(float),
                               "best running statistics", &es->state));
+    if (m->best_epoch) {
+        CLAE_TRY(resume(m, es));
+    } else if (!m->best_weights &&
+               !(m->best_weights =
+                     malloc(clae__model_weights(m) * sizeof(float)))) {
+        status = CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
+        goto fail;
+    }
     return CLAE_SUCCESS;
 fail:
     clae__early_stop_release(es);
@@ -59,20 +123,25 @@ fail:
 clae_status clae__early_stop_update(clae_model *m, clae__early_stop *es,
                                     double val_loss, int *stop)
 {
+    clae_status status = CLAE_SUCCESS;
     *stop = 0;
     if (!es->patience) return CLAE_SUCCESS;
-    if (val_loss < es->best - es->min_delta) {
+    const int improved = val_loss < es->best - es->min_delta;
+    if (improved) {
         es->best = val_loss;
         es->best_epoch = m->epoch;
         es->waited = 0;
-        return copy_weights(m, es->params, m->params, es->state, m->state);
+        CLAE_TRY(copy_weights(m, es->params, m->params, es->state, m->state));
+    } else {
+        *stop = ++es->waited >= es->patience;
     }
-    *stop = ++es->waited >= es->patience;
+    CLAE_TRY(keep_in_model(m, es, improved));
     if (*stop)
         clae__inform(m->ctx, "early stopping after epoch %u: val_loss has not "
                      "improved by more than %g for %u epochs", m->epoch,
                      es->min_delta, es->patience);
-    return CLAE_SUCCESS;
+fail:
+    return status;
 }
 
 clae_status clae__early_stop_restore(clae_model *m, clae__early_stop *es)

@@ -126,6 +126,11 @@ fail:
     return status;
 }
 
+size_t clae__model_weights(const clae_model *m)
+{
+    return m->param_count + (m->state ? m->state_count : 0);
+}
+
 clae_status clae__model_build(clae_context *ctx, clae_spec *spec,
                               uint64_t seed, clae_model **out)
 {
@@ -194,6 +199,7 @@ void clae_model_destroy(clae_model *m)
     free(m->device);
     free(m->norm_mean);
     free(m->partial_sums);
+    free(m->best_weights);
     free(m->layers);
     free(m);
 }

@@ -136,6 +136,14 @@ struct clae_model {
      * Checkpoints keep them. */
     size_t partial_batches, partial_batch_size, partial_count;
     float *partial_sums;
+    /* Early stopping's state (clae_train_options.patience), for checkpoints:
+     * the best validation loss so far, its epoch (0: none yet), the epochs
+     * since, and that epoch's parameters then state (malloc'ed,
+     * clae__model_weights(m) floats), so that a resumed run stops
+     * when, and restores what, an uninterrupted one does. */
+    double best_val_loss;
+    unsigned best_epoch, waited;
+    float *best_weights;
 };
 
 /* Buffers of one (model, batch size), made once and reused every batch:
@@ -307,5 +315,8 @@ size_t clae__spec_floats(const clae_spec *spec);
  * than CLAE_MAX_MODEL_FLOATS. */
 clae_status clae__model_build(clae_context *ctx, clae_spec *spec,
                               uint64_t seed, clae_model **model);
+
+/* The floats of the parameters and the state together. */
+size_t clae__model_weights(const clae_model *m);
 
 #endif

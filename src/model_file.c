@@ -7,8 +7,9 @@
  * layers.<i>.weight, .bias, .running_mean, .running_var of a batchnorm;
  * a model trained on standardised data adds normalization.mean and
  * normalization.std [input features], and a checkpoint the optimizer's
- * moments, optimizer.moment1 and optimizer.moment2 [parameters], and when
- * an epoch stopped part-way, training.partial_sums (see clae_model).
+ * moments, optimizer.moment1 and optimizer.moment2 [parameters], when
+ * an epoch stopped part-way training.partial_sums, and under early
+ * stopping training.best_weights (see clae_model).
  * __metadata__ holds the spec text and what src/model_meta.c writes. The
  * data section is the flat parameter buffer, the state buffer, then those
  * in that order, except that convolution weights (and their moments),
@@ -52,11 +53,12 @@ typedef struct {
     size_t count; /* floats; 0 when the model has none */
 } section;
 
-enum { SECTIONS = 7, OWN_TENSORS_FROM = 2 };
+enum { SECTIONS = 8, OWN_TENSORS_FROM = 2 };
 
 /* The data section's stretches in order: parameters, state, the input
- * standardisation (host), and with the optimizer its moments and a
- * part-way epoch's sums (host). Returns the floats of them all. */
+ * standardisation (host), and with the optimizer its moments, a part-way
+ * epoch's sums and early stopping's best weights (host). Returns the
+ * floats of them all. */
 static size_t sections_of(const clae_model *m, int with_optimizer,
                           section s[SECTIONS])
 {
@@ -71,6 +73,9 @@ static size_t sections_of(const clae_model *m, int with_optimizer,
     s[5] = (section){"optimizer.moment2", m2, NULL, m2 ? m->param_count : 0};
     s[6] = (section){"training.partial_sums", NULL, m->partial_sums,
                      with_optimizer ? m->partial_count : 0};
+    s[7] = (section){"training.best_weights", NULL, m->best_weights,
+                     with_optimizer && m->best_epoch ? clae__model_weights(m)
+                                                     : 0};
     size_t total = 0;
     for (int k = 0; k < SECTIONS; k++) total += s[k].count;
     return total;
@@ -335,6 +340,12 @@ static clae_status make_own_tensors(clae_context *ctx, const char *path,
         m->partial_count = (size_t)count->valuedouble;
         if (!(m->partial_sums = malloc(m->partial_count * sizeof(float))))
             OUT_OF_MEMORY();
+    }
+    /* Its presence must agree with best_epoch's (clae__meta_read). */
+    if (cJSON_GetObjectItemCaseSensitive(root, "training.best_weights")) {
+        if (!(m->best_weights = malloc(clae__model_weights(m) * sizeof(float))))
+            OUT_OF_MEMORY();
+        m->best_epoch = 1; /* sections_of counts it; clae__meta_read sets it */
     }
     cl_mem *moments[2] = {&m->moment1, &m->moment2};
     for (int k = 0; k < 2; k++) {

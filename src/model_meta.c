@@ -25,6 +25,14 @@ int clae__meta_write(cJSON *meta, const clae_model *m, int with_optimizer)
                                      clae_optimizer_name(m->moments_of)) &&
              cJSON_AddStringToObject(meta, "moment_steps", number);
     }
+    if (with_optimizer && m->best_epoch) {
+        snprintf(number, sizeof number, "%.17g", m->best_val_loss);
+        ok = ok && cJSON_AddStringToObject(meta, "best_val_loss", number);
+        snprintf(number, sizeof number, "%u", m->best_epoch);
+        ok = ok && cJSON_AddStringToObject(meta, "best_epoch", number);
+        snprintf(number, sizeof number, "%u", m->waited);
+        ok = ok && cJSON_AddStringToObject(meta, "waited", number);
+    }
     if (with_optimizer && m->partial_batches) {
         snprintf(number, sizeof number, "%zu", m->partial_batches);
         ok = ok && cJSON_AddStringToObject(meta, "partial_batches", number);
@@ -121,7 +129,7 @@ clae_status clae__meta_read(clae_context *ctx, const char *path,
     clae_status status = CLAE_SUCCESS;
     /* The counters and seeds: whole numbers, each read in full. */
     enum { EPOCH, STEP, MOMENT_STEPS, BATCHES, BATCH_SIZE, INIT_SEED,
-           TRAIN_SEED, COUNTS };
+           TRAIN_SEED, BEST_EPOCH, WAITED, COUNTS };
     static const struct {
         const char *key;
         unsigned long max;
@@ -129,7 +137,8 @@ clae_status clae__meta_read(clae_context *ctx, const char *path,
         {"epoch", UINT_MAX},           {"step", ULONG_MAX},
         {"moment_steps", ULONG_MAX},  {"partial_batches", SIZE_MAX},
         {"partial_batch_size", SIZE_MAX}, {"init_seed", ULONG_MAX},
-        {"train_seed", ULONG_MAX}};
+        {"train_seed", ULONG_MAX}, {"best_epoch", UINT_MAX},
+        {"waited", UINT_MAX}};
     const char *text[COUNTS];
     unsigned long value[COUNTS] = {0};
     for (int i = 0; i < COUNTS; i++) {
@@ -154,6 +163,20 @@ clae_status clae__meta_read(clae_context *ctx, const char *path,
             BAD_MODEL("%s: partial_batches '%s' or partial_batch_size '%s' "
                       "in __metadata__ is not a positive number", path,
                       text[BATCHES], text[BATCH_SIZE]);
+    }
+    const char *best = clae__meta_string(meta, "best_val_loss");
+    if (!m->best_weights != !text[BEST_EPOCH] || !text[BEST_EPOCH] != !best ||
+        !best != !text[WAITED])
+        BAD_MODEL("%s: early stopping's state needs best_val_loss, best_epoch, "
+                  "waited and training.best_weights", path);
+    if (best) {
+        m->best_epoch = (unsigned)value[BEST_EPOCH];
+        m->waited = (unsigned)value[WAITED];
+        if (!m->best_epoch || m->best_epoch > m->epoch ||
+            !clae__parse_double(best, &m->best_val_loss))
+            BAD_MODEL("%s: best_epoch '%s' or best_val_loss '%s' in "
+                      "__metadata__ is not an epoch and a loss", path,
+                      text[BEST_EPOCH], best);
     }
     const char *device = clae__meta_string(meta, "device"),
                *train_loss = clae__meta_string(meta, "train_loss"),

@@ -405,6 +405,9 @@ static void make_model_files(void)
                         "\"init_seed\":\"18446744073709551616\",\"format\"");
     write_model_variant("st_loss_junk.safetensors", "__metadata__",
                         "\"format\"", "\"train_loss\":\"0.27 \",\"format\"");
+    /* early stopping's best epoch without its weights */
+    write_model_variant("st_best_alone.safetensors", "__metadata__",
+                        "\"format\"", "\"best_epoch\":\"1\",\"format\"");
 }
 
 static void make_spec_files(void)
@@ -646,6 +649,8 @@ static const bad_case cases[] = {
      "@st_seed_wraps.safetensors", "init_seed '18446744073709551616'"},
     {"st train_loss with junk", {LOAD("@st_loss_junk.safetensors")},
      "@st_loss_junk.safetensors", "train_loss '0.27 '"},
+    {"st best epoch without weights", {LOAD("@st_best_alone.safetensors")},
+     "@st_best_alone.safetensors", "training.best_weights"},
     {"st missing", {LOAD("@absent.safetensors")}, "@absent.safetensors",
      "No such file"},
     {"st directory", {LOAD("@adir")}, "@adir", "directory"},
