@@ -33,7 +33,10 @@ int clae__parse_float(const char *text, float lo, float hi, float *out)
 {
     double v;
     if (!clae__parse_double(text, &v) || v < lo || v > hi) return 0;
-    *out = (float)v;
+    const float f = (float)v;
+    /* beyond float's range, or below its smallest: as strtof refuses */
+    if (!isfinite(f) || (f == 0.0f && v != 0.0)) return 0;
+    *out = f;
     return 1;
 }
 
