@@ -5,48 +5,62 @@
 
 #include "early_stop.h"
 
-/* A checkpoint's early stopping carries on: its best so far, and that
- * epoch's weights back on the device. */
-static clae_status resume(clae_model *m, clae__early_stop *es)
+/* The model's best_weights (parameters, then state) to the device buffers
+ * params and state, or from them. */
+static clae_status transfer_weights(clae_model *m, cl_mem params,
+                                    cl_mem state, int to_device)
 {
     clae_status status = CLAE_SUCCESS;
     clae_context *ctx = m->ctx;
-    es->best = m->best_val_loss;
-    es->best_epoch = m->best_epoch;
-    es->waited = m->waited;
-    CL_CHECK(ctx, clEnqueueWriteBuffer(ctx->queue, es->params, CL_TRUE, 0,
-                                       m->param_count * sizeof(float),
-                                       m->best_weights, 0, NULL, NULL));
-    if (m->state)
-        CL_CHECK(ctx, clEnqueueWriteBuffer(ctx->queue, es->state, CL_TRUE, 0,
-                                           m->state_count * sizeof(float),
-                                           m->best_weights + m->param_count,
-                                           0, NULL, NULL));
+    const struct {
+        cl_mem mem;
+        size_t count;
+        float *host;
+    } part[2] = {{params, m->param_count, m->best_weights},
+                 {state, m->state ? m->state_count : 0,
+                  m->best_weights + m->param_count}};
+    for (int i = 0; i < 2; i++) {
+        if (!part[i].count) continue;
+        const size_t bytes = part[i].count * sizeof(float);
+        cl_int rc = to_device
+                        ? clEnqueueWriteBuffer(ctx->queue, part[i].mem, CL_TRUE,
+                                               0, bytes, part[i].host, 0,
+                                               NULL, NULL)
+                        : clEnqueueReadBuffer(ctx->queue, part[i].mem, CL_TRUE,
+                                              0, bytes, part[i].host, 0, NULL,
+                                              NULL);
+        CL_CHECK_ERR(ctx, to_device ? "clEnqueueWriteBuffer(best weights)"
+                                    : "clEnqueueReadBuffer(best weights)",
+                     rc);
+    }
 fail:
     return status;
 }
 
+/* A checkpoint's early stopping carries on: its best so far, and that
+ * epoch's weights back on the device. */
+static clae_status resume(clae_model *m, clae__early_stop *es)
+{
+    es->best = m->best_val_loss;
+    es->best_epoch = m->best_epoch;
+    es->waited = m->waited;
+    return transfer_weights(m, es->params, es->state, 1);
+}
+
 /* The model keeps early stopping's state for its checkpoints; improved,
- * it reads the best epoch's weights (which are the model's now). */
+ * it reads the best epoch's weights (which are the model's now), into
+ * best_weights allocated on the first improvement. */
 static clae_status keep_in_model(clae_model *m, const clae__early_stop *es,
                                  int improved)
 {
-    clae_status status = CLAE_SUCCESS;
-    clae_context *ctx = m->ctx;
     m->best_val_loss = es->best;
     m->best_epoch = es->best_epoch;
     m->waited = es->waited;
     if (!improved) return CLAE_SUCCESS;
-    CL_CHECK(ctx, clEnqueueReadBuffer(ctx->queue, m->params, CL_TRUE, 0,
-                                      m->param_count * sizeof(float),
-                                      m->best_weights, 0, NULL, NULL));
-    if (m->state)
-        CL_CHECK(ctx, clEnqueueReadBuffer(ctx->queue, m->state, CL_TRUE, 0,
-                                          m->state_count * sizeof(float),
-                                          m->best_weights + m->param_count, 0,
-                                          NULL, NULL));
-fail:
-    return status;
+    if (!m->best_weights &&
+        !(m->best_weights = malloc(clae__model_weights(m) * sizeof(float))))
+        return CLAE_FAIL(m->ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
+    return transfer_weights(m, m->params, m->state, 0);
 }
 
 /* A run without early stopping forgets a checkpoint's. */
@@ -82,14 +96,7 @@ clae_status clae__early_stop_create(clae_model *m, const clae_train_options *o,
     if (m->state)
         CLAE_TRY(clae__buffer(ctx, m->state_count * sizeof(float),
                               "best running statistics", &es->state));
-    if (m->best_epoch) {
-        CLAE_TRY(resume(m, es));
-    } else if (!m->best_weights &&
-               !(m->best_weights =
-                     malloc(clae__model_weights(m) * sizeof(float)))) {
-        status = CLAE_FAIL(ctx, CLAE_ERR_HOST_MEMORY, "out of host memory");
-        goto fail;
-    }
+    if (m->best_weights) CLAE_TRY(resume(m, es));
     return CLAE_SUCCESS;
 fail:
     clae__early_stop_release(es);

@@ -139,7 +139,8 @@ struct clae_model {
     /* Early stopping's state (clae_train_options.patience), for checkpoints:
      * the best validation loss so far, its epoch (0: none yet), the epochs
      * since, and that epoch's parameters then state (malloc'ed,
-     * clae__model_weights(m) floats), so that a resumed run stops
+     * clae__model_weights(m) floats; NULL until an epoch improves, and a
+     * checkpoint saves the state only then), so that a resumed run stops
      * when, and restores what, an uninterrupted one does. */
     double best_val_loss;
     unsigned best_epoch, waited;

@@ -74,8 +74,8 @@ static size_t sections_of(const clae_model *m, int with_optimizer,
     s[6] = (section){"training.partial_sums", NULL, m->partial_sums,
                      with_optimizer ? m->partial_count : 0};
     s[7] = (section){"training.best_weights", NULL, m->best_weights,
-                     with_optimizer && m->best_epoch ? clae__model_weights(m)
-                                                     : 0};
+                     with_optimizer && m->best_weights ? clae__model_weights(m)
+                                                       : 0};
     size_t total = 0;
     for (int k = 0; k < SECTIONS; k++) total += s[k].count;
     return total;
@@ -342,11 +342,9 @@ static clae_status make_own_tensors(clae_context *ctx, const char *path,
             OUT_OF_MEMORY();
     }
     /* Its presence must agree with best_epoch's (clae__meta_read). */
-    if (cJSON_GetObjectItemCaseSensitive(root, "training.best_weights")) {
-        if (!(m->best_weights = malloc(clae__model_weights(m) * sizeof(float))))
-            OUT_OF_MEMORY();
-        m->best_epoch = 1; /* sections_of counts it; clae__meta_read sets it */
-    }
+    if (cJSON_GetObjectItemCaseSensitive(root, "training.best_weights") &&
+        !(m->best_weights = malloc(clae__model_weights(m) * sizeof(float))))
+        OUT_OF_MEMORY();
     cl_mem *moments[2] = {&m->moment1, &m->moment2};
     for (int k = 0; k < 2; k++) {
         char tensor[32];

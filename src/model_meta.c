@@ -25,7 +25,7 @@ int clae__meta_write(cJSON *meta, const clae_model *m, int with_optimizer)
                                      clae_optimizer_name(m->moments_of)) &&
              cJSON_AddStringToObject(meta, "moment_steps", number);
     }
-    if (with_optimizer && m->best_epoch) {
+    if (with_optimizer && m->best_weights) {
         snprintf(number, sizeof number, "%.17g", m->best_val_loss);
         ok = ok && cJSON_AddStringToObject(meta, "best_val_loss", number);
         snprintf(number, sizeof number, "%u", m->best_epoch);
